@@ -1,0 +1,1 @@
+"""Discussion rooms (see issue 7)."""

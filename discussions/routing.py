@@ -1,0 +1,3 @@
+"""Websocket routes of the discussion rooms."""
+
+websocket_urlpatterns: list = []

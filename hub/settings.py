@@ -1,0 +1,302 @@
+"""TransferHub settings, all read from the environment here and nowhere else.
+
+With no variable set the hub runs on one machine: SQLite and files under
+``HUB_DATA_DIR``, a filesystem Celery broker and a SQLite-backed broadcast
+channel layer, so a worker process can push live events to the web process
+without a Redis server. ``DATABASE_URL``, ``REDIS_URL`` and ``HUB_STORAGE=s3``
+switch each part to its scale-out backend. README.md lists every variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from hub.env import env_bool, env_int, env_list, env_size, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DJANGO_DEBUG", True, doc="debug mode; 0 turns on production mode (secure cookies, HSTS)")
+PRODUCTION = not DEBUG
+
+DATA_DIR = Path(
+    env_str(
+        "HUB_DATA_DIR", str(BASE_DIR / "data"), doc="folder for the SQLite files, blobs and broker (one-machine mode)"
+    )
+).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+if PRODUCTION:
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY", required=True, doc="secret key; required when DJANGO_DEBUG=0")
+else:
+    SECRET_KEY = env_str(
+        "DJANGO_SECRET_KEY",
+        "django-insecure-transferhub-dev-only-0f4c7a9e1b2d3c5e6f708192a3b4c5d6e7f8091a2b3c4d5e",
+        doc="secret key; required when DJANGO_DEBUG=0",
+    )
+
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS",
+    [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"],
+    doc="comma-separated host names the site answers to",
+)
+CSRF_TRUSTED_ORIGINS = env_list(
+    "DJANGO_CSRF_TRUSTED_ORIGINS", [], doc="comma-separated origins, e.g. https://hub.example.org"
+)
+SITE_URL = env_str("HUB_SITE_URL", "", doc="public base URL used in links the API returns (default: from the request)")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "channels",
+    "hub",
+    "models_app",
+    "models_app.validation",
+    "discussions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "hub.urls"
+ASGI_APPLICATION = "hub.asgi.application"
+WSGI_APPLICATION = None
+AUTH_USER_MODEL = "hub.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "hub.context_processors.hub",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+DATABASE_URL = env_str(
+    "DATABASE_URL", "", doc="database URL, e.g. postgres://user@host:5432/transferhub (default SQLite)"
+)
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, doc="seconds a database connection is reused", minimum=0),
+        )
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "db.sqlite3",
+            # WAL lets the web process read while the worker writes; IMMEDIATE
+            # transactions take the write lock up front, so two writers queue
+            # on the busy timeout instead of failing with "database is locked".
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+            "TEST": {"NAME": DATA_DIR / "test-db.sqlite3"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: channel layer, Celery broker, cache -----------------------------------
+REDIS_URL = env_str("REDIS_URL", "", doc="redis://host:6379/0; turns on the Redis channel layer and Celery broker")
+REDIS_MAX_CONNECTIONS = env_int(
+    "REDIS_MAX_CONNECTIONS",
+    1000,
+    doc="connection pool size per process for the channel layer (redis-py caps at 100)",
+    minimum=1,
+)
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
+                "capacity": 1500,
+                "expiry": 30,
+            },
+        }
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "hub.layers.SQLiteBroadcastChannelLayer",
+            "CONFIG": {"path": str(DATA_DIR / "events.sqlite3")},
+        }
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Celery -------------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_RESULT_BACKEND = REDIS_URL or None
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+if not REDIS_URL:
+    _broker_dir = DATA_DIR / "broker"
+    for _sub in ("queue", "processed"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "data_folder_processed": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+VALIDATION_SOFT_TIME_LIMIT = env_int(
+    "VALIDATION_SOFT_TIME_LIMIT", 1800, doc="seconds a validation run may take before it is stopped", minimum=10
+)
+VALIDATION_HARD_TIME_LIMIT = VALIDATION_SOFT_TIME_LIMIT + 120
+if REDIS_URL:
+    # acks_late redelivers a job whose worker died; the visibility timeout must
+    # outlast the longest job or Redis hands a running job to a second worker.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": VALIDATION_HARD_TIME_LIMIT + 600}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False, doc="run tasks inline (tests only)")
+CELERY_TASK_ROUTES = {"models_app.validation.tasks.*": {"queue": "gpu"}}
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Storage --------------------------------------------------------------------
+HUB_STORAGE = env_str("HUB_STORAGE", "local", doc="blob store: local (files under HUB_DATA_DIR/blobs) or s3")
+if HUB_STORAGE not in ("local", "s3"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"HUB_STORAGE={HUB_STORAGE!r}: use local or s3")
+BLOB_DIR = DATA_DIR / "blobs"
+UPLOAD_TMP_DIR = DATA_DIR / "tmp"
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", "transferhub", doc="S3 bucket (HUB_STORAGE=s3)")
+AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL", None, doc="S3-compatible endpoint URL (MinIO, Ceph, moto)")
+AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "us-east-1", doc="S3 region")
+AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID", None, doc="S3 access key")
+AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY", None, doc="S3 secret key")
+DOWNLOAD_ACCEL_REDIRECT = env_str(
+    "HUB_ACCEL_REDIRECT_PREFIX",
+    "",
+    doc="internal nginx location for X-Accel-Redirect downloads, e.g. /_blobs/ (empty: the app streams)",
+)
+
+# --- Upload limits ------------------------------------------------------------------
+HUB_MAX_FILE_SIZE = env_size("HUB_MAX_FILE_SIZE", 50 * 1024**3, doc="largest single file")
+HUB_MAX_FILES_PER_COMMIT = env_int("HUB_MAX_FILES_PER_COMMIT", 1000, doc="most files in one upload", minimum=1)
+HUB_REPO_QUOTA = env_size("HUB_REPO_QUOTA", 200 * 1024**3, doc="most bytes one repo's new blobs may hold")
+HUB_USER_QUOTA = env_size("HUB_USER_QUOTA", 500 * 1024**3, doc="most bytes one user's uploads may hold")
+# Uploads are streamed to disk by the ingest code; Django must not buffer them.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = str(UPLOAD_TMP_DIR)
+UPLOAD_TMP_DIR.mkdir(parents=True, exist_ok=True)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
+DATA_UPLOAD_MAX_NUMBER_FILES = HUB_MAX_FILES_PER_COMMIT
+
+# --- Static files, i18n -------------------------------------------------------------
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- REST framework ---------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "hub.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["hub.permissions.TokenScopeAllows"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "hub.api.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "TransferHub API",
+    "DESCRIPTION": "Publish, validate, download and discuss pretrained models.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Security -----------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True, doc="redirect http to https (production)")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000, doc="HSTS max-age in production", minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    # The redirect to https is the proxy's job for /healthz probes too.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# django-csp 4: no inline scripts anywhere; the pages load /static/ JavaScript.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'", "ws:", "wss:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO", doc="log level")},
+}

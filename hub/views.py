@@ -1,0 +1,136 @@
+"""Account pages, API tokens, /healthz and the error pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from hub.api import error_response
+from hub.forms import SignupForm, TokenForm
+from hub.health import health_report
+from hub.models import ApiToken
+from hub.tokens import token_create, token_revoke
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    ok, report = health_report()
+    if ok:
+        return JsonResponse({"status": "ok", **report})
+    down = [name for name, part in report.items() if not part["ok"]]
+    return JsonResponse({"status": "down", "down": down, **report}, status=503)
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to TransferHub, {user.username}.")
+        return redirect("home")
+    return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        days = form.cleaned_data.get("expires_in_days")
+        expires = timezone.now() + timedelta(days=days) if days else None
+        _, new_token = token_create(request.user, form.cleaned_data["name"], form.cleaned_data["scope"], expires)
+        form = TokenForm()
+    listing = request.user.api_tokens.filter(revoked__isnull=True)
+    return render(
+        request, "hub/tokens.html", {"form": form, "tokens": listing, "new_token": new_token, "now": timezone.now()}
+    )
+
+
+@login_required
+@require_POST
+def token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    token_revoke(token)
+    messages.success(request, f"Token {token.name} revoked.")
+    return redirect("tokens")
+
+
+@extend_schema(
+    responses=inline_serializer(
+        "WhoAmI",
+        {
+            "type": serializers.CharField(),
+            "name": serializers.CharField(),
+            "fullname": serializers.CharField(),
+            "email": serializers.CharField(allow_null=True),
+            "orgs": serializers.ListField(),
+            "auth": serializers.DictField(),
+        },
+    ),
+    summary="Who the token belongs to (Hugging Face whoami-v2 shape)",
+)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def whoami(request):
+    user = request.user
+    token = request.auth if isinstance(request.auth, ApiToken) else None
+    auth = {"type": "session"}
+    if token is not None:
+        auth = {
+            "type": "access_token",
+            "accessToken": {"displayName": token.name, "role": token.scope, "createdAt": token.created.isoformat()},
+        }
+    return Response(
+        {
+            "type": "user",
+            "id": str(user.pk),
+            "name": user.username,
+            "fullname": user.get_full_name() or user.username,
+            "email": user.email or None,
+            "emailVerified": False,
+            "isPro": False,
+            "orgs": [],
+            "auth": auth,
+        }
+    )
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if _wants_json(request):
+        return error_response("Not found.", 404)
+    return render(request, "404.html", status=404)
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    if _wants_json(request):
+        return error_response(str(exception) or "You do not have permission to do this.", 403)
+    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    if _wants_json(request):
+        return error_response("Bad request.", 400)
+    return render(request, "400.html", status=400)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        return error_response("Internal error; it has been logged.", 500)
+    return render(request, "500.html", status=500)

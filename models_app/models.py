@@ -1,0 +1,105 @@
+"""Model repositories, their immutable revisions, and the content-addressed blobs behind them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from hub.names import NAME_RE  # noqa: F401 - repo names follow the same rule as usernames
+
+
+class Blob(models.Model):
+    """File content, stored once by its sha256 whoever uploads it."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    size = models.BigIntegerField()
+    storage_key = models.CharField(max_length=255)
+    created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.sha256[:12]} ({self.size} B)"
+
+
+class ModelRepo(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="repos")
+    name = models.CharField(max_length=96)
+    private = models.BooleanField(default=False)
+    # Parsed YAML front matter of README.md (the HF card format).
+    card_meta = models.JSONField(default=dict, blank=True)
+    license = models.CharField(max_length=64, blank=True)
+    pipeline_tag = models.CharField(max_length=64, blank=True)
+    library_name = models.CharField(max_length=64, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    downloads = models.BigIntegerField(default=0)
+    likes = models.IntegerField(default=0)
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("owner", Lower("name"), name="repo_owner_name_ci_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["-downloads"]),
+            models.Index(fields=["-likes"]),
+            models.Index(fields=["-updated"]),
+            models.Index(fields=["-created"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.repo_id
+
+    @property
+    def repo_id(self) -> str:
+        return f"{self.owner.username}/{self.name}"
+
+
+class Revision(models.Model):
+    """An immutable snapshot of a repo's files. ``sha`` hashes the manifest and the parent."""
+
+    repo = models.ForeignKey(ModelRepo, on_delete=models.CASCADE, related_name="revisions")
+    sha = models.CharField(max_length=40, db_index=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    message = models.CharField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [models.UniqueConstraint(fields=["repo", "sha"], name="revision_repo_sha_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.repo_id_cached}@{self.sha[:8]}" if hasattr(self, "repo_id_cached") else self.sha
+
+
+class Ref(models.Model):
+    """A branch (``main``) or tag pointing at a revision."""
+
+    class Kind(models.TextChoices):
+        BRANCH = "branch"
+        TAG = "tag"
+
+    repo = models.ForeignKey(ModelRepo, on_delete=models.CASCADE, related_name="refs")
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.BRANCH)
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="refs")
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["repo", "name"], name="ref_repo_name_unique")]
+
+
+class RepoFile(models.Model):
+    """One path of a revision's manifest."""
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="files")
+    path = models.CharField(max_length=255)
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [models.UniqueConstraint(fields=["revision", "path"], name="repofile_revision_path_unique")]

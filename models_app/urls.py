@@ -1,0 +1,8 @@
+from django.urls import path
+
+from models_app import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("<str:username>", views.user_page, name="user_page"),
+]

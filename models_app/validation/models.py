@@ -1,0 +1,1 @@
+"""Validation runs (the state machine lives here; see issue 6)."""

@@ -1,0 +1,16 @@
+"""The base layout: home page, navigation, self-hosted CSS, CSP header."""
+
+
+def test_home_page_renders_with_navigation_and_csp(client, db):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "TransferHub" in html and 'href="/models"' in html and "/static/css/hub.css" in html
+    assert "cdn" not in html.lower()
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+def test_static_css_is_served(client, db):
+    response = client.get("/static/css/hub.css")
+    assert response.status_code == 200
