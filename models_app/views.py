@@ -6,19 +6,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from models_app.models import ModelRepo
-
-
-def visible_repos(user):
-    """Repos ``user`` may see: public ones, plus their own private ones."""
-    repos = ModelRepo.objects.select_related("owner")
-    if user.is_authenticated:
-        if user.is_staff:
-            return repos
-        from django.db.models import Q
-
-        return repos.filter(Q(private=False) | Q(owner=user))
-    return repos.filter(private=False)
+from models_app.repos import visible_repos
 
 
 def home(request: HttpRequest) -> HttpResponse:
