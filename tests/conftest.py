@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 
 import pytest
 from rest_framework.test import APIClient
 
 from hub.models import ApiToken, User
 from hub.tokens import token_create
+from tests.live import LiveHub, free_port  # noqa: F401 - re-exported for tests
 
 
 @pytest.fixture
@@ -51,10 +51,11 @@ def anon_client() -> APIClient:
     return APIClient()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture(scope="session")
+def live_hub(tmp_path_factory):
+    """One real hub (uvicorn, no worker) on loopback for the whole session."""
+    with LiveHub(tmp_path_factory.mktemp("live-hub")) as hub:
+        yield hub
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 import redis
 from django.test import override_settings
 
-from tests.conftest import free_port
+from tests.live import free_port
 
 
 def test_healthz_is_up_in_one_machine_mode(client, db, settings):
