@@ -29,3 +29,30 @@ def announce_revision(revision, created_by=None) -> None:
                 log.error("revision_created receiver %r failed", receiver, exc_info=result)
 
     transaction.on_commit(send)
+
+
+# kwargs: run (models_app.validation.models.ValidationRun); sent after the verdict commits.
+validation_finished = Signal()
+
+
+def live_group(repo_pk: int) -> str:
+    """The channel-layer group of everyone watching one model (its page and its room)."""
+    return f"repo-{repo_pk}"
+
+
+def publish_live(repo_pk: int, event: str, data: dict) -> None:
+    """Push ``{"type": "hub.event", "event": ..., "data": ...}`` to everyone watching a model.
+
+    Callable from sync code in any process (web or worker); consumers relay it to
+    their browser. Delivery is best effort: what matters is also saved in the DB.
+    """
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(live_group(repo_pk), {"type": "hub.event", "event": event, "data": data})
+    except Exception:  # noqa: BLE001 - a down layer must not fail the caller's job
+        log.warning("could not publish %s for repo %s", event, repo_pk, exc_info=True)
