@@ -104,7 +104,7 @@ def lfs_upload(request: HttpRequest, owner: str, name: str, oid: str) -> HttpRes
         user = get_user_model().objects.filter(pk=grant["u"], is_active=True).first()
         if repo is None or user is None or not can_write(user, repo):
             raise lfs_objects.LfsError("This upload link no longer grants access to the repository.", status_code=403)
-        lfs_objects.object_receive(repo, oid, grant["s"], request_chunks(request))
+        lfs_objects.object_receive(user, repo, oid, grant["s"], request_chunks(request))
     except ApiError as exc:
         return error_response(exc.message, exc.status_code, code=exc.error_code)
     return HttpResponse(status=200)

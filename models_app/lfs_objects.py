@@ -38,12 +38,12 @@ class LfsError(ApiError):
     """An LFS request the hub refuses."""
 
 
-def _remember_key(repo: ModelRepo, oid: str) -> str:
-    return f"lfs-upload:{repo.pk}:{oid}"
+def _remember_key(user, repo: ModelRepo, oid: str) -> str:
+    return f"lfs-upload:{user.pk}:{repo.pk}:{oid}"
 
 
-def remember_upload(repo: ModelRepo, oid: str) -> None:
-    cache.set(_remember_key(repo, oid), True, UPLOAD_MEMORY)
+def remember_upload(user, repo: ModelRepo, oid: str) -> None:
+    cache.set(_remember_key(user, repo, oid), True, UPLOAD_MEMORY)
 
 
 def usable_blob(user, repo: ModelRepo, oid: str, size: int | None = None) -> Blob | None:
@@ -51,7 +51,7 @@ def usable_blob(user, repo: ModelRepo, oid: str, size: int | None = None) -> Blo
     blob = Blob.objects.filter(sha256=oid).first()
     if blob is None or (size is not None and blob.size != size) or not get_store().exists(blob.storage_key):
         return None
-    if cache.get(_remember_key(repo, oid)):
+    if cache.get(_remember_key(user, repo, oid)):
         return blob
     readable = RepoFile.objects.filter(blob=blob, revision__repo__in=visible_repos(user).values("pk"))
     return blob if readable.exists() else None
@@ -74,12 +74,12 @@ def upload_grant(token: str, oid: str) -> dict:
     return grant
 
 
-def object_receive(repo: ModelRepo, oid: str, size: int, chunks: Iterable[bytes]) -> Blob:
+def object_receive(user, repo: ModelRepo, oid: str, size: int, chunks: Iterable[bytes]) -> Blob:
     """Stream one LFS object into the blob store through the common ingest (limits, hashing, digest check).
 
     The only place the LFS PUT handles bytes, so that a streaming entry point
     can call it with the raw request body instead of Django's spooled copy.
     """
     blob = Ingest(repo).add(f"LFS object {oid[:12]}", chunks, sha256=oid, size=size)
-    remember_upload(repo, oid)
+    remember_upload(user, repo, oid)
     return blob
