@@ -27,6 +27,7 @@ from models_app.repos import can_write, visible_repos
 from models_app.revisions import DEFAULT_BRANCH, SHA_RE, RevisionError, RevisionResult, revision_create
 from models_app.storage import get_store
 from models_app.uploads import Ingest, UploadError
+from models_app.uploads import _human as human_size
 
 # Files from this size up travel through LFS (the Hugging Face hub uses the same 10 MB line),
 # which keeps every regular file small enough to sit base64-encoded on one ndjson line.
@@ -173,6 +174,7 @@ def hf_commit(repo: ModelRepo, user, rev: str, items: Iterable[dict]) -> Revisio
     branch_tip(repo, rev)  # 404 for an unknown branch before any byte is stored
     ingest = Ingest(repo)
     add: dict[str, Blob] = {}
+    lfs_blobs: dict[str, Blob] = {}
     delete: list[str] = []
     delete_folders: list[str] = []
     try:
@@ -184,7 +186,8 @@ def hf_commit(repo: ModelRepo, user, rev: str, items: Iterable[dict]) -> Revisio
             if key == "file":
                 add[_fresh(path, add)] = _regular_file(ingest, path, value)
             elif key == "lfsFile":
-                add[_fresh(path, add)] = _lfs_file(repo, user, path, value)
+                clean = _fresh(path, add)
+                add[clean] = lfs_blobs[clean] = _lfs_file(repo, user, path, value)
             elif key == "deletedFile":
                 delete.append(path)
             elif key == "deletedFolder":
@@ -193,6 +196,7 @@ def hf_commit(repo: ModelRepo, user, rev: str, items: Iterable[dict]) -> Revisio
                 raise ApiError(f"Unknown commit operation '{key}'.", status_code=400)
             if len(add) > ingest.limits.max_files:
                 raise UploadError(f"An upload may hold at most {ingest.limits.max_files} files.", status_code=413)
+        _check_quota(repo, ingest, lfs_blobs.values())
     finally:
         ingest.abort()
     return revision_create(
@@ -206,6 +210,31 @@ def hf_commit(repo: ModelRepo, user, rev: str, items: Iterable[dict]) -> Revisio
         parent_sha=parent,
         branch=rev,
     )
+
+
+def _check_quota(repo: ModelRepo, ingest: Ingest, lfs_blobs: Iterable[Blob]) -> None:
+    """Count LFS objects new to the repo (and to its owner) against the quotas.
+
+    Each PUT was checked on its own; without this, many objects uploaded one by
+    one could together pass the quota in one commit.
+    """
+    sizes = {blob.sha256: blob.size for blob in lfs_blobs}
+    if not sizes:
+        return
+    named = RepoFile.objects.filter(blob_id__in=list(sizes))
+    in_repo = set(named.filter(revision__repo=repo).values_list("blob_id", flat=True))
+    in_user = set(named.filter(revision__repo__owner_id=repo.owner_id).values_list("blob_id", flat=True))
+    limits = ingest.limits
+    for known, remaining, whose in (
+        (in_repo, limits.repo_remaining, "the repository's"),
+        (in_user, limits.user_remaining, "your"),
+    ):
+        total = ingest.received + sum(size for sha, size in sizes.items() if sha not in known)
+        if total > remaining:
+            raise UploadError(
+                f"This commit would exceed {whose} storage quota ({human_size(max(remaining, 0))} left).",
+                status_code=413,
+            )
 
 
 def _fresh(path: str, add: dict) -> str:

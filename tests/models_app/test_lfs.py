@@ -138,3 +138,23 @@ def test_regular_files_in_the_commit_go_through_the_same_ingest(owner, write_cli
     response = commit(write_client, "alice/tiny", line)
     assert response.status_code == 413 and "limit per file" in response.json()["error"]
     assert not Blob.objects.exists()
+
+
+def test_objects_uploaded_one_by_one_still_count_against_the_quota_together(owner, write_client, isolated_store):
+    repo_create(owner, "tiny")
+    isolated_store.HUB_REPO_QUOTA = 100
+    first, second = b"\x00a" * 30, b"\x00b" * 30
+    operations = []
+    for number, data in enumerate((first, second)):
+        oid = hashlib.sha256(data).hexdigest()
+        (obj,) = batch(write_client, "alice/tiny", [{"oid": oid, "size": len(data)}]).json()["objects"]
+        assert put(obj["actions"]["upload"]["href"], data).status_code == 200  # 60 bytes: within the quota
+        operations.append(lfs_file(f"w{number}.bin", oid, len(data)))
+    assert commit(write_client, "alice/tiny", operations[0]).status_code == 200
+    over = commit(write_client, "alice/tiny", operations[1], lfs_file("copy.bin", *_oid_size(first)))
+    assert over.status_code == 413 and "repository's storage quota" in over.json()["error"]
+    assert not RepoFile.objects.filter(path="w1.bin").exists()
+
+
+def _oid_size(data: bytes) -> tuple[str, int]:
+    return hashlib.sha256(data).hexdigest(), len(data)
