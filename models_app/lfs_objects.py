@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.cache import cache
 
 from hub.api import ApiError
 from models_app.models import Blob, ModelRepo, RepoFile
-from models_app.repos import visible_repos
+from models_app.repos import can_write, visible_repos
 from models_app.storage import get_store
 from models_app.uploads import Ingest
 
@@ -74,12 +75,22 @@ def upload_grant(token: str, oid: str) -> dict:
     return grant
 
 
-def object_receive(user, repo: ModelRepo, oid: str, size: int, chunks: Iterable[bytes]) -> Blob:
-    """Stream one LFS object into the blob store through the common ingest (limits, hashing, digest check).
+def upload_receive(token: str, oid: str, chunks: Iterable[bytes]) -> Blob:
+    """Everything an LFS PUT does: check the link's grant, then stream the body into the store.
 
-    The only place the LFS PUT handles bytes, so that a streaming entry point
-    can call it with the raw request body instead of Django's spooled copy.
+    The only place the PUT handles bytes, so that a streaming entry point can
+    call it with the raw request body instead of Django's spooled copy.
     """
+    grant = upload_grant(token, oid)
+    repo = ModelRepo.objects.select_related("owner").filter(pk=grant["r"]).first()
+    user = get_user_model().objects.filter(pk=grant["u"], is_active=True).first()
+    if repo is None or user is None or not can_write(user, repo):
+        raise LfsError("This upload link no longer grants access to the repository.", status_code=403)
+    return object_receive(user, repo, oid, grant["s"], chunks)
+
+
+def object_receive(user, repo: ModelRepo, oid: str, size: int, chunks: Iterable[bytes]) -> Blob:
+    """Stream one LFS object into the blob store through the common ingest (limits, hashing, digest check)."""
     blob = Ingest(repo).add(f"LFS object {oid[:12]}", chunks, sha256=oid, size=size)
     remember_upload(user, repo, oid)
     return blob
