@@ -4,11 +4,12 @@ The blob store is shared by every repo (content-addressed), so knowing an
 object's sha256 must not be enough to use it: a commit may name an LFS object
 only if the committer can already read it (a file of a repo they can see) or
 uploaded it to this repo themselves. Uploads are remembered in the cache for
-``UPLOAD_MEMORY`` (the same rule GitLab applies with its LFS object links).
+``UPLOAD_MEMORY``.
 
 An object that is uploaded but never committed is a blob no revision names:
-nothing serves it (every read goes through a revision's manifest), and a
-sweeper for unreferenced blobs may delete it after that delay.
+nothing serves it (every read goes through a revision's manifest). Nothing
+reclaims its space yet; a sweeper for unreferenced blobs (which failed native
+uploads leave too) should spare blobs younger than ``UPLOAD_MEMORY``.
 """
 
 from __future__ import annotations
