@@ -15,6 +15,7 @@ uploads leave too) should spare blobs younger than ``UPLOAD_MEMORY``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -24,7 +25,7 @@ from hub.api import ApiError
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.repos import can_write, visible_repos
 from models_app.storage import get_store
-from models_app.uploads import Ingest
+from models_app.uploads import Ingest, StagedFile
 
 SIGNING_SALT = "transferhub.lfs-upload"
 # How long an upload link from the batch API stays valid. The client asks for
@@ -76,22 +77,47 @@ def upload_grant(token: str, oid: str) -> dict:
     return grant
 
 
-def upload_receive(token: str, oid: str, chunks: Iterable[bytes]) -> Blob:
-    """Everything an LFS PUT does: check the link's grant, then stream the body into the store.
+@dataclass
+class LfsUpload:
+    """One LFS PUT being received: ``write`` chunks, then ``finish``; ``abort`` is a no-op after it.
 
-    The only place the PUT handles bytes, so that a streaming entry point can
-    call it with the raw request body instead of Django's spooled copy.
+    Push-style so a streaming entry point can feed it batches as they arrive.
     """
+
+    user: object
+    repo: ModelRepo
+    oid: str
+    staged: StagedFile
+
+    def write(self, chunk: bytes) -> None:
+        self.staged.write(chunk)
+
+    def finish(self) -> Blob:
+        blob = self.staged.finish()
+        remember_upload(self.user, self.repo, self.oid)
+        return blob
+
+    def abort(self) -> None:
+        self.staged.abort()
+
+
+def upload_open(token: str, oid: str) -> LfsUpload:
+    """Check an upload link's grant and open the object in the common ingest (limits checked on the size)."""
     grant = upload_grant(token, oid)
     repo = ModelRepo.objects.select_related("owner").filter(pk=grant["r"]).first()
     user = get_user_model().objects.filter(pk=grant["u"], is_active=True).first()
     if repo is None or user is None or not can_write(user, repo):
         raise LfsError("This upload link no longer grants access to the repository.", status_code=403)
-    return object_receive(user, repo, oid, grant["s"], chunks)
+    staged = Ingest(repo).open_file(f"LFS object {oid[:12]}", sha256=oid, size=grant["s"])
+    return LfsUpload(user, repo, oid, staged)
 
 
-def object_receive(user, repo: ModelRepo, oid: str, size: int, chunks: Iterable[bytes]) -> Blob:
-    """Stream one LFS object into the blob store through the common ingest (limits, hashing, digest check)."""
-    blob = Ingest(repo).add(f"LFS object {oid[:12]}", chunks, sha256=oid, size=size)
-    remember_upload(user, repo, oid)
-    return blob
+def upload_receive(token: str, oid: str, chunks: Iterable[bytes]) -> Blob:
+    """An LFS PUT from an iterable body (the Django view; a streaming entry point uses ``upload_open``)."""
+    upload = upload_open(token, oid)
+    try:
+        for chunk in chunks:
+            upload.write(chunk)
+        return upload.finish()
+    finally:
+        upload.abort()  # no-op after finish: drops the temp file otherwise
