@@ -8,6 +8,7 @@ byte goes through ``uploads.Ingest`` and every change through ``revision_create`
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from rest_framework.decorators import api_view, permission_classes
@@ -25,7 +26,7 @@ from models_app.hf_commits import (
     refuse_pull_requests,
     repo_for_write,
 )
-from models_app.models import ModelRepo
+from models_app.models import ModelRepo, Ref, Revision
 from models_app.repos import can_write, repo_create, visible_repos
 
 try:
@@ -41,9 +42,11 @@ try:
 except ImportError:  # the publish branch brings repo_delete; until then the owner may delete
 
     def repo_delete(user, repo: ModelRepo) -> None:
-        if not can_write(user, repo):
-            raise ApiError(f"You cannot delete {repo.repo_id}: only its owner can.", status_code=403)
-        repo.delete()
+        with transaction.atomic():
+            # Refs and parent links PROTECT revisions: drop them first so the cascade can run.
+            Ref.objects.filter(repo=repo).delete()
+            Revision.objects.filter(repo=repo).update(parent=None)
+            repo.delete()
 
 
 WRITERS = [IsAuthenticated, TokenScopeAllows]
@@ -100,6 +103,8 @@ def repos_delete(request) -> Response:
     repo = visible_repos(request.user).filter(owner__username__iexact=owner, name__iexact=name).first()
     if repo is None:
         raise ApiError(f"Repository {owner}/{name} not found.", status_code=404, code="RepoNotFound")
+    if not can_write(request.user, repo):
+        raise ApiError(f"You cannot delete {repo.repo_id}: only its owner can.", status_code=403)
     repo_delete(request.user, repo)
     return Response({"deleted": f"{owner}/{name}"})
 

@@ -120,3 +120,15 @@ def test_validate_yaml_answers_errors_and_warnings(write_client):
     assert response.status_code == 200 and response.json()["errors"] == []
     dataset = write_client.post("/api/validate-yaml", data={"content": "", "repoType": "dataset"}, format="json")
     assert dataset.status_code == 400 and "models only" in dataset.json()["error"]
+
+
+def test_delete_repo_with_history(owner, write_client, other_client):
+    repo_create(owner, "tiny")
+    commit(write_client, "alice/tiny", add("a", b"a"))
+    commit(write_client, "alice/tiny", add("b", b"b"))
+    body = {"name": "tiny", "organization": "alice"}
+    assert other_client.delete("/api/repos/delete", data=body, format="json").status_code == 403
+    assert write_client.delete("/api/repos/delete", data=body, format="json").status_code == 200
+    assert not Revision.objects.exists()
+    gone = write_client.delete("/api/repos/delete", data=body, format="json")
+    assert gone.status_code == 404 and gone["X-Error-Code"] == "RepoNotFound"
