@@ -68,8 +68,9 @@ def hub_state(hub, repo_id: str) -> dict:
         f"repo = ModelRepo.objects.get(owner__username={owner!r}, name={name!r})\n"
         "ref = Ref.objects.filter(repo=repo, name='main').first()\n"
         "files = dict(RepoFile.objects.filter(revision=ref.revision).values_list('path', 'blob_id')) if ref else {}\n"
+        "runs = ref.revision.validation_runs.count() if ref else 0\n"
         "print(json.dumps({'sha': ref.revision.sha if ref else None, 'private': repo.private, 'files': files,\n"
-        "    'revisions': Revision.objects.filter(repo=repo).count()}))\n"
+        "    'revisions': Revision.objects.filter(repo=repo).count(), 'validation_runs': runs}))\n"
     )
     return json.loads(hub.manage("shell", "-c", code).strip().splitlines()[-1])
 
@@ -247,3 +248,14 @@ def test_upload_twice_and_download_with_the_read_protocol(hf_env, tokens, tmp_pa
     assert again.oid == first.oid and hub_state(hf_env, "alice/round-trip")["revisions"] == 1
     snapshot = Path(api.snapshot_download("alice/round-trip", cache_dir=tmp_path / "download"))
     assert local_files(snapshot) == local_files(folder)
+
+
+def test_an_uploaded_revision_is_queued_for_validation(hf_env, tokens, tmp_path):
+    pytest.importorskip("models_app.validation.runs", reason="needs the validation jobs (queued on revision_created)")
+    api = api_for(hf_env, tokens["alice"])
+    api.create_repo("alice/validated")
+    info = api.upload_file(
+        path_or_fileobj=b'{"model_type": "bert"}', path_in_repo="config.json", repo_id="alice/validated"
+    )
+    state = hub_state(hf_env, "alice/validated")
+    assert state["sha"] == info.oid and state["validation_runs"] == 1
