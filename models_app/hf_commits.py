@@ -118,7 +118,7 @@ def preupload_answer(repo: ModelRepo, tip: Revision | None, files: Any) -> list[
         if not isinstance(size, int) or size < 0:
             raise ApiError(f"{path}: 'size' must be a non-negative integer.", status_code=400)
         try:
-            sample = base64.b64decode(item.get("sample") or "", validate=True)[:512]
+            sample = base64.b64decode(_text(item.get("sample")), validate=True)[:512]
             path = normalize_path(path)
         except (binascii.Error, ValueError) as exc:
             raise ApiError(f"{item['path']}: {exc}", status_code=400) from None
@@ -129,6 +129,14 @@ def preupload_answer(repo: ModelRepo, tip: Revision | None, files: Any) -> list[
             oid = blob.sha256 if mode == "lfs" else _regular_oid(blob)
         answer.append({"path": item["path"], "uploadMode": mode, "shouldIgnore": False, "oid": oid})
     return answer
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError("base64 content must be a string")
+    return value
 
 
 def _regular_oid(blob: Blob) -> str | None:
@@ -251,7 +259,7 @@ def _regular_file(ingest: Ingest, path: str, value: dict) -> Blob:
     if value.get("encoding", "base64") != "base64":
         raise ApiError(f"{path}: only base64-encoded file content is accepted.", status_code=400)
     try:
-        content = base64.b64decode(value.get("content") or "", validate=True)
+        content = base64.b64decode(_text(value.get("content")), validate=True)
     except (binascii.Error, ValueError):
         raise ApiError(f"{path}: the content is not valid base64.", status_code=400) from None
     return ingest.add(path, [content], size=len(content))

@@ -61,6 +61,10 @@ def test_preupload_modes_and_the_current_oid(owner, write_client):
     }
     assert files["config.json"]["oid"] == git_blob_sha1(b'{"a": 1}')  # what the client compares with
     assert files["README.md"]["oid"] is None and not any(f["shouldIgnore"] for f in files.values())
+    odd = write_client.post(
+        "/api/models/alice/tiny/preupload/main", data={"files": [{"path": "a", "sample": 5, "size": 1}]}, format="json"
+    )
+    assert odd.status_code == 400
 
 
 def test_commit_adds_deletes_and_answers_the_sha(owner, write_client):
@@ -88,8 +92,9 @@ def test_commit_refusals(owner, write_client, read_client, anon_client):
     assert pr.status_code == 400 and "Pull requests are not supported" in pr.json()["error"]
     branch = commit(write_client, "alice/tiny", add("a", b"a"), rev="dev")
     assert branch.status_code == 404 and branch["X-Error-Code"] == "RevisionNotFound"
-    bad = commit(write_client, "alice/tiny", {"key": "file", "value": {"path": "a", "content": "!!"}})
-    assert bad.status_code == 400 and "base64" in bad.json()["error"]
+    for content in ("!!", ["not", "text"]):
+        bad = commit(write_client, "alice/tiny", {"key": "file", "value": {"path": "a", "content": content}})
+        assert bad.status_code == 400 and "base64" in bad.json()["error"]
     escape = commit(write_client, "alice/tiny", add("../a", b"a"))
     assert escape.status_code == 400 and "'..'" in escape.json()["error"]
     twice = commit(write_client, "alice/tiny", add("a", b"a"), add("a", b"b"))
