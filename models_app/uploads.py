@@ -139,6 +139,7 @@ class StagedFile:
         self._temp_path = None
         self.ingest.received += self.size
         self.ingest.files[self.path] = self.blob
+        self.ingest._forget(self)
         return self.blob
 
     def abort(self) -> None:
@@ -152,6 +153,7 @@ class StagedFile:
             except FileNotFoundError:
                 pass
             self._temp_path = None
+        self.ingest._forget(self)
 
 
 class Ingest:
@@ -191,13 +193,15 @@ class Ingest:
         except BaseException:
             staged.abort()
             raise
-        finally:
-            self._open.remove(staged)
         return blob
+
+    def _forget(self, staged: StagedFile) -> None:
+        """A file is finished or aborted: it no longer counts as open (push-style callers use this)."""
+        self._open = [other for other in self._open if other is not staged]
 
     def abort(self) -> None:
         """Drop every file still being received (finished blobs stay: they are unreferenced, not visible)."""
-        for staged in self._open:
+        for staged in list(self._open):
             staged.abort()
         self._open.clear()
 
