@@ -92,7 +92,12 @@ def test_private_repo_pages_are_404_to_others_and_visible_to_the_owner(alice, bo
     repo_create(owner, "secret", private=True)
     post_upload(alice, "alice/secret", FILES)
     sha = Revision.objects.get().sha
-    for url in ("/alice/secret/commits", f"/alice/secret/commit/{sha}", "/alice/secret/upload", "/alice/secret/settings"):
+    for url in (
+        "/alice/secret/commits",
+        f"/alice/secret/commit/{sha}",
+        "/alice/secret/upload",
+        "/alice/secret/settings",
+    ):
         assert alice.get(url).status_code == 200, url
         assert bob.get(url).status_code == 404, url
     anon = Client()
