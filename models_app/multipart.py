@@ -73,6 +73,13 @@ class MultipartParser:
         return self._state == "done"
 
     def feed(self, chunk: bytes) -> None:
+        if self._state == "data" and self._buf and len(chunk) >= len(self._delim):
+            # Inside file data the buffer is only a short tail: look for a boundary that starts
+            # in it, and if there is none, pass the tail on and keep the big chunk uncopied.
+            probe = self._buf + chunk[: len(self._delim) - 1]
+            if probe.find(self._delim) < 0:
+                self._on_data(memoryview(self._buf))
+                self._buf = b""
         self._buf = self._buf + chunk if self._buf else chunk
         while True:
             if self._state == "preamble":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,10 @@ from hub.api import ApiError
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.paths import PathError, normalize_path
 from models_app.storage import get_store
+
+# Chunks at least this large are written by a helper thread while this one hashes them.
+OVERLAP_BYTES = 256 * 1024
+_writers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="blob-write")
 
 
 class UploadError(ApiError):
@@ -109,8 +114,14 @@ class StagedFile:
 
     def write(self, chunk: bytes) -> None:
         self._check_size(self.size + len(chunk))
-        self._hash.update(chunk)
-        self._file.write(chunk)
+        if len(chunk) >= OVERLAP_BYTES:
+            # Hashing and the write both release the GIL: run them side by side on two cores.
+            written = _writers.submit(self._file.write, chunk)
+            self._hash.update(chunk)
+            written.result()
+        else:
+            self._hash.update(chunk)
+            self._file.write(chunk)
         self.size += len(chunk)
 
     def finish(self) -> Blob:
