@@ -62,17 +62,44 @@ def _valid(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
-@extend_schema(
-    request=RepoCreateInput,
-    responses={201: OpenApiResponse(description="the new repo"), 400: ERROR, 401: ERROR, 403: ERROR, 409: ERROR},
-    summary="Create a model repo",
-)
-@api_view(["POST"])
-@permission_classes(WRITE)
-def models_create(request: Request) -> Response:
-    data = _valid(RepoCreateInput, request.data)
-    repo = repo_create(request.user, **data)
-    return Response(repo_json(repo), status=201)
+class ModelsCollection(APIView):
+    """``/api/models``: POST creates a repo; other methods go to the browsing part's route for the URL.
+
+    Django stops at the first matching pattern and this module's routes come
+    before ``urls_reuse``, so the listing (GET) is looked up there and called
+    rather than shadowed by a 405.
+    """
+
+    permission_classes = WRITE
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method != "POST":
+            listing = _browse_route(request.path_info)
+            if listing is not None:
+                return listing.func(request, *listing.args, **listing.kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    @extend_schema(
+        request=RepoCreateInput,
+        responses={201: OpenApiResponse(description="the new repo"), 400: ERROR, 401: ERROR, 403: ERROR, 409: ERROR},
+        summary="Create a model repo",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(RepoCreateInput, request.data)
+        repo = repo_create(request.user, **data)
+        return Response(repo_json(repo), status=201)
+
+
+def _browse_route(path: str):
+    from django.urls import Resolver404, URLResolver
+    from django.urls.resolvers import RegexPattern
+
+    from models_app import urls_reuse
+
+    try:
+        return URLResolver(RegexPattern(r"^/"), urls_reuse.urlpatterns).resolve(path)
+    except Resolver404:
+        return None
 
 
 class _Unparsed(BaseParser):

@@ -9,7 +9,7 @@ from django.urls import path
 from models_app import api_publish, views_publish
 
 urlpatterns = [
-    path("api/models", api_publish.models_create, name="api_models_create"),
+    path("api/models", api_publish.ModelsCollection.as_view(), name="api_models_create"),
     path("api/models/<str:owner>/<str:name>/upload", api_publish.UploadView.as_view(), name="api_upload"),
     path("api/models/<str:owner>/<str:name>/settings", api_publish.repo_settings, name="api_repo_settings"),
     path("api/models/<str:owner>/<str:name>/tag/<path:revision>", api_publish.revision_tag, name="api_revision_tag"),

@@ -192,3 +192,23 @@ def test_repo_delete_owner_only(write_client, owner, other_user):
     assert excinfo.value.status_code == 403
     repo_delete(owner, repo)
     assert not ModelRepo.objects.exists() and not Revision.objects.exists()
+
+
+def test_other_methods_on_the_collection_are_not_shadowed(write_client):
+    response = write_client.get("/api/models")
+    # The listing belongs to the browsing routes; without one, a JSON 405 (never a 500).
+    assert response.status_code in (200, 405)
+    if response.status_code == 405:
+        assert set(response.json()) == {"error", "detail"}
+
+
+def test_card_errors_come_back_to_the_uploader(write_client, owner):
+    repo_create(owner, "carded")
+    response = upload(write_client, "alice/carded", {"README.md": b"---\npipeline_tag: telepathy\n---\n# x\n"})
+    assert response.status_code == 422
+    assert "not a known task" in response.json()["error"]
+    assert response.json()["detail"]["errors"] and Revision.objects.count() == 0
+    good = b"---\nlicense: mit\npipeline_tag: fill-mask\n---\n# x\n"
+    response = upload(write_client, "alice/carded", {"README.md": good})
+    assert response.status_code == 201 and any("almost no text" in w for w in response.json()["warnings"])
+    assert ModelRepo.objects.get(name="carded").pipeline_tag == "fill-mask"
