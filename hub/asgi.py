@@ -13,6 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from hub.routing import websocket_urlpatterns  # noqa: E402
+from models_app import lfs_stream  # noqa: E402,F401 - registers the streamed LFS PUT
 from models_app.streaming import StreamingUploads  # noqa: E402
 
 application = ProtocolTypeRouter(

@@ -8,7 +8,6 @@ byte goes through ``uploads.Ingest`` and every change through ``revision_create`
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from rest_framework.decorators import api_view, permission_classes
@@ -17,6 +16,7 @@ from rest_framework.response import Response
 
 from hub.api import ApiError, error_response
 from hub.permissions import READ_ONLY_TOKEN_MESSAGE, TokenScopeAllows, request_can_write
+from models_app.cards import validate_card
 from models_app.hf_commits import (
     branch_tip,
     hf_commit,
@@ -26,28 +26,8 @@ from models_app.hf_commits import (
     refuse_pull_requests,
     repo_for_write,
 )
-from models_app.models import ModelRepo, Ref, Revision
-from models_app.repos import can_write, repo_create, visible_repos
-
-try:
-    from models_app.cards import validate_card
-except ImportError:  # the publish branch brings card validation; until then every card passes
-
-    def validate_card(text: str) -> tuple[list, list]:
-        return [], []
-
-
-try:
-    from models_app.repos import repo_delete
-except ImportError:  # the publish branch brings repo_delete; until then the owner may delete
-
-    def repo_delete(user, repo: ModelRepo) -> None:
-        with transaction.atomic():
-            # Refs and parent links PROTECT revisions: drop them first so the cascade can run.
-            Ref.objects.filter(repo=repo).delete()
-            Revision.objects.filter(repo=repo).update(parent=None)
-            repo.delete()
-
+from models_app.models import ModelRepo
+from models_app.repos import can_write, repo_create, repo_delete, visible_repos
 
 WRITERS = [IsAuthenticated, TokenScopeAllows]
 XET_UNSUPPORTED = (

@@ -103,7 +103,7 @@ def lfs_upload(request: HttpRequest, owner: str, name: str, oid: str) -> HttpRes
 
 
 def request_chunks(request: HttpRequest):
-    # Django has spooled the whole body to a temp file by now; models_app/streaming.py will hand over the raw stream.
+    # Only without the ASGI front (test client, WSGI): under uvicorn lfs_stream.py takes this URL.
     return iter_file(request)
 
 
