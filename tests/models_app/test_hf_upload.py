@@ -263,3 +263,20 @@ def test_an_uploaded_revision_is_queued_for_validation(hf_env, tokens):
     )
     state = hub_state(hf_env, "alice/validated")
     assert state["sha"] == info.oid and state["validation_runs"] == 1
+
+
+def test_streamed_lfs_put_checks_the_digest_and_leaves_no_temp_file(hf_env, tokens):
+    api_for(hf_env, tokens["alice"]).create_repo("alice/streamed")
+    data = os.urandom(3 * 1024 * 1024)
+    oid = sha256(data)
+    answer = httpx.post(
+        f"{hf_env.url}/alice/streamed.git/info/lfs/objects/batch",
+        json={"operation": "upload", "transfers": ["basic"], "objects": [{"oid": oid, "size": len(data)}]},
+        headers={"Authorization": f"Bearer {tokens['alice']}", "Accept": "application/vnd.git-lfs+json"},
+    )
+    href = answer.json()["objects"][0]["actions"]["upload"]["href"]
+    wrong = httpx.put(href, content=bytes(len(data)))
+    assert wrong.status_code == 422 and "sha256 mismatch" in wrong.headers["X-Error-Message"]
+    assert httpx.put(href, content=data).status_code == 200
+    assert stored_bytes(hf_env, oid) == data
+    assert list((Path(hf_env.data_dir) / "tmp").glob("*.part")) == []
