@@ -29,12 +29,12 @@ from models_app.storage import get_store
 from models_app.uploads import Ingest, UploadError
 from models_app.uploads import _human as human_size
 
-# Files from this size up travel through LFS (the Hugging Face hub uses the same 10 MB line),
-# which keeps every regular file small enough to sit base64-encoded on one ndjson line.
+# Files from this size up travel through LFS, which keeps every regular file small enough
+# to sit base64-encoded on one ndjson line of the commit.
 REGULAR_MAX_SIZE = 10 * 1024 * 1024
 # One ndjson line: a regular file base64-encoded (4/3 of its size) plus its JSON wrapping.
 MAX_COMMIT_LINE = REGULAR_MAX_SIZE * 4 // 3 + 64 * 1024
-# Weights and other binary formats go through LFS whatever their size, as on the Hugging Face hub.
+# Weights and other binary formats go through LFS whatever their size (streamed PUT, not base64).
 LFS_SUFFIXES = (
     ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".onnx", ".msgpack", ".gguf", ".npy", ".npz",
     ".tflite", ".pb", ".ot", ".model", ".pkl", ".joblib", ".zip", ".tar", ".gz", ".arrow", ".parquet",

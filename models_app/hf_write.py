@@ -120,7 +120,7 @@ def preupload(request, owner: str, name: str, rev: str) -> Response:
     refuse_pull_requests(request.query_params.get("create_pr"))
     data = request.data if isinstance(request.data, dict) else {}
     files = preupload_answer(repo, branch_tip(repo, rev), data.get("files"))
-    return Response({"files": files, "commitOid": None})
+    return Response({"files": files})
 
 
 @api_view(["POST"])
