@@ -252,3 +252,32 @@ def _anonymous_status(hub: LiveHub, path: str) -> int:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
+
+
+def test_raw_put_of_one_file(hub):
+    create_repo(hub, "raw-put")
+    data = b"raw weights" * 1000
+    url = "/api/models/alice/raw-put/upload/weights/model.bin?message=raw"
+    status, body = request(hub, "PUT", url, data)
+    assert status == 201 and body["manifest"] == [
+        {"path": "weights/model.bin", "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    ]
+    assert body["revision"]["title"] == "raw"
+    status, again = request(hub, "PUT", url, data)
+    assert status == 200 and again["created"] is False
+    status, bad = request(hub, "PUT", "/api/models/alice/raw-put/upload/x.bin?sha256=" + "0" * 64, b"abc")
+    assert status == 422 and "sha256 mismatch" in bad["error"]
+    status, bad = request(hub, "PUT", "/api/models/alice/raw-put/upload/.git/config", b"abc")
+    assert status == 400 and "'.git'" in bad["error"]
+    # Announced over the per-file limit: refused before a byte of the body is read.
+    sock = socket.create_connection(("127.0.0.1", hub.port))
+    sock.sendall(
+        (
+            f"PUT /api/models/alice/raw-put/upload/huge.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {hub.token}\r\n"
+            f"Content-Length: {LIMIT + 1}\r\n\r\n"
+        ).encode()
+    )
+    status, raw = _read_status(sock)
+    sock.close()
+    assert status == 413 and b"limit per file" in raw
+    assert temp_files(hub) == []
