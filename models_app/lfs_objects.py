@@ -81,7 +81,8 @@ def upload_grant(token: str, oid: str) -> dict:
 class LfsUpload:
     """One LFS PUT being received: ``write`` chunks, then ``finish``; ``abort`` is a no-op after it.
 
-    Push-style so a streaming entry point can feed it batches as they arrive.
+    Push-style so the streaming entry point can feed ``staged`` as batches arrive
+    (then it calls ``remember`` itself).
     """
 
     user: object
@@ -94,8 +95,12 @@ class LfsUpload:
 
     def finish(self) -> Blob:
         blob = self.staged.finish()
-        remember_upload(self.user, self.repo, self.oid)
+        self.remember()
         return blob
+
+    def remember(self) -> None:
+        """The upload is complete: its uploader may now commit it to this repo."""
+        remember_upload(self.user, self.repo, self.oid)
 
     def abort(self) -> None:
         self.staged.abort()
