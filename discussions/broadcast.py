@@ -37,6 +37,10 @@ async def publish(repo_pk: int, frame: dict, *, seq: int | None = None) -> None:
     relay = current_relay()
     if relay is not None:
         relay.deliver(repo_pk, text, seq)
+    await layer_send(repo_pk, text, seq)
+
+
+async def layer_send(repo_pk: int, text: str, seq: int | None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
@@ -49,8 +53,21 @@ async def publish(repo_pk: int, frame: dict, *, seq: int | None = None) -> None:
 
 
 def broadcast(repo_pk: int, frame: dict, *, seq: int | None = None) -> None:
-    """Sync entry point, for ``transaction.on_commit`` callbacks in web and worker processes."""
+    """Sync entry point, for ``transaction.on_commit`` callbacks in web and worker processes.
+
+    In a web process the frame is handed to the relay's event loop without
+    waiting: the database thread that committed goes back to work at once
+    (waiting for the layer here would serialise every post behind it). A
+    process without a relay (the Celery worker) sends through the layer and waits.
+    """
+    from discussions.relay import running_relay
+
     try:
+        found = running_relay()
+        if found is not None:
+            loop, relay = found
+            loop.call_soon_threadsafe(relay.publish_nowait, repo_pk, encode(frame), seq)
+            return
         async_to_sync(publish)(repo_pk, frame, seq=seq)
     except Exception:  # noqa: BLE001 - never fail the caller's commit hook
         log.warning("could not broadcast to room %s", repo_pk, exc_info=True)

@@ -27,7 +27,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from discussions.broadcast import PROCESS_ID, encode, room_group
+from discussions.broadcast import PROCESS_ID, encode, layer_send, room_group
+from discussions.fastsend import encode_frame
 from models_app.events import live_group
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ CATCH_UP = object()  # a queue item: read what the DB has beyond last_seq
 
 
 class Member(Protocol):
+    def write_encoded(self, data: bytes) -> bool: ...
+
     async def push(self, message: dict) -> None: ...
 
 
@@ -139,9 +142,11 @@ class RoomSubscription:
                 log.exception("room %s: fan-out failed", self.repo_pk)
 
     async def _send_all(self, text: str) -> None:
+        data = encode_frame(text)
         message = {"type": "websocket.send", "text": text}
         for member in list(self.members):
-            await member.push(message)
+            if not member.write_encoded(data):
+                await member.push(message)
 
 
 class RoomRelay:
@@ -151,6 +156,7 @@ class RoomRelay:
         self.rooms: dict[int, RoomSubscription] = {}
         self.lock = asyncio.Lock()
         self.sweeper: asyncio.Task | None = None
+        self.sends: set[asyncio.Task] = set()
 
     async def join(self, repo_pk: int, member) -> int:
         """Add a socket to its room; returns the id up to which the DB holds everything it missed."""
@@ -181,6 +187,17 @@ class RoomRelay:
         if sub is not None:
             sub.queue.put_nowait((text, seq))
 
+    def publish_nowait(self, repo_pk: int, text: str, seq: int | None) -> None:
+        """Local sockets now; other processes through the layer, in the background.
+
+        Layer sends may then overtake each other; receiving relays put
+        messages back in order by ``seq`` (a gap is read from the database).
+        """
+        self.deliver(repo_pk, text, seq)
+        task = asyncio.get_running_loop().create_task(layer_send(repo_pk, text, seq))
+        self.sends.add(task)  # keep a reference until done (asyncio holds tasks weakly)
+        task.add_done_callback(self.sends.discard)
+
     async def _sweep(self) -> None:
         while self.rooms:
             await asyncio.sleep(SWEEP_SECONDS)
@@ -207,6 +224,14 @@ def current_relay() -> RoomRelay | None:
     except RuntimeError:
         return None
     return _relays.get(loop)
+
+
+def running_relay() -> tuple[asyncio.AbstractEventLoop, RoomRelay] | None:
+    """From any thread: the relay of a running event loop in this process, if there is one."""
+    for loop, relay in list(_relays.items()):
+        if loop.is_running() and not loop.is_closed():
+            return loop, relay
+    return None
 
 
 def get_relay() -> RoomRelay:

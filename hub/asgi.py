@@ -12,13 +12,13 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from hub.routing import websocket_urlpatterns  # noqa: E402
-from hub.wsauth import TokenAuthMiddleware, browser_origin_validator  # noqa: E402
+from hub.wsauth import RawSendMiddleware, TokenAuthMiddleware, browser_origin_validator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": browser_origin_validator(
-            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            RawSendMiddleware(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))))
         ),
     }
 )
