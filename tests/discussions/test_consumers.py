@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import pytest
+import pytest_asyncio
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from django.db import connections
 
 from tests.discussions.conftest import receive_type, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _close_consumer_db_connections():
+    # The consumers' queries ran in asgiref's one database thread; close its
+    # connection so PostgreSQL can drop the test database at the end.
+    yield
+    await database_sync_to_async(connections.close_all)()
 
 
 async def test_hello_then_message_reaches_every_member_including_the_sender(public_repo, tokens):
