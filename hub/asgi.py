@@ -13,10 +13,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from hub.routing import websocket_urlpatterns  # noqa: E402
 from hub.wsauth import RawSendMiddleware, TokenAuthMiddleware, browser_origin_validator  # noqa: E402
+from models_app.streaming import StreamingUploads  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Upload routes stream their bodies (limits checked as bytes arrive); the rest is Django.
+        "http": StreamingUploads(django_asgi_app),
         "websocket": browser_origin_validator(
             RawSendMiddleware(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))))
         ),
