@@ -5,6 +5,7 @@ Protocol (README, "Discussion rooms"): JSON text frames with a ``type``.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
@@ -18,6 +19,8 @@ from discussions.broadcast import encode, publish
 from discussions.fastsend import frame_writer
 from discussions.relay import get_relay
 from models_app.repos import get_visible_repo
+
+log = logging.getLogger(__name__)
 
 TYPING_EVERY = 2.0  # seconds between typing frames one socket may send
 
@@ -50,7 +53,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
             online, came_online = await database_sync_to_async(presence.presence_join)(self.room, self.user, self.conn)
             if came_online:
                 await publish(self.repo_pk, {"type": "presence", "online": online})
-        last_id = await get_relay().join(self.repo_pk, self)
+        try:
+            last_id = await get_relay().join(self.repo_pk, self)
+        except Exception:  # noqa: BLE001 - the layer is down (Redis restarting): the client retries
+            log.warning("could not join room %s", self.repo_pk, exc_info=True)
+            await self.disconnect(1011)
+            self.room = None
+            await self.close(code=1011)
+            return
         online = await database_sync_to_async(presence.online)(self.room)
         hello = {
             "type": "hello",
