@@ -10,15 +10,17 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from hub.routing import websocket_urlpatterns  # noqa: E402
+from hub.wsauth import RawSendMiddleware, TokenAuthMiddleware, browser_origin_validator  # noqa: E402
 from models_app.streaming import StreamingUploads  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # Upload routes stream their bodies (limits checked as bytes arrive); the rest is Django.
         "http": StreamingUploads(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": browser_origin_validator(
+            RawSendMiddleware(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))))
+        ),
     }
 )
