@@ -13,10 +13,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from hub.routing import websocket_urlpatterns  # noqa: E402
+from models_app.downloads import DownloadApp  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Resolve downloads are answered before Django (Range, bounded memory, pathsend).
+        "http": DownloadApp(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

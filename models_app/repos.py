@@ -53,3 +53,23 @@ def repo_create(owner, name: str, *, private: bool = False) -> ModelRepo:
             return ModelRepo.objects.create(owner=owner, name=name, private=private)
     except IntegrityError:
         raise ApiError(f"You already have a model named {owner.username}/{name}.", status_code=409) from None
+
+
+def repo_delete(user, repo: ModelRepo) -> None:
+    """Delete ``repo`` and its revisions, refs and files (blobs stay: other repos may share them).
+
+    Refs and revisions protect each other (``on_delete=PROTECT``), so the rows go
+    in dependency order inside one transaction.
+    """
+    from django.db import transaction
+
+    from models_app.models import Ref, RepoFile, Revision
+
+    if not can_write(user, repo):
+        raise PermissionError(f"{user} may not delete {repo.repo_id}")
+    with transaction.atomic():
+        Ref.objects.filter(repo=repo).delete()
+        RepoFile.objects.filter(revision__repo=repo).delete()
+        Revision.objects.filter(repo=repo).update(parent=None)
+        Revision.objects.filter(repo=repo).delete()
+        repo.delete()
