@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import orjson
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from hub.api import ApiError
@@ -60,11 +60,9 @@ LIST_FIELDS = (
     "private",
     "downloads",
     "likes",
-    "tags",
     "pipeline_tag",
     "library_name",
     "license",
-    "languages",
     "created",
     "updated",
     "validation__verdict",
@@ -176,21 +174,28 @@ def sorted_page(repos: QuerySet[ModelRepo], query: Query) -> tuple[list[dict], s
         repos = repos.annotate(sort_key=Coalesce(F("validation__score"), Value(-1.0)))
     elif key == "trending":
         repos = repos.annotate(sort_key=recent_downloads(TRENDING_DAYS))
-    else:
-        repos = repos.annotate(sort_key=F(key))
-    order = ("sort_key", "pk") if query.ascending else ("-sort_key", "-pk")
+    # Plain columns are ordered by name, not through an alias, so the database walks their index to the limit.
+    field = "sort_key" if key in ("score", "trending") else key
+    order = (field, "pk") if query.ascending else (f"-{field}", "-pk")
     if query.cursor:
         value, pk = _decode_cursor(query.cursor, key)
         if query.ascending:
-            repos = repos.filter(Q(sort_key__gt=value) | Q(sort_key=value, pk__gt=pk))
+            repos = repos.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
         else:
-            repos = repos.filter(Q(sort_key__lt=value) | Q(sort_key=value, pk__lt=pk))
-    rows = list(repos.order_by(*order).values(*LIST_FIELDS, "sort_key")[: query.limit + 1])
+            repos = repos.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk}))
+    # The JSON lists come back as their stored text and go out as orjson Fragments: no decode/encode per row.
+    rows = list(
+        repos.order_by(*order)
+        .annotate(tags_json=Cast("tags", TextField()), languages_json=Cast("languages", TextField()))
+        .values(*LIST_FIELDS, *(("sort_key",) if field == "sort_key" else ()), "tags_json", "languages_json")[
+            : query.limit + 1
+        ]
+    )
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
         last = rows[-1]
-        next_cursor = _encode_cursor(last["sort_key"], last["pk"])
+        next_cursor = _encode_cursor(last[field], last["pk"])
     return rows, next_cursor
 
 
@@ -242,11 +247,11 @@ def row_json(row: dict) -> dict:
         "private": row["private"],
         "downloads": row["downloads"],
         "likes": row["likes"],
-        "tags": row["tags"],
+        "tags": orjson.Fragment(row["tags_json"] or "[]"),
         "pipeline_tag": row["pipeline_tag"] or None,
         "library_name": row["library_name"] or None,
         "license": row["license"] or None,
-        "languages": row["languages"],
+        "languages": orjson.Fragment(row["languages_json"] or "[]"),
         "createdAt": row["created"],
         "lastModified": row["updated"],
         "validation": {
