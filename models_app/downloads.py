@@ -181,7 +181,7 @@ def _offload(answer: Answer, blob: Blob, path: str) -> None:
     elif settings.DOWNLOAD_ACCEL_REDIRECT:
         # nginx serves the internal location itself and handles Range there; it keeps our other headers.
         answer.status = 200
-        drop = ("Content-Length", "Content-Range")
+        drop = ("Content-Length", "Content-Range", "Accept-Ranges")
         answer.headers = [(k, v) for k, v in answer.headers if k not in drop]
         answer.headers.append(
             ("X-Accel-Redirect", settings.DOWNLOAD_ACCEL_REDIRECT.rstrip("/") + "/" + blob.storage_key)
