@@ -247,9 +247,8 @@ def main() -> None:
                 row["gbps"], row["rss_mib"] = measure_download(port, url, proc.pid, size)
             finally:
                 stop(proc)
-            ratio = f", {row['gbps'] / nginx_gbps:.2f}x nginx" if nginx_gbps else ""
             print(
-                f"{name}: hello {row['hello_rps']:.0f} req/s; 1 GiB download {row['gbps']:.2f} GB/s{ratio}; "
+                f"{name}: hello {row['hello_rps']:.0f} req/s; download {row['gbps']:.2f} GB/s; "
                 f"RSS +{row['rss_mib']:.0f} MiB"
             )
         if nginx_proc is not None:
@@ -266,11 +265,16 @@ def main() -> None:
             )
         if nginx_proc is not None:
             again, _ = measure_download(static_port, "/static-blob", None, size)
-            print(f"nginx sendfile measured again: {again:.2f} GB/s (the ratios above used {nginx_gbps:.2f})")
+            nginx_gbps = max(nginx_gbps, again)  # the baseline at its best: ratios err on the strict side
+            print(f"nginx sendfile measured again: {again:.2f} GB/s; baseline {nginx_gbps:.2f} GB/s")
+            for name, row in results.items():
+                target = 0.9 if name == "x-accel-redirect" else 0.5
+                print(f"download {name}/nginx: {row['gbps'] / nginx_gbps:.2f}x (target >= {target}x)")
         base = results.get("uvicorn", {}).get("hello_rps")
         if base:
             for name, row in results.items():
-                print(f"hello-world {name}/uvicorn: {row['hello_rps'] / base:.2f}x")
+                if "hello_rps" in row:
+                    print(f"hello-world {name}/uvicorn: {row['hello_rps'] / base:.2f}x")
     finally:
         if nginx_proc is not None:
             stop(nginx_proc)
