@@ -74,3 +74,23 @@ def test_search_filter_open_and_download(live_hub, catalog, browser, tmp_path):
     assert hashlib.sha256(saved.read_bytes()).hexdigest() == hashlib.sha256(original).hexdigest()
     assert info.value.suggested_filename == "config.json"
     page.close()
+
+
+def test_like_toggles_without_a_reload(live_hub, catalog, browser):
+    page = browser.new_page()
+    page.goto(live_hub.url + "/accounts/signup/")
+    page.fill("input[name=username]", "dave")
+    page.fill("input[name=password1]", "a-long-enough-passphrase-42")
+    page.fill("input[name=password2]", "a-long-enough-passphrase-42")
+    page.click("main button[type=submit]")
+    page.wait_for_url(live_hub.url + "/")
+    page.goto(live_hub.url + "/carol/vision-net")
+    page.click("#like-button")
+    expect = pytest.importorskip("playwright.sync_api").expect
+    expect(page.locator("#like-count")).to_have_text("1")
+    expect(page.locator("#like-button")).to_have_attribute("aria-pressed", "true")
+    page.reload()
+    assert page.locator("#like-count").inner_text() == "1"
+    page.click("#like-button")
+    expect(page.locator("#like-count")).to_have_text("0")
+    page.close()

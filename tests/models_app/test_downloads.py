@@ -124,3 +124,23 @@ def test_quoted_revision_stays_one_segment():
         "refs/pr/1",
         "sub/config.json",
     )
+
+
+def test_last_30_days_and_pruning(owner):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from models_app.download_counts import download_count, downloads_last_days
+
+    repo, _ = publish(owner, "counted", {"config.json": b"{}"})
+    today = timezone.now().date()
+    assert download_count(repo.pk, "client-a", today)
+    assert not download_count(repo.pk, "client-a", today)
+    assert download_count(repo.pk, "client-a", today - timedelta(days=40))
+    assert downloads_last_days(repo.pk, 30) == 1
+    call_command("prune_downloads", verbosity=0)
+    repo.refresh_from_db()
+    assert repo.downloads == 2  # all-time survives the pruning
+    assert downloads_last_days(repo.pk, 365) == 1
