@@ -14,11 +14,13 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from hub.routing import websocket_urlpatterns  # noqa: E402
 from models_app.downloads import DownloadApp  # noqa: E402
+from models_app.streaming import StreamingUploads  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # Resolve downloads are answered before Django (Range, bounded memory, pathsend).
-        "http": DownloadApp(django_asgi_app),
+        # Upload routes stream their bodies (limits checked as bytes arrive); resolve downloads are
+        # answered before Django (Range, bounded memory, pathsend); the rest is Django.
+        "http": DownloadApp(StreamingUploads(django_asgi_app)),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
