@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from hub.api import ApiError
 from models_app import browse, repo_info
-from models_app.hf_errors import HubNotFound, not_found_repo
+from models_app.hf_errors import HubNotFound, missing_repo
 from models_app.likes import like_set
 from models_app.models import ModelRepo, Revision
 from models_app.repos import can_write, repo_delete, visible_repos
@@ -51,7 +51,7 @@ def get_repo(request, owner: str, name: str) -> ModelRepo:
         .first()
     )
     if repo is None:
-        raise not_found_repo(request.user, f"{owner}/{name}")
+        raise missing_repo(request.user, owner, name, request.get_full_path())
     return repo
 
 
@@ -108,7 +108,12 @@ LIST_PARAMS = [
 
 
 class ModelListApi(HubReadView):
-    @extend_schema(parameters=LIST_PARAMS, responses=OpenApiTypes.OBJECT, summary="List models (HF list_models)")
+    @extend_schema(
+        parameters=LIST_PARAMS,
+        responses=OpenApiTypes.OBJECT,
+        summary="List models (HF list_models)",
+        operation_id="models_list",
+    )
     def get(self, request):
         query = browse.Query.from_params(request.GET)
         rows, cursor = browse.sorted_page(browse.filtered(request.user, query), query)
@@ -117,7 +122,9 @@ class ModelListApi(HubReadView):
 
 
 class ModelDetailApi(HubReadView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Model info at main (HF model_info shape)")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT, summary="Model info at main (HF model_info shape)", operation_id="model_info"
+    )
     def get(self, request, owner: str, name: str):
         repo = get_repo(request, owner, name)
         try:
@@ -126,7 +133,9 @@ class ModelDetailApi(HubReadView):
             revision = None  # a repo created but not yet committed to
         return json_response(repo_info.model_info(repo, revision))
 
-    @extend_schema(responses={204: None}, summary="Delete the model (owner only, write token)")
+    @extend_schema(
+        responses={204: None}, summary="Delete the model (owner only, write token)", operation_id="model_delete"
+    )
     def delete(self, request, owner: str, name: str):
         repo = get_repo(request, owner, name)
         if not can_write(request.user, repo):
@@ -136,7 +145,11 @@ class ModelDetailApi(HubReadView):
 
 
 class ModelRevisionApi(HubReadView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Model info at a branch, tag or sha")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="Model info at a branch, tag or sha",
+        operation_id="model_info_at_revision",
+    )
     def get(self, request, owner: str, name: str, rest: str):
         repo = get_repo(request, owner, name)
         rev, _ = rev_and_path(request, "revision", rest)
@@ -152,6 +165,7 @@ class TreeApi(HubReadView):
         ],
         responses=OpenApiTypes.OBJECT,
         summary="Files and folders of a revision (HF list_repo_tree)",
+        operation_id="model_tree",
     )
     def get(self, request, owner: str, name: str, rest: str):
         repo = get_repo(request, owner, name)
@@ -169,13 +183,19 @@ class TreeApi(HubReadView):
 
 
 class RefsApi(HubReadView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Branches and tags (HF list_repo_refs)")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT, summary="Branches and tags (HF list_repo_refs)", operation_id="model_refs"
+    )
     def get(self, request, owner: str, name: str):
         return json_response(repo_info.refs_json(get_repo(request, owner, name)))
 
 
 class CommitsApi(HubReadView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Revision history, newest first (HF list_repo_commits)")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="Revision history, newest first (HF list_repo_commits)",
+        operation_id="model_commits",
+    )
     def get(self, request, owner: str, name: str, rest: str):
         repo = get_repo(request, owner, name)
         rev, _ = rev_and_path(request, "commits", rest)
@@ -189,11 +209,15 @@ class CommitsApi(HubReadView):
 
 
 class LikeApi(HubReadView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Like the model (HF like)")
+    @extend_schema(
+        request=None, responses=OpenApiTypes.OBJECT, summary="Like the model (HF like)", operation_id="model_like"
+    )
     def post(self, request, owner: str, name: str):
         return self._set(request, owner, name, True)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Unlike the model (HF unlike)")
+    @extend_schema(
+        request=None, responses=OpenApiTypes.OBJECT, summary="Unlike the model (HF unlike)", operation_id="model_unlike"
+    )
     def delete(self, request, owner: str, name: str):
         return self._set(request, owner, name, False)
 

@@ -29,14 +29,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
 from models_app import download_counts
-from models_app.hf_errors import HubNotFound, not_found_repo
+from models_app.hf_errors import HubNotFound, missing_repo
 from models_app.models import Blob, RepoFile
 from models_app.repos import visible_repos
 from models_app.revisions import RevisionError, resolve_revision
@@ -152,7 +152,7 @@ def prepare(user, owner: str, name: str, rev: str, path: str, method: str, heade
     """Access check, lookup, conditional/range answer and counting for one resolve request."""
     repo = visible_repos(user).filter(owner__username__iexact=owner, name__iexact=name).first()
     if repo is None:
-        raise not_found_repo(user, f"{owner}/{name}")
+        raise missing_repo(user, owner, name, f"/{owner}/{name}/resolve/{quote(rev, safe='')}/{quote(path)}")
     try:
         revision = resolve_revision(repo, rev)
     except RevisionError as exc:

@@ -14,14 +14,17 @@ from django.http import HttpResponse
 
 
 class HubNotFound(Exception):
-    def __init__(self, status: int, code: str, message: str, *, commit: str | None = None):
+    def __init__(self, status: int, code: str, message: str, *, commit: str | None = None, location: str = ""):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.commit = commit
+        self.location = location
 
     def headers(self) -> list[tuple[str, str]]:
+        if self.location:
+            return [("Location", self.location)]
         headers = [("X-Error-Code", self.code), ("X-Error-Message", self.message.encode("ascii", "replace").decode())]
         if self.commit:
             headers.append(("X-Repo-Commit", self.commit))
@@ -35,6 +38,20 @@ class HubNotFound(Exception):
         for key, value in self.headers():
             response[key] = value
         return response
+
+
+def missing_repo(user, owner: str, name: str, path: str) -> HubNotFound:
+    """Not found, or a relative 307 to the new name of a renamed repo the caller may see.
+
+    The HF client follows relative redirects (renamed repos) on its HEAD and GET.
+    """
+    from models_app.repos import redirect_target, visible_repos
+
+    repo = redirect_target(owner, name)
+    if repo is not None and visible_repos(user).filter(pk=repo.pk).exists():
+        location = path.replace(f"/{owner}/{name}", f"/{repo.owner.username}/{repo.name}", 1)
+        return HubNotFound(307, "RepoRenamed", f"{owner}/{name} is now {repo.repo_id}.", location=location)
+    return not_found_repo(user, f"{owner}/{name}")
 
 
 def not_found_repo(user, repo_id: str) -> HubNotFound:

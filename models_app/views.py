@@ -6,20 +6,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from hub.api import ApiError
-from models_app import browse, download_counts, downloads, repo_info
+from models_app import browse, cards, download_counts, downloads, repo_info
 from models_app.hf_errors import HubNotFound
 from models_app.likes import has_liked, like_set
-from models_app.models import ModelRepo, Ref, RepoFile
+from models_app.models import ModelRepo, Ref
 from models_app.repos import get_visible_repo, visible_repos
 from models_app.revisions import RevisionError, resolve_revision
 from models_app.storage import get_store
-
-CARD_MAX_BYTES = 512 * 1024
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -74,34 +71,13 @@ def _repo(request: HttpRequest, owner: str, name: str) -> ModelRepo:
     return get_visible_repo(request.user, owner, name)
 
 
-def render_card(text: str) -> str:
-    try:
-        from hub.markdown import render_markdown  # the publish part's sanitizing renderer, once it lands
-    except ImportError:
-        return mark_safe(f'<pre class="card-text">{escape(text)}</pre>')  # noqa: S308 - escaped above
-    return mark_safe(render_markdown(text))  # noqa: S308 - render_markdown sanitizes (nh3)
-
-
-def _readme(revision) -> str | None:
-    entry = RepoFile.objects.filter(revision=revision, path__iexact="README.md").select_related("blob").first()
-    if entry is None:
-        return None
-    with get_store().open(entry.blob.storage_key) as handle:
-        text = handle.read(CARD_MAX_BYTES).decode("utf-8", "replace")
-    if text.startswith("---"):
-        # The YAML front matter is shown as metadata (pills), not as text.
-        _, _, rest = text[3:].partition("\n---")
-        text = rest.lstrip("\n") if rest else text
-    return text
-
-
 def model_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:
     repo = _repo(request, owner, name)
     try:
         revision = resolve_revision(repo, None)
     except RevisionError:
         revision = None
-    readme = _readme(revision) if revision else None
+    card = cards.render_card(repo, revision)
     return render(
         request,
         "models_app/model_page.html",
@@ -109,7 +85,9 @@ def model_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:
             "repo": repo,
             "active": "card",
             "revision": revision,
-            "card_html": render_card(readme) if readme else None,
+            # render_card sanitizes (nh3); a repo without README.md gets a card generated from its metadata.
+            "card_html": mark_safe(card.html),  # noqa: S308
+            "card_generated": card.generated,
             "downloads_30d": download_counts.downloads_last_days(repo.pk, 30),
             "liked": has_liked(request.user, repo),
         },

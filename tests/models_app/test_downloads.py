@@ -144,3 +144,15 @@ def test_last_30_days_and_pruning(owner):
     repo.refresh_from_db()
     assert repo.downloads == 2  # all-time survives the pruning
     assert downloads_last_days(repo.pk, 365) == 1
+
+
+def test_renamed_repo_redirects_downloads_and_api(anon_client, owner, model):
+    from models_app.repos import repo_rename
+
+    repo, _ = model
+    repo_rename(owner, repo, "tiny-renamed")
+    moved = anon_client.head(url())
+    assert moved.status_code == 307
+    assert moved["Location"] == "/alice/tiny-renamed/resolve/main/model.safetensors"
+    api = anon_client.get("/api/models/alice/tiny/revision/v1")
+    assert api.status_code == 307 and api["Location"] == "/api/models/alice/tiny-renamed/revision/v1"
