@@ -44,7 +44,7 @@ from models_app.repos import visible_repos  # noqa: E402
 def handwritten(request):
     fields = (*LIST_FIELDS, "tags", "languages")  # the same columns the API returns
     rows = list(visible_repos(AnonymousUser()).order_by("-downloads", "-pk").values(*fields)[:51])
-    return HttpResponse(orjson.dumps(rows[:50]), content_type="application/json")
+    return HttpResponse(orjson.dumps(rows[:50], option=orjson.OPT_UTC_Z), content_type="application/json")
 
 
 urlpatterns = [path("bench/handwritten", handwritten)]

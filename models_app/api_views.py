@@ -27,7 +27,8 @@ from models_app.revisions import RevisionError, resolve_revision
 
 
 def json_response(data, *, status: int = 200, link: str | None = None) -> HttpResponse:
-    response = HttpResponse(orjson.dumps(data), status=status, content_type="application/json")
+    # HF clients parse timestamps strictly as ...Z (UTC), not +00:00.
+    response = HttpResponse(orjson.dumps(data, option=orjson.OPT_UTC_Z), status=status, content_type="application/json")
     if link:
         response["Link"] = f'<{link}>; rel="next"'
     return response

@@ -104,9 +104,53 @@ def private(repo_id: str, token: str, original: str) -> dict:
     return {"with_token": with_token, "without_token": without, "info_without_token": info_error}
 
 
+def api(repo_id: str, tag: str, write_token: str) -> dict:
+    """The HfApi read calls, parsed by the client's own classes."""
+    from huggingface_hub import HfApi
+
+    hub = HfApi()
+    info = hub.model_info(repo_id)
+    at_tag = hub.model_info(repo_id, revision=tag)
+    tree = list(hub.list_repo_tree(repo_id, recursive=True, expand=True))
+    refs = hub.list_repo_refs(repo_id)
+    commits = hub.list_repo_commits(repo_id)
+    found = [m.id for m in hub.list_models(search=repo_id.split("/")[1], sort="downloads", limit=5)]
+    by_author = [m.id for m in hub.list_models(author=repo_id.split("/")[0])]
+    # huggingface_hub 2.x dropped HfApi.like (the HF hub likes from the website); unlike remains.
+    from huggingface_hub.utils import get_session, hf_raise_for_status
+
+    liked = get_session().post(
+        f"{hub.endpoint}/api/models/{repo_id}/like", headers=hub._build_hf_headers(token=write_token)
+    )
+    hf_raise_for_status(liked)
+    likes_after = hub.model_info(repo_id).likes
+    hub.unlike(repo_id, token=write_token)
+    return {
+        "sha": info.sha,
+        "tag_sha": at_tag.sha,
+        "siblings": sorted(s.rfilename for s in info.siblings),
+        "created_at": info.created_at.isoformat(),
+        "card_license": info.card_data.license if info.card_data else None,
+        "tree": sorted((type(e).__name__, e.path, getattr(e, "last_commit", None) is not None) for e in tree),
+        "branches": [(b.name, b.target_commit) for b in refs.branches],
+        "tags": [(t.name, t.target_commit) for t in refs.tags],
+        "commits": [c.commit_id for c in commits],
+        "found": found,
+        "by_author": by_author,
+        "likes_after": likes_after,
+        "likes_end": hub.model_info(repo_id).likes,
+    }
+
+
 if __name__ == "__main__":
     scenario, *args = sys.argv[1:]
-    result = {"build": build, "load": load, "snapshot": snapshot, "download": download, "private": private}[scenario](
-        *args
-    )
+    scenarios = {
+        "build": build,
+        "load": load,
+        "snapshot": snapshot,
+        "download": download,
+        "private": private,
+        "api": api,
+    }
+    result = scenarios[scenario](*args)
     print(json.dumps(result))

@@ -92,6 +92,22 @@ def test_private_model_needs_a_read_token(live_hub, hub_model, tmp_path):
     assert "RepositoryNotFoundError" in result["info_without_token"]
 
 
+def test_hf_api_read_calls_parse(live_hub, hub_model, tmp_path):
+    token = live_hub.create_token("alice", "write")
+    got = run_client(live_hub.url, tmp_path / "cache", "api", "alice/tiny-bert", "v1", token)
+    assert got["sha"] == hub_model["main"] and got["tag_sha"] == hub_model["v1"]
+    files = {p.name for p in hub_model["folder"].iterdir()}
+    assert set(got["siblings"]) == files | {"README.md"}
+    assert got["card_license"] == "mit"
+    assert {path for kind, path, _ in got["tree"] if kind == "RepoFile"} == files | {"README.md"}
+    assert all(has_commit for kind, _, has_commit in got["tree"] if kind == "RepoFile")
+    assert got["branches"] == [["main", hub_model["main"]]] and got["tags"] == [["v1", hub_model["v1"]]]
+    assert got["commits"] == [hub_model["main"], hub_model["v1"]]
+    assert got["found"] == ["alice/tiny-bert"]
+    assert "alice/private-bert" not in got["by_author"] and "alice/tiny-bert" in got["by_author"]
+    assert got["likes_after"] == 1 and got["likes_end"] == 0
+
+
 def test_server_headers_over_asgi(live_hub, hub_model):
     """The ASGI front (not Django's fallback view) answers HEAD, Range, If-None-Match and quoted revisions."""
     url = f"{live_hub.url}/alice/tiny-bert/resolve/v1/model.safetensors"
