@@ -25,6 +25,7 @@ Headers follow what the Hugging Face client reads on its ``HEAD``:
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ from models_app.models import Blob, RepoFile
 from models_app.repos import visible_repos
 from models_app.revisions import RevisionError, resolve_revision
 from models_app.storage import get_store
+
+log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 4 * 1024 * 1024
 RESOLVE_RE = re.compile(r"^/([^/]+)/([^/]+)/resolve/([^/]+)/(.+)$")
@@ -196,6 +199,9 @@ def _prepare_request(authorization, session_key, owner, name, rev, path, method,
         return prepare(user, owner, name, rev, path, method, headers, client)
     except HubNotFound as exc:
         return _error(exc)
+    except Exception:  # noqa: BLE001 - a JSON 500, never a bare server error page
+        log.exception("download failed: %s/%s %s %s", owner, name, rev, path)
+        return _error(HubNotFound(500, "InternalError", "Internal error; it has been logged."))
     finally:
         close_old_connections()
 
@@ -229,7 +235,7 @@ class DownloadApp:
         answer = await sync_to_async(_prepare_request)(
             headers.get("authorization"), session_key, *parts, scope["method"], headers, client
         )
-        raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in answer.headers]
+        raw_headers = _raw(answer.headers)
         if answer.blob_key is None or scope["method"] == "HEAD":
             await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
             await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else answer.body})
@@ -240,11 +246,20 @@ class DownloadApp:
 async def send_blob(scope, receive, send, answer: Answer, raw_headers: list) -> None:
     store = get_store()
     local = store.local_path(answer.blob_key)
+    try:
+        handle = await asyncio.to_thread(store.open, answer.blob_key)
+    except OSError:
+        # The database names a blob the store lost: say so, rather than start a body we cannot finish.
+        log.exception("blob %s is missing from the store", answer.blob_key)
+        error = HubNotFound(500, "BlobMissing", "This file's content is missing from the store; it has been logged.")
+        await send({"type": "http.response.start", "status": 500, "headers": _raw(_error(error).headers)})
+        await send({"type": "http.response.body", "body": error.body()})
+        return
     await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
     if answer.whole and local is not None and "http.response.pathsend" in scope.get("extensions", {}):
+        handle.close()
         await send({"type": "http.response.pathsend", "path": str(local)})
         return
-    handle = await asyncio.to_thread(store.open, answer.blob_key)
     # Some servers drop body messages silently once the client is gone; stop reading the file then.
     gone = asyncio.Event()
     watcher = asyncio.ensure_future(_watch_disconnect(receive, gone))
@@ -276,6 +291,10 @@ async def _watch_disconnect(receive, gone: asyncio.Event) -> None:
         if message["type"] == "http.disconnect":
             gone.set()
             return
+
+
+def _raw(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in headers]
 
 
 def _cookie(header: str, name: str) -> str | None:

@@ -195,3 +195,17 @@ def test_interrupted_download_resumes_with_range(live_hub, tmp_path):
     assert resumed, [r.split(b"\r\n")[0] for r in proxy.requests]
     start = int(resumed[0].lower().split(b"range: bytes=")[1].split(b"-")[0])
     assert 0 < start < len(data)
+
+
+def test_a_lost_blob_is_a_json_500_not_a_broken_body(live_hub, tmp_path):
+    folder = tmp_path / "lost"
+    folder.mkdir()
+    data = b"this blob will go missing " + os.urandom(16)
+    (folder / "weights.bin").write_bytes(data)
+    live_hub.manage("publish_folder", "alice/lost-blob", str(folder))
+    sha = hashlib.sha256(data).hexdigest()
+    (live_hub.data_dir / "blobs" / sha[:2] / sha[2:4] / sha).unlink()
+    response = httpx.get(f"{live_hub.url}/alice/lost-blob/resolve/main/weights.bin")
+    assert response.status_code == 500
+    assert response.json()["error"].startswith("This file's content is missing")
+    assert httpx.head(f"{live_hub.url}/alice/lost-blob/resolve/main/weights.bin").status_code == 200
