@@ -175,11 +175,11 @@ def prepare(user, owner: str, name: str, rev: str, path: str, method: str, heade
 def _offload(answer: Answer, blob: Blob, path: str) -> None:
     """Hand the bytes to nginx or object storage when the deployment has one."""
     store = get_store()
-    presign = getattr(store, "presigned_url", None)
+    presign = getattr(store, "url", None)  # object storage: a presigned GET URL
     if presign is not None:
         answer.status = 302
         answer.headers = [(k, v) for k, v in answer.headers if k not in ("Content-Length", "Content-Range")]
-        answer.headers += [("Location", presign(blob.storage_key, path.rsplit("/", 1)[-1])), ("Content-Length", "0")]
+        answer.headers += [("Location", presign(blob.storage_key)), ("Content-Length", "0")]
         answer.blob_key = None
     elif settings.DOWNLOAD_ACCEL_REDIRECT:
         # nginx serves the internal location itself and handles Range there; it keeps our other headers.
