@@ -76,7 +76,7 @@ def test_search_filter_open_and_download(live_hub, catalog, browser, tmp_path):
     page.close()
 
 
-def test_like_toggles_without_a_reload(live_hub, catalog, browser):
+def test_like_toggle_and_private_download(live_hub, catalog, browser, tmp_path):
     page = browser.new_page()
     page.goto(live_hub.url + "/accounts/signup/")
     page.fill("input[name=username]", "dave")
@@ -93,4 +93,18 @@ def test_like_toggles_without_a_reload(live_hub, catalog, browser):
     assert page.locator("#like-count").inner_text() == "1"
     page.click("#like-button")
     expect(page.locator("#like-count")).to_have_text("0")
+
+    # dave's private model: the download link works with his session cookie, through the ASGI download front.
+    folder = tmp_path / "private"
+    folder.mkdir()
+    (folder / "config.json").write_bytes(b'{"secret": true}')
+    live_hub.manage("publish_folder", "dave/hidden", str(folder), "--private")
+    page.goto(live_hub.url + "/dave/hidden/tree/main")
+    with page.expect_download() as info:
+        page.locator("tr[data-path='config.json'] >> text=Download").click()
+    assert Path(info.value.path()).read_bytes() == b'{"secret": true}'
+    anonymous = browser.new_page()
+    assert anonymous.goto(live_hub.url + "/dave/hidden").status == 404
+    assert anonymous.goto(live_hub.url + "/dave/hidden/resolve/main/config.json").status == 401
+    anonymous.close()
     page.close()

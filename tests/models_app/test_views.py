@@ -102,3 +102,20 @@ def test_like_toggle(alice_browser, owner):
     assert "data-like-count>1<" in alice_browser.get("/alice/tiny").content.decode()
     alice_browser.post("/alice/tiny/like")
     assert "data-like-count>0<" in alice_browser.get("/alice/tiny").content.decode()
+
+
+def test_user_page_lists_liked_models(client, owner, other_user):
+    from models_app.likes import like_set
+
+    repo, _ = publish(other_user, "liked-one", {"config.json": b"{}"})
+    like_set(owner, repo, True)
+    page = client.get("/alice").content.decode()
+    assert "bob/liked-one" in page.split('id="liked"')[1]
+
+
+@pytest.mark.parametrize("url", ["/alice/tiny", "/alice/tiny/tree/main", "/alice/tiny/tree/main/sub"])
+def test_model_pages_do_not_grow_queries_with_files(client, owner, url):
+    publish(owner, "tiny", {"README.md": b"# tiny\n", "sub/a.txt": b"a"})
+    few = queries(client, url)
+    publish(owner, "tiny", {f"sub/f{i}.txt": bytes([i]) for i in range(20)} | {f"top{i}.bin": b"x" for i in range(5)})
+    assert queries(client, url) == few
