@@ -26,13 +26,18 @@ from pathlib import Path
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from tests.live import LiveHub, free_port  # noqa: E402
 
 SIZE = int(os.environ.get("BENCH_INGEST_MIB", "1024")) * 1024 * 1024
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 BOUNDARY = "bench-boundary-5f2a"
+FLOOR_NAMES = {
+    "uvicorn": "uvicorn",
+    "granian": "granian",
+}
 
 
 def make_file(path: Path) -> None:
@@ -83,7 +88,7 @@ class Server:
             args = ["-m", "uvicorn", app, "--port", str(self.port), "--log-level", "warning", "--lifespan", "off"]
         else:
             args = ["-m", "granian", "--interface", "asgi", "--port", str(self.port), "--log-level", "warning", app]
-        self.proc = subprocess.Popen([sys.executable, *args], cwd=cwd or Path(__file__).parent, env=env)
+        self.proc = subprocess.Popen([sys.executable, *args], cwd=cwd or ROOT, env=env)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -152,13 +157,13 @@ def main() -> None:
             assert body["manifest"][0]["sha256"] == expected, "the server stored other bytes"
             floors = {}
             for kind in ("uvicorn", "granian"):
-                floor = Server("_discard_app:app", kind)
+                floor = Server("bench._discard_app:app", kind)
                 try:
                     floors[kind] = min(upload_time(floor, token, source, "x")[0] for _ in range(ROUNDS))
                 finally:
                     floor.stop()
             # The same hub (same data and database) under granian, for comparison.
-            granian = Server("hub.asgi:application", "granian", cwd=Path(__file__).resolve().parents[1], env=hub.env)
+            granian = Server("hub.asgi:application", "granian", env=hub.env)
             try:
                 g_uploads, g_growth, _ = measure(granian, granian.proc.pid, token, source)
             finally:

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hub.api import ApiError
-from models_app.cards import CARD_PATH, blob_text, card_apply
+from models_app.cards import CARD_PATH, MAX_CARD_BYTES, blob_text, card_apply
 from models_app.events import announce_revision
 from models_app.models import Blob, ModelRepo, Ref, RepoFile, Revision
 from models_app.paths import PathError, normalize_path
@@ -136,7 +136,10 @@ def _apply_card(repo: ModelRepo, branch: str, old: Mapping[str, str], new: Mappi
     if branch != DEFAULT_BRANCH or old.get(CARD_PATH) == new.get(CARD_PATH):
         return ()
     sha = new.get(CARD_PATH)
-    card = card_apply(repo, blob_text(sha) if sha else None)
+    text = blob_text(sha) if sha else None
+    if sha and text is None:
+        return (f"{CARD_PATH} is larger than {MAX_CARD_BYTES // 1024} KiB; its metadata was not read.",)
+    card = card_apply(repo, text)
     if card is None:
         return ()
     if card.errors:

@@ -19,8 +19,11 @@ Django unchanged. For an upload it:
 Other streaming routes (the Hugging Face LFS ``PUT``) reuse this machinery:
 decorate ``async def handler(request: StreamRequest, **url_groups)`` with
 ``@stream_route("PUT", r"/regex/(?P<oid>...)")`` in a module imported by
-``hub/asgi.py``; in it use ``await request.run(request.authenticate)``,
-``await request.pump(staged.write)`` and ``await request.respond_json(...)``.
+``hub/asgi.py``; in it use ``await request.run(request.authenticate)``, then
+``blob = await stream_body_into(request, lambda: Ingest(repo).open_file(path, sha256=oid, size=n))``
+(a raw body into one blob: size checked from Content-Length first, digest at
+the end, nothing kept on failure), and ``await request.respond_json(...)``.
+``native_put`` below is the worked example.
 The DRF view of the same URL (``api_publish.upload``) is the documented
 fallback when the app runs without this front (test client, WSGI).
 """
@@ -35,10 +38,15 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from django.db import close_old_connections, connections
 
 from hub.api import ApiError
+
+if TYPE_CHECKING:
+    from models_app.models import Blob
+    from models_app.uploads import StagedFile
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +208,24 @@ class StreamRequest:
             self._executor.shutdown(wait=False)
 
 
+async def stream_body_into(request: StreamRequest, open_staged: Callable[[], StagedFile]) -> Blob | None:
+    """Stream a raw request body into one blob; None when the client went away.
+
+    ``open_staged`` runs in the request's thread (it may query the database);
+    pass the announced size to ``open_file`` so an oversized body is refused
+    before it is read. Raises ``UploadError`` (413/422/400) and then keeps nothing.
+    """
+    staged = await request.run(open_staged)
+    try:
+        if not await request.pump(staged.write):
+            await request.run(staged.abort)
+            return None
+        return await request.run(staged.finish)
+    except BaseException:
+        await request.run(staged.abort)
+        raise
+
+
 # --- the native upload ------------------------------------------------------------------------------------
 NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,95}"
 
@@ -225,4 +251,44 @@ async def native_upload(request: StreamRequest, owner: str, name: str) -> None:
         status, payload = await request.run(publish.upload_commit, repo, user, form)
     finally:
         await request.run(form.abort)  # no-op after a commit; drops temp files otherwise
+    await request.respond_json(status, payload)
+
+
+@stream_route("PUT", rf"/api/models/(?P<owner>{NAME})/(?P<name>{NAME})/upload/(?P<path>.+)")
+async def native_put(request: StreamRequest, owner: str, name: str, path: str) -> None:
+    """``PUT /api/models/<owner>/<name>/upload/<path>?message=...``: one file as the raw body (``curl -T``)."""
+    from urllib.parse import parse_qs
+
+    from models_app import publish
+    from models_app.revisions import revision_create
+    from models_app.uploads import Ingest, UploadError
+
+    query = parse_qs(request.scope.get("query_string", b"").decode("latin-1"))
+
+    def prepare():
+        user, token = request.authenticate()
+        repo = publish.upload_target(user, token, owner, name)
+        if request.content_length is None:
+            raise UploadError("Send Content-Length with the file.", status_code=411)
+        return user, repo, Ingest(repo)
+
+    user, repo, ingest = await request.run(prepare)
+    repo_path = path  # the server has already percent-decoded the ASGI path
+    digest = (query.get("sha256") or [None])[0]
+    blob = await stream_body_into(
+        request, lambda: ingest.open_file(repo_path, sha256=digest, size=request.content_length)
+    )
+    if blob is None:
+        return
+
+    def commit():
+        message = (query.get("message") or [""])[0] or f"Upload {repo_path}"
+        result = revision_create(repo, author=user, message=message, add=ingest.files)
+        payload = publish.revision_payload(repo, result.revision)
+        payload.update(created=result.created, warnings=list(result.card_warnings))
+        if not result.created:
+            payload["message"] = "Nothing changed: the file is identical on main, so no revision was created."
+        return (201 if result.created else 200), payload
+
+    status, payload = await request.run(commit)
     await request.respond_json(status, payload)

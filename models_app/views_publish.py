@@ -64,7 +64,13 @@ def upload_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect(f"{reverse('login')}?next={request.path}")
     repo = _owned_repo(request, owner, name)
-    context = {"repo": repo, "active": "files", "max_files": Ingest(repo).limits.max_files}
+    limits = Ingest(repo).limits
+    context = {
+        "repo": repo,
+        "active": "files",
+        "limits": limits,
+        "remaining": max(min(limits.repo_remaining, limits.user_remaining), 0),
+    }
     if request.method != "POST":
         return render(request, "models_app/upload.html", context)
     # No-JS fallback: the page's script posts to the streamed API instead.

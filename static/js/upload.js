@@ -14,6 +14,8 @@
   const overallLabel = document.getElementById("overall-label");
   const submit = document.getElementById("upload-submit");
   const maxFiles = parseInt(form.dataset.maxFiles || "1000", 10);
+  const maxFileSize = Number(form.dataset.maxFileSize || Infinity);
+  const remaining = Number(form.dataset.remaining || Infinity);
   let entries = []; // {path, file, bar}
 
   function human(n) {
@@ -135,6 +137,16 @@
     clearError();
     if (!entries.length) { showError("Choose at least one file."); return; }
     if (entries.length > maxFiles) { showError("An upload may hold at most " + maxFiles + " files."); return; }
+    // The server checks the same limits while the bytes arrive; checking here first spares
+    // sending a large body only to have the connection cut at the limit.
+    const tooBig = entries.filter(function (e) { return e.file.size > maxFileSize; });
+    if (tooBig.length) {
+      showError(tooBig[0].path + ": file is larger than the " + human(maxFileSize) + " limit per file."); return;
+    }
+    const total = entries.reduce(function (sum, e) { return sum + e.file.size; }, 0);
+    if (total > remaining) {
+      showError("This upload (" + human(total) + ") would exceed your storage quota (" + human(remaining) + " left)."); return;
+    }
     const data = new FormData();
     data.append("message", document.getElementById("message").value);
     data.append("description", document.getElementById("description").value);

@@ -212,3 +212,35 @@ def test_card_errors_come_back_to_the_uploader(write_client, owner):
     response = upload(write_client, "alice/carded", {"README.md": good})
     assert response.status_code == 201 and any("almost no text" in w for w in response.json()["warnings"])
     assert ModelRepo.objects.get(name="carded").pipeline_tag == "fill-mask"
+
+
+@pytest.mark.parametrize(
+    "body, content_type, status, message",
+    [
+        (multipart({"a.txt": b"abc"})[:-12], CONTENT_TYPE, 400, "ended before its closing boundary"),
+        (
+            b"--thub-test-boundary-7d1c\r\nX-Nothing: 1\r\n\r\nzz\r\n--thub-test-boundary-7d1c--\r\n",
+            CONTENT_TYPE,
+            400,
+            "Content-Disposition",
+        ),
+        (b"--thub-test-boundary-7d1c\r\n" + b"X: " + b"y" * 20000, CONTENT_TYPE, 400, "headers are too long"),
+        (multipart({}, message="only a message"), CONTENT_TYPE, 400, "no files"),
+        (b'{"a": 1}', "application/json", 415, "multipart/form-data"),
+        (multipart({"a.txt": b"x"}), "multipart/form-data", 400, "no boundary"),
+        (multipart({"a.txt": b"x"}, **{"sha256:a.txt": "xyz"}), CONTENT_TYPE, 400, "64 hex"),
+    ],
+)
+def test_malformed_uploads_get_a_clear_4xx(write_client, owner, settings, body, content_type, status, message):
+    repo_create(owner, "m")
+    response = write_client.post("/api/models/alice/m/upload", data=body, content_type=content_type)
+    assert response.status_code == status and message in response.json()["error"]
+    assert Revision.objects.count() == 0 and list(settings.UPLOAD_TMP_DIR.iterdir()) == []
+
+
+def test_stale_parent_commit_is_refused(write_client, owner):
+    repo_create(owner, "m")
+    first = upload(write_client, "alice/m", {"a.txt": b"1"}).json()["sha"]
+    upload(write_client, "alice/m", {"b.txt": b"2"})
+    response = upload(write_client, "alice/m", {"c.txt": b"3"}, parent_commit=first)
+    assert response.status_code == 412 and "not the tip" in response.json()["error"]

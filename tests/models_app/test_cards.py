@@ -164,3 +164,14 @@ def test_xss_payloads_render_inert(owner, payload):
                 value = (value or "").strip().lower()
                 scheme = value.split(":", 1)[0] if ":" in value.split("/", 1)[0] else ""
                 assert scheme in ("", "http", "https", "mailto"), (value, payload)
+
+
+def test_an_oversized_card_is_stored_but_not_parsed(owner, settings):
+    from models_app import cards
+
+    repo = repo_create(owner, "m")
+    commit(repo, owner, {"README.md": GOOD_CARD.encode()})
+    huge = GOOD_CARD.replace("license: apache-2.0", "license: mit") + "x" * cards.MAX_CARD_BYTES
+    result = commit(repo, owner, {"README.md": huge.encode()})
+    assert result.created and "not read" in result.card_warnings[0]
+    assert ModelRepo.objects.get().license == "apache-2.0"  # the last card that was read still stands

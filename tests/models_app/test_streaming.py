@@ -175,3 +175,109 @@ def _get_text(hub: LiveHub, path: str) -> str:
     req = urllib.request.Request(hub.url + path, headers={"Authorization": f"Bearer {hub.token}"})
     with urllib.request.urlopen(req, timeout=30) as response:  # noqa: S310 - loopback
         return response.read().decode()
+
+
+def test_session_upload_needs_the_csrf_header(hub):
+    import httpx
+
+    hub.manage(
+        "shell",
+        "-c",
+        "from hub.models import User; u = User.objects.get(username='alice'); "
+        "u.set_password('correct-horse-battery'); u.save()",
+    )
+    create_repo(hub, "by-session")
+    with httpx.Client(base_url=hub.url, headers={"Origin": hub.url}) as browser:
+        browser.get("/accounts/login/")
+        token = browser.cookies["csrftoken"]
+        login = browser.post(
+            "/accounts/login/",
+            data={"username": "alice", "password": "correct-horse-battery", "csrfmiddlewaretoken": token},
+        )
+        assert login.status_code == 302 and "sessionid" in browser.cookies
+        body = multipart({"a.txt": b"from the browser"})
+        refused = browser.post(
+            "/api/models/alice/by-session/upload", content=body, headers={"Content-Type": CONTENT_TYPE}
+        )
+        assert refused.status_code == 403 and "CSRF" in refused.json()["error"]
+        accepted = browser.post(
+            "/api/models/alice/by-session/upload",
+            content=body,
+            headers={"Content-Type": CONTENT_TYPE, "X-CSRFToken": browser.cookies["csrftoken"]},
+        )
+        assert accepted.status_code == 201, accepted.text
+    with httpx.Client(base_url=hub.url) as anonymous:
+        response = anonymous.post(
+            "/api/models/alice/by-session/upload", content=body, headers={"Content-Type": CONTENT_TYPE}
+        )
+        assert response.status_code == 401
+
+
+def test_huggingface_hub_client_settings_and_tags(hub):
+    from huggingface_hub import HfApi
+
+    create_repo(hub, "hf-settings")
+    status, body = request(
+        hub, "POST", "/api/models/alice/hf-settings/upload", multipart({"a.txt": b"a"}), {"Content-Type": CONTENT_TYPE}
+    )
+    assert status == 201
+    api = HfApi(endpoint=hub.url, token=hub.token)
+    api.update_repo_settings("alice/hf-settings", private=True)
+    assert _anonymous_status(hub, "/alice/hf-settings/commits") == 404
+    anonymous = HfApi(endpoint=hub.url, token=False)
+    try:
+        anonymous.create_tag("alice/hf-settings", tag="nope")
+        raise AssertionError("an anonymous tag must fail")
+    except Exception as exc:  # the client raises its HTTP error for the 401/404
+        assert "401" in str(exc) or "404" in str(exc) or "Repository" in str(exc)
+    api.create_tag("alice/hf-settings", tag="v1.0", tag_message="first", revision="main")
+    api.update_repo_settings("alice/hf-settings", private=False)
+    assert _anonymous_status(hub, "/alice/hf-settings/commits") == 200
+    status, again = request(
+        hub,
+        "POST",
+        "/api/models/alice/hf-settings/tag/main",
+        json.dumps({"tag": "v1.0"}).encode(),
+        {"Content-Type": "application/json"},
+    )
+    assert status == 409 and "already exists" in again["error"]
+
+
+def _anonymous_status(hub: LiveHub, path: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(hub.url + path, timeout=30) as response:  # noqa: S310 - loopback
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_raw_put_of_one_file(hub):
+    create_repo(hub, "raw-put")
+    data = b"raw weights" * 1000
+    url = "/api/models/alice/raw-put/upload/weights/model.bin?message=raw"
+    status, body = request(hub, "PUT", url, data)
+    assert status == 201 and body["manifest"] == [
+        {"path": "weights/model.bin", "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    ]
+    assert body["revision"]["title"] == "raw"
+    status, again = request(hub, "PUT", url, data)
+    assert status == 200 and again["created"] is False
+    status, bad = request(hub, "PUT", "/api/models/alice/raw-put/upload/x.bin?sha256=" + "0" * 64, b"abc")
+    assert status == 422 and "sha256 mismatch" in bad["error"]
+    status, bad = request(hub, "PUT", "/api/models/alice/raw-put/upload/.git/config", b"abc")
+    assert status == 400 and "'.git'" in bad["error"]
+    # Announced over the per-file limit: refused before a byte of the body is read.
+    sock = socket.create_connection(("127.0.0.1", hub.port))
+    sock.sendall(
+        (
+            f"PUT /api/models/alice/raw-put/upload/huge.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {hub.token}\r\n"
+            f"Content-Length: {LIMIT + 1}\r\n\r\n"
+        ).encode()
+    )
+    status, raw = _read_status(sock)
+    sock.close()
+    assert status == 413 and b"limit per file" in raw
+    assert temp_files(hub) == []
