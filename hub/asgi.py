@@ -13,12 +13,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from hub.routing import websocket_urlpatterns  # noqa: E402
 from hub.wsauth import RawSendMiddleware, TokenAuthMiddleware, browser_origin_validator  # noqa: E402
+from models_app.downloads import DownloadApp  # noqa: E402
 from models_app.streaming import StreamingUploads  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # Upload routes stream their bodies (limits checked as bytes arrive); the rest is Django.
-        "http": StreamingUploads(django_asgi_app),
+        # Upload routes stream their bodies (limits checked as bytes arrive); resolve downloads are
+        # answered before Django (Range, bounded memory, pathsend); the rest is Django.
+        "http": DownloadApp(StreamingUploads(django_asgi_app)),
         "websocket": browser_origin_validator(
             RawSendMiddleware(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))))
         ),
