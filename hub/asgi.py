@@ -13,6 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from hub.routing import websocket_urlpatterns  # noqa: E402
 from hub.wsauth import RawSendMiddleware, TokenAuthMiddleware, browser_origin_validator  # noqa: E402
+from models_app import lfs_stream  # noqa: E402,F401 - registers the streamed LFS PUT
 from models_app.downloads import DownloadApp  # noqa: E402
 from models_app.streaming import StreamingUploads  # noqa: E402
 
