@@ -174,6 +174,37 @@ VALIDATION_SOFT_TIME_LIMIT = env_int(
     "VALIDATION_SOFT_TIME_LIMIT", 1800, doc="seconds a validation run may take before it is stopped", minimum=10
 )
 VALIDATION_HARD_TIME_LIMIT = VALIDATION_SOFT_TIME_LIMIT + 120
+VALIDATION_HEARTBEAT_SECONDS = env_int(
+    "VALIDATION_HEARTBEAT_SECONDS", 10, doc="seconds between a running validation's heartbeats", minimum=1
+)
+VALIDATION_STALE_AFTER = env_int(
+    "VALIDATION_STALE_AFTER", 120, doc="seconds without a heartbeat before the sweeper re-queues a run", minimum=2
+)
+VALIDATION_SWEEP_INTERVAL = env_int(
+    "VALIDATION_SWEEP_INTERVAL", 60, doc="seconds between sweeps for stale validation runs (Celery beat)", minimum=1
+)
+VALIDATION_REQUEUE_AFTER = env_int(
+    "VALIDATION_REQUEUE_AFTER",
+    6 * 3600,
+    doc="seconds a run may sit queued before its message is sent again",
+    minimum=60,
+)
+VALIDATION_BUDGET_SCALE = float(
+    env_str("VALIDATION_BUDGET_SCALE", "1.0", doc="shrink the reference budgets (tests; published runs use 1.0)")
+)
+VALIDATION_MEMORY_LIMIT = env_size(
+    "VALIDATION_MEMORY_LIMIT", 8 * 1024**3, doc="address-space limit of the fine-tune child process"
+)
+VALIDATION_CACHE_DIR = Path(
+    env_str(
+        "VALIDATION_CACHE_DIR",
+        str(DATA_DIR / "validation-cache"),
+        doc="worker cache: blobs by sha256 and per-run snapshots",
+    )
+)
+CELERY_BEAT_SCHEDULE = {
+    "validation-sweep": {"task": "validation.sweep_stale_runs", "schedule": float(VALIDATION_SWEEP_INTERVAL)},
+}
 if REDIS_URL:
     # acks_late redelivers a job whose worker died; the visibility timeout must
     # outlast the longest job or Redis hands a running job to a second worker.
