@@ -1,4 +1,4 @@
-"""Fixtures for the validation jobs tests (imported by each test module; no conftest, to keep merges easy)."""
+"""Fixtures and helpers of the validation jobs tests (loaded by tests/conftest.py as a plugin)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def jobs_settings(settings, tmp_path):
 
 
 @pytest.fixture
-def repo(owner) -> ModelRepo:
+def tiny_repo(owner) -> ModelRepo:
     return ModelRepo.objects.create(
         owner=owner,
         name="tiny",

@@ -12,18 +12,18 @@ from django.utils import timezone
 from hub.api import ApiError
 from models_app.validation.models import MAX_ATTEMPTS, ValidationRun, ValidationSummary
 from models_app.validation.runs import run_fail, run_rerun, sweep_stale_runs
-from tests.validation.jobs_fixtures import finished_run, jobs_settings, no_auto_queue, publish_bytes, repo  # noqa: F401
+from tests.validation.jobs_fixtures import finished_run, publish_bytes
 
 pytestmark = pytest.mark.django_db
 
 
-def _revision(repo, content=b"{}"):
-    return publish_bytes(repo, {"config.json": content})
+def _revision(tiny_repo, content=b"{}"):
+    return publish_bytes(tiny_repo, {"config.json": content})
 
 
-def test_a_new_main_revision_gets_one_queued_run(jobs_settings, repo, django_capture_on_commit_callbacks):
+def test_a_new_main_revision_gets_one_queued_run(jobs_settings, tiny_repo, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as upload_hooks:
-        revision = _revision(repo)
+        revision = _revision(tiny_repo)
     assert not ValidationRun.objects.exists()  # nothing before the upload commits
     with django_capture_on_commit_callbacks() as queue_hooks:
         for hook in upload_hooks:
@@ -31,12 +31,12 @@ def test_a_new_main_revision_gets_one_queued_run(jobs_settings, repo, django_cap
         for hook in upload_hooks:  # the same event twice still makes one run
             hook()
     run = ValidationRun.objects.get()
-    assert (run.revision, run.status, run.attempts, run.requested_by) == (revision, "queued", 0, repo.owner)
+    assert (run.revision, run.status, run.attempts, run.requested_by) == (revision, "queued", 0, tiny_repo.owner)
     assert len(queue_hooks) == 2  # the message and the live event, both after commit
 
 
-def test_claim_is_exclusive_and_a_second_delivery_stops(jobs_settings, repo):
-    run = ValidationRun.objects.create(revision=_revision(repo))
+def test_claim_is_exclusive_and_a_second_delivery_stops(jobs_settings, tiny_repo):
+    run = ValidationRun.objects.create(revision=_revision(tiny_repo))
     first = ValidationRun.claim(run.pk, "worker-a")
     assert first is not None and first.status == "running" and first.attempts == 1
     assert ValidationRun.claim(run.pk, "worker-b") is None
@@ -47,8 +47,8 @@ def test_claim_is_exclusive_and_a_second_delivery_stops(jobs_settings, repo):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_claim_race_between_threads_has_one_winner(jobs_settings, repo, no_auto_queue):
-    run = ValidationRun.objects.create(revision=_revision(repo))
+def test_claim_race_between_threads_has_one_winner(jobs_settings, tiny_repo, no_auto_queue):
+    run = ValidationRun.objects.create(revision=_revision(tiny_repo))
     winners, barrier = [], threading.Barrier(6)
 
     def worker(n: int) -> None:
@@ -69,8 +69,8 @@ def test_claim_race_between_threads_has_one_winner(jobs_settings, repo, no_auto_
     assert (run.status, run.attempts, run.worker) == ("running", 1, f"worker-{winners[0]}")
 
 
-def test_queue_position_counts_the_runs_ahead(jobs_settings, repo):
-    revision = _revision(repo)
+def test_queue_position_counts_the_runs_ahead(jobs_settings, tiny_repo):
+    revision = _revision(tiny_repo)
     runs = [ValidationRun.objects.create(revision=revision) for _ in range(3)]
     assert [r.queue_position() for r in runs] == [1, 2, 3]
     ValidationRun.claim(runs[0].pk, "w")
@@ -80,9 +80,9 @@ def test_queue_position_counts_the_runs_ahead(jobs_settings, repo):
 
 
 def test_stale_run_is_requeued_then_a_late_result_of_the_dead_attempt_is_dropped(
-    jobs_settings, repo, django_capture_on_commit_callbacks
+    jobs_settings, tiny_repo, django_capture_on_commit_callbacks
 ):
-    run = ValidationRun.objects.create(revision=_revision(repo))
+    run = ValidationRun.objects.create(revision=_revision(tiny_repo))
     dead = ValidationRun.claim(run.pk, "worker-dead")
     ValidationRun.objects.filter(pk=run.pk).update(heartbeat=timezone.now() - timedelta(hours=1))
     with django_capture_on_commit_callbacks() as hooks:
@@ -98,8 +98,8 @@ def test_stale_run_is_requeued_then_a_late_result_of_the_dead_attempt_is_dropped
     assert (run.status, run.reason, run.attempts, run.worker) == ("failed", "no_learning", 2, "worker-new")
 
 
-def test_after_the_last_attempt_a_stale_run_ends_as_error(jobs_settings, repo):
-    revision = _revision(repo)
+def test_after_the_last_attempt_a_stale_run_ends_as_error(jobs_settings, tiny_repo):
+    revision = _revision(tiny_repo)
     run = ValidationRun.objects.create(revision=revision, attempts=MAX_ATTEMPTS - 1)
     assert ValidationRun.claim(run.pk, "worker-x").attempts == MAX_ATTEMPTS
     ValidationRun.objects.filter(pk=run.pk).update(heartbeat=timezone.now() - timedelta(hours=1))
@@ -109,12 +109,14 @@ def test_after_the_last_attempt_a_stale_run_ends_as_error(jobs_settings, repo):
     run.refresh_from_db()
     assert (run.status, run.reason, run.attempts) == ("error", "internal_error", MAX_ATTEMPTS)
     assert "all 3 attempts" in run.message and run.finished is not None
-    summary = ValidationSummary.objects.get(repo=repo)
+    summary = ValidationSummary.objects.get(repo=tiny_repo)
     assert (summary.verdict, summary.reason, summary.score) == ("error", "internal_error", None)
 
 
-def test_a_queued_run_whose_message_was_lost_is_sent_again(jobs_settings, repo, django_capture_on_commit_callbacks):
-    run = ValidationRun.objects.create(revision=_revision(repo), enqueued=timezone.now() - timedelta(days=1))
+def test_a_queued_run_whose_message_was_lost_is_sent_again(
+    jobs_settings, tiny_repo, django_capture_on_commit_callbacks
+):
+    run = ValidationRun.objects.create(revision=_revision(tiny_repo), enqueued=timezone.now() - timedelta(days=1))
     with django_capture_on_commit_callbacks() as hooks:
         assert sweep_stale_runs()["resent"] == 1
     assert len(hooks) == 1
@@ -123,33 +125,35 @@ def test_a_queued_run_whose_message_was_lost_is_sent_again(jobs_settings, repo, 
     assert run.status == "queued"
 
 
-def test_finish_updates_the_summary_of_main_only(jobs_settings, repo):
-    first = _revision(repo, b'{"a": 1}')
+def test_finish_updates_the_summary_of_main_only(jobs_settings, tiny_repo):
+    first = _revision(tiny_repo, b'{"a": 1}')
     run = finished_run(first)
-    summary = ValidationSummary.objects.get(repo=repo)
+    summary = ValidationSummary.objects.get(repo=tiny_repo)
     assert (summary.run, summary.verdict, summary.task, summary.score) == (run, "passed", "imdb-sentiment", 0.78)
-    _revision(repo, b'{"a": 2}')  # main moves on
+    _revision(tiny_repo, b'{"a": 2}')  # main moves on
     old = ValidationRun.objects.create(revision=first)
     old = ValidationRun.claim(old.pk, "w")
     assert run_fail(old, "internal_error", "boom")
-    assert ValidationSummary.objects.get(repo=repo).run == run  # a result for an old revision leaves main's alone
+    assert (
+        ValidationSummary.objects.get(repo=tiny_repo).run == run
+    )  # a result for an old revision leaves main's alone
 
 
 def test_rerun_by_owner_or_staff_only_and_not_while_active(
-    jobs_settings, repo, other_user, django_capture_on_commit_callbacks
+    jobs_settings, tiny_repo, other_user, django_capture_on_commit_callbacks
 ):
-    revision = _revision(repo)
+    revision = _revision(tiny_repo)
     finished_run(revision, status="failed", reason="no_learning")
     with pytest.raises(ApiError) as refused:
-        run_rerun(repo, other_user)
+        run_rerun(tiny_repo, other_user)
     assert refused.value.status_code == 403
     with django_capture_on_commit_callbacks() as hooks:
-        run = run_rerun(repo, repo.owner)
-    assert (run.status, run.revision, run.requested_by) == ("queued", revision, repo.owner)
+        run = run_rerun(tiny_repo, tiny_repo.owner)
+    assert (run.status, run.revision, run.requested_by) == ("queued", revision, tiny_repo.owner)
     assert len(hooks) == 2
     with pytest.raises(ApiError) as busy:
-        run_rerun(repo, repo.owner)
+        run_rerun(tiny_repo, tiny_repo.owner)
     assert busy.value.status_code == 409
     other_user.is_staff = True
     ValidationRun.claim(run.pk, "w").finish(status="passed")
-    assert run_rerun(repo, other_user).status == "queued"
+    assert run_rerun(tiny_repo, other_user).status == "queued"
