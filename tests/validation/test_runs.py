@@ -134,9 +134,7 @@ def test_finish_updates_the_summary_of_main_only(jobs_settings, tiny_repo):
     old = ValidationRun.objects.create(revision=first)
     old = ValidationRun.claim(old.pk, "w")
     assert run_fail(old, "internal_error", "boom")
-    assert (
-        ValidationSummary.objects.get(repo=tiny_repo).run == run
-    )  # a result for an old revision leaves main's alone
+    assert ValidationSummary.objects.get(repo=tiny_repo).run == run  # a result for an old revision leaves main's alone
 
 
 def test_rerun_by_owner_or_staff_only_and_not_while_active(
