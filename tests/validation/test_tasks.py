@@ -1,0 +1,130 @@
+"""``execute_run`` called directly (no broker): real uploads, the real runner and child process.
+
+These tests commit for real (``transaction=True``) because the worker writes
+heartbeats from its own thread, as it does in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from models_app.events import live_group, validation_finished
+from models_app.validation.models import ValidationRun, ValidationSummary
+from models_app.validation.tasks import execute_run, validate_revision
+from tests.factories import tiny_models
+from tests.validation.jobs_fixtures import publish_folder
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def _run_for(revision) -> ValidationRun:
+    return ValidationRun.objects.create(revision=revision)
+
+
+class LiveListener:
+    """A channel in the model's live group: sees what a browser on the model page would."""
+
+    def __init__(self, repo_pk: int):
+        self.layer = get_channel_layer()
+        self.channel = async_to_sync(self.layer.new_channel)()
+        async_to_sync(self.layer.group_add)(live_group(repo_pk), self.channel)
+
+    def drain(self, until: str, timeout: float = 10) -> list[dict]:
+        async def collect() -> list[dict]:
+            got: list[dict] = []
+            while True:
+                message = await asyncio.wait_for(self.layer.receive(self.channel), timeout)
+                got.append(message)
+                if message.get("event") == until:
+                    return got
+
+        return async_to_sync(collect)()
+
+
+def test_tiny_bert_upload_passes_with_every_metric(jobs_settings, tiny_repo, no_auto_queue, tmp_path):
+    revision = publish_folder(tiny_repo, tiny_models.build_tiny_bert(tmp_path / "bert"))
+    run = _run_for(revision)
+    listener = LiveListener(tiny_repo.pk)
+    announced = []
+
+    def receiver(sender, run, **kwargs):
+        announced.append((run.pk, run.status))
+
+    validation_finished.connect(receiver, dispatch_uid="test-announced")
+    try:
+        done = execute_run(run.pk, worker="test-worker")
+    finally:
+        validation_finished.disconnect(dispatch_uid="test-announced")
+    assert (done.status, done.reason, done.attempts, done.worker) == ("passed", "", 1, "test-worker"), done.message
+    metrics = done.metrics
+    for key in ("accuracy", "macro_f1"):
+        assert 0 <= metrics["baseline"][key] <= 1 and 0 <= metrics["finetuned"][key] <= 1
+    assert metrics["finetuned"]["accuracy"] >= metrics["chance_accuracy"] + 0.1
+    assert len(metrics["loss_curve"]["loss"]) >= 2 and metrics["train_examples_per_s"] > 0
+    assert {"scan", "baseline", "finetune", "evaluate"} <= set(metrics["stage_seconds"])
+    assert metrics["peak_memory_bytes"] > 0 and metrics["device"].startswith(("cpu", "NVIDIA"))
+    assert metrics["torch_version"] and metrics["transformers_version"]
+    assert done.task == "imdb-sentiment" and len(done.task_spec["dataset_sha256"]) == 64 and done.task_spec["seed"]
+    assert done.findings and all(f["status"] == "ok" for f in done.findings if f["kind"] == "safetensors")
+    summary = ValidationSummary.objects.get(repo=tiny_repo)
+    assert (summary.run_id, summary.verdict, summary.score) == (run.pk, "passed", metrics["finetuned"]["accuracy"])
+    assert announced == [(run.pk, "passed")]
+    events = listener.drain(until="validation.finished")
+    stages = [e["data"]["stage"] for e in events if e["event"] == "validation.progress"]
+    assert "finetune" in stages
+    assert events[-1]["data"]["verdict"] == "passed" and events[-1]["data"]["run"] == run.pk
+    # The worker's snapshot is gone; the blobs stay cached by sha256 for the next run.
+    cache = jobs_settings.VALIDATION_CACHE_DIR
+    assert not any((cache / "snapshots").iterdir())
+    assert any((cache / "blobs").rglob("*"))
+
+
+def test_same_message_delivered_twice_runs_once(jobs_settings, tiny_repo, no_auto_queue, tmp_path):
+    folder = tiny_models.build_remote_code_model(tmp_path / "m")  # refused at the scan: quick
+    run = _run_for(publish_folder(tiny_repo, folder))
+    validate_revision.apply(args=(run.pk,))  # as a worker would run the message
+    validate_revision.apply(args=(run.pk,))  # the broker delivers it again
+    assert execute_run(run.pk) is None
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == ("failed", 1)
+
+
+def test_pickle_only_model_is_never_unpickled(jobs_settings, tiny_repo, no_auto_queue, tmp_path):
+    canary = tmp_path / "canary"
+    folder = tiny_models.build_pickle_canary_model(tmp_path / "m", canary)
+    run = execute_run(_run_for(publish_folder(tiny_repo, folder)).pk)
+    assert (run.status, run.reason) == ("failed", "unsafe_format")
+    assert not canary.exists()
+    pickles = {f["path"]: f for f in run.findings if f["kind"] == "pickle"}
+    assert set(pickles) == {"pytorch_model.bin", "training_args.pkl"}
+    assert all(f["status"] == "unsafe" for f in pickles.values())
+    assert any("open" in name for name in pickles["pytorch_model.bin"]["globals"])
+
+
+def test_config_asking_for_remote_code_is_refused(jobs_settings, tiny_repo, no_auto_queue, tmp_path):
+    canary = tmp_path / "remote-code-ran"
+    folder = tiny_models.build_remote_code_model(tmp_path / "m", canary)
+    run = execute_run(_run_for(publish_folder(tiny_repo, folder)).pk)
+    assert (run.status, run.reason) == ("failed", "remote_code_required")
+    assert "auto_map" in run.message or "remote code" in run.message.lower()
+    assert not canary.exists()
+
+
+def test_corrupted_safetensors_header_is_a_load_error(jobs_settings, tiny_repo, no_auto_queue, tmp_path):
+    folder = tiny_models.build_tiny_bert(tmp_path / "m")
+    tiny_models.corrupt_safetensors_header(folder)
+    run = execute_run(_run_for(publish_folder(tiny_repo, folder)).pk)
+    assert (run.status, run.reason) == ("failed", "load_error")
+    assert run.message
+    assert any(f["path"] == "model.safetensors" and f["status"] == "corrupt" for f in run.findings)
+    assert ValidationSummary.objects.get(repo=tiny_repo).verdict == "failed"
+
+
+def test_unknown_architecture_is_named_not_a_crash(jobs_settings, tiny_repo, no_auto_queue, tmp_path):
+    folder = tiny_models.build_unknown_architecture_model(tmp_path / "m")
+    run = execute_run(_run_for(publish_folder(tiny_repo, folder)).pk)
+    assert (run.status, run.reason) == ("failed", "unsupported_architecture")
