@@ -193,7 +193,7 @@ VALIDATION_BUDGET_SCALE = float(
     env_str("VALIDATION_BUDGET_SCALE", "1.0", doc="shrink the reference budgets (tests; published runs use 1.0)")
 )
 VALIDATION_MEMORY_LIMIT = env_size(
-    "VALIDATION_MEMORY_LIMIT", 8 * 1024**3, doc="address-space limit of the fine-tune child process"
+    "VALIDATION_MEMORY_LIMIT", 0, doc="address-space limit of the fine-tune child on CPU workers (0: 3/4 of RAM)"
 )
 VALIDATION_CACHE_DIR = Path(
     env_str(
