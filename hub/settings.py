@@ -202,6 +202,9 @@ VALIDATION_CACHE_DIR = Path(
         doc="worker cache: blobs by sha256 and per-run snapshots",
     )
 )
+VALIDATION_CACHE_MAX_BYTES = env_size(
+    "VALIDATION_CACHE_MAX_BYTES", 100 * 1024**3, doc="blob copies a worker keeps cached (least recently used go)"
+)
 CELERY_BEAT_SCHEDULE = {
     "validation-sweep": {"task": "validation.sweep_stale_runs", "schedule": float(VALIDATION_SWEEP_INTERVAL)},
 }

@@ -4,8 +4,9 @@
 machine (a hardlink to the local blob store when it shares the filesystem, else
 a verified copy), so a model validated twice, or two revisions sharing weights,
 are fetched once. A run's snapshot is a fresh folder of hardlinks into that
-cache, removed after the run. Cached blobs are made read-only: nothing a run
-does may change the bytes a later run (or the blob store) sees.
+cache, removed after the run. Fetched copies are made read-only. The cache is
+pruned to ``VALIDATION_CACHE_MAX_BYTES`` after each run, least recently used
+first; a hardlink into the local store costs no space and is not counted.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def cached_blob(sha256: str, storage_key: str) -> Path:
     """The cache path of one blob, fetching it first if this machine does not hold it yet."""
     dest = cache_root() / "blobs" / sha256[:2] / sha256
     if dest.exists():
+        os.utime(dest)  # last use, for the LRU prune
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     store = get_store()
@@ -89,6 +91,32 @@ def materialize(revision: Revision) -> Path:
     return folder
 
 
+def prune_cache() -> int:
+    """Delete least recently used cached copies until they fit the cap; returns bytes freed.
+
+    Only files with one link are counted and deleted: a second link is the local
+    blob store (no extra space) or a snapshot some run is using right now.
+    """
+    limit = settings.VALIDATION_CACHE_MAX_BYTES
+    entries = []
+    for path in (cache_root() / "blobs").glob("*/*"):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        if stat.st_nlink == 1 and not path.name.startswith("."):  # a copy, not a hardlink into the store
+            entries.append((stat.st_mtime, stat.st_size, path))
+    total, freed = sum(size for _, size, _ in entries), 0
+    for _, size, path in sorted(entries):
+        if total - freed <= limit:
+            break
+        path.unlink(missing_ok=True)
+        freed += size
+    return freed
+
+
 def discard(folder: Path | None) -> None:
+    """Remove a run's snapshot, then trim the cache."""
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
+    prune_cache()
