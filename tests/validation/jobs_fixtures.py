@@ -11,8 +11,9 @@ from models_app.revisions import revision_create
 from models_app.uploads import Ingest, iter_file
 from models_app.validation.models import ValidationRun
 
-# Small enough that a tiny BERT still learns (the verdict rule is unchanged).
-TEST_BUDGET_SCALE = 0.3
+# Tests that check a path, not a score, shrink the reference budget; a tiny BERT
+# needs the full budget (scale 1.0) to pass the unchanged verdict rule.
+TEST_BUDGET_SCALE = 0.02
 
 
 @pytest.fixture

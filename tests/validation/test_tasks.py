@@ -7,9 +7,9 @@ heartbeats from its own thread, as it does in production.
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from models_app.events import live_group, validation_finished
@@ -25,30 +25,43 @@ def _run_for(revision) -> ValidationRun:
     return ValidationRun.objects.create(revision=revision)
 
 
-class LiveListener:
-    """A channel in the model's live group: sees what a browser on the model page would."""
+class LiveListener(threading.Thread):
+    """A channel in the model's live group, drained as events arrive: what a browser on the page sees."""
 
     def __init__(self, repo_pk: int):
-        self.layer = get_channel_layer()
-        self.channel = async_to_sync(self.layer.new_channel)()
-        async_to_sync(self.layer.group_add)(live_group(repo_pk), self.channel)
+        super().__init__(daemon=True)
+        self.group = live_group(repo_pk)
+        self.events: list[dict] = []
+        self.ready = threading.Event()
 
-    def drain(self, until: str, timeout: float = 10) -> list[dict]:
-        async def collect() -> list[dict]:
-            got: list[dict] = []
-            while True:
-                message = await asyncio.wait_for(self.layer.receive(self.channel), timeout)
-                got.append(message)
-                if message.get("event") == until:
-                    return got
+    def run(self) -> None:
+        asyncio.run(self._collect())
 
-        return async_to_sync(collect)()
+    async def _collect(self) -> None:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(self.group, channel)
+        self.ready.set()
+        while True:
+            message = await asyncio.wait_for(layer.receive(channel), 900)
+            self.events.append(message)
+            if message.get("event") == "validation.finished":
+                return
+
+    def __enter__(self) -> LiveListener:
+        self.start()
+        assert self.ready.wait(30)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.join(timeout=30)
 
 
-def test_tiny_bert_upload_passes_with_every_metric(jobs_settings, tiny_repo, no_auto_queue, tmp_path):
-    revision = publish_folder(tiny_repo, tiny_models.build_tiny_bert(tmp_path / "bert"))
+@pytest.mark.timeout(900)  # the full published budget; minutes on a busy 2-core machine
+def test_tiny_bert_upload_passes_with_every_metric(jobs_settings, tiny_repo, no_auto_queue, tiny_bert_dir):
+    jobs_settings.VALIDATION_BUDGET_SCALE = 1.0  # the published budget: it must learn for real
+    revision = publish_folder(tiny_repo, tiny_bert_dir)
     run = _run_for(revision)
-    listener = LiveListener(tiny_repo.pk)
     announced = []
 
     def receiver(sender, run, **kwargs):
@@ -56,7 +69,8 @@ def test_tiny_bert_upload_passes_with_every_metric(jobs_settings, tiny_repo, no_
 
     validation_finished.connect(receiver, dispatch_uid="test-announced")
     try:
-        done = execute_run(run.pk, worker="test-worker")
+        with LiveListener(tiny_repo.pk) as listener:
+            done = execute_run(run.pk, worker="test-worker")
     finally:
         validation_finished.disconnect(dispatch_uid="test-announced")
     assert (done.status, done.reason, done.attempts, done.worker) == ("passed", "", 1, "test-worker"), done.message
@@ -73,7 +87,7 @@ def test_tiny_bert_upload_passes_with_every_metric(jobs_settings, tiny_repo, no_
     summary = ValidationSummary.objects.get(repo=tiny_repo)
     assert (summary.run_id, summary.verdict, summary.score) == (run.pk, "passed", metrics["finetuned"]["accuracy"])
     assert announced == [(run.pk, "passed")]
-    events = listener.drain(until="validation.finished")
+    events = listener.events
     stages = [e["data"]["stage"] for e in events if e["event"] == "validation.progress"]
     assert "finetune" in stages
     assert events[-1]["data"]["verdict"] == "passed" and events[-1]["data"]["run"] == run.pk
@@ -114,8 +128,8 @@ def test_config_asking_for_remote_code_is_refused(jobs_settings, tiny_repo, no_a
     assert not canary.exists()
 
 
-def test_corrupted_safetensors_header_is_a_load_error(jobs_settings, tiny_repo, no_auto_queue, tmp_path):
-    folder = tiny_models.build_tiny_bert(tmp_path / "m")
+def test_corrupted_safetensors_header_is_a_load_error(jobs_settings, tiny_repo, no_auto_queue, tiny_bert_copy):
+    folder = tiny_bert_copy
     tiny_models.corrupt_safetensors_header(folder)
     run = execute_run(_run_for(publish_folder(tiny_repo, folder)).pk)
     assert (run.status, run.reason) == ("failed", "load_error")
