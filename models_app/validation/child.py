@@ -296,8 +296,34 @@ def run(job: dict, emit: Events) -> dict:
     return metrics
 
 
+def apply_limits(limits: dict) -> None:
+    """CPU-time and address-space caps, set first thing: no model byte is read before them."""
+    cpu = limits.get("cpu_seconds")
+    if cpu:
+        # Past the soft limit the kernel sends SIGXCPU (the parent reports a timeout), past the hard one SIGKILL.
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 30))
+    if limits.get("memory_bytes"):
+        resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"], limits["memory_bytes"]))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def die_with_parent() -> None:
+    """SIGKILL this process when the worker that started it dies (kill -9 of a worker leaves no orphan)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        return  # not Linux: the broken event pipe still ends the child at its next progress event
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def main() -> int:
+    die_with_parent()
     job = json.loads(Path(sys.argv[1]).read_text())
+    apply_limits(job.get("limits") or {})
     emit = Events(int(sys.argv[2]))
     try:
         result = {"status": "ok", "metrics": run(job, emit)}

@@ -4,7 +4,8 @@
 unpickles anything (the scan only disassembles pickles) and never imports the
 model in this process; torch and transformers run in the child, which gets:
 
-- RLIMIT_CPU (a CPU-time cap) and, without a GPU, RLIMIT_AS (a memory cap);
+- RLIMIT_CPU (a CPU-time cap) and, without a GPU, RLIMIT_AS (a memory cap),
+  which the child sets on itself before it imports torch or reads a model;
 - its own temp dir as cwd, HOME, TMPDIR and HF_HOME, deleted afterwards;
 - an environment built from scratch: PATH, PYTHONPATH, thread counts and the
   offline flags, nothing inherited, so no secret of the worker reaches it;
@@ -21,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import resource
 import select
 import shutil
 import signal
@@ -150,8 +150,9 @@ def child_env(workdir: Path, threads: int) -> dict[str, str]:
         "TOKENIZERS_PARALLELISM": "false",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "GLIBC_TUNABLES": MALLOC_TUNABLES,
     }
+    if MALLOC_TUNABLES:
+        env["GLIBC_TUNABLES"] = MALLOC_TUNABLES
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env[name] = str(threads)
     if "CUDA_VISIBLE_DEVICES" in os.environ:  # which GPU this worker owns; not a secret
@@ -159,16 +160,6 @@ def child_env(workdir: Path, threads: int) -> dict[str, str]:
     for name in ("HOME", "TMPDIR", "HF_HOME"):
         Path(env[name]).mkdir(parents=True, exist_ok=True)
     return env
-
-
-def _limits(cpu_seconds: int, memory_bytes: int | None) -> Callable[[], None]:
-    def apply() -> None:  # runs in the child between fork and exec
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 30))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if memory_bytes is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-
-    return apply
 
 
 def _run_child(
@@ -180,9 +171,9 @@ def _run_child(
     memory = None if has_gpu() else (memory or default_memory_limit())
     workdir = Path(tempfile.mkdtemp(prefix="th-validation-"))
     job = workdir / "job.json"
-    job.write_text(
-        json.dumps({"snapshot_dir": str(snapshot_dir.resolve()), "task": task.to_dict(), "threads": threads})
-    )
+    limits = {"cpu_seconds": int(timeout_s * threads) + 60, "memory_bytes": memory}
+    spec = {"snapshot_dir": str(snapshot_dir.resolve()), "task": task.to_dict(), "threads": threads, "limits": limits}
+    job.write_text(json.dumps(spec))
     log_path = workdir / "child.log"
     read_fd, write_fd = os.pipe()
     started = time.monotonic()
@@ -197,7 +188,8 @@ def _run_child(
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 pass_fds=(write_fd,),
-                preexec_fn=_limits(int(timeout_s * threads) + 60, memory),  # noqa: PLW1509 - limits must be set before exec
+                # The child sets its own rlimits before importing anything heavy
+                # (child.apply_limits); preexec_fn is unsafe in a threaded worker.
                 start_new_session=True,
             )
         os.close(write_fd)

@@ -193,3 +193,48 @@ def test_temp_dirs_are_removed(tiny_bert_dir, tmp_path, monkeypatch):
 
     assert not [p for p in os.listdir(tmp_path) if p.startswith("th-validation-")]
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_tiny_vit_gets_a_digits_result(tmp_path):
+    snapshot = tiny_models.build_tiny_vit(tmp_path / "vit")
+
+    result, _ = _validate(snapshot, card_meta={"pipeline_tag": "image-classification"}, budget_scale=0.1)
+
+    assert result.task["name"] == "digits"
+    assert result.reason in (None, "no_learning"), (result.message, result.log_tail)
+    assert 0 <= result.metrics["baseline"]["accuracy"] <= 1
+    assert 0 <= result.metrics["finetuned"]["accuracy"] <= 1
+    assert result.metrics["chance_accuracy"] < 0.2
+
+
+def test_killed_worker_leaves_no_orphan(tiny_bert_dir, tmp_path):
+    # A stand-in worker runs a validation and is killed with SIGKILL mid-run; its child must die too.
+    script = tmp_path / "worker.py"
+    script.write_text(
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from models_app.validation.runner import run_validation\n"
+        "def progress(event):\n"
+        "    print(event['stage'], flush=True)\n"
+        f"run_validation(Path({str(tiny_bert_dir)!r}), card_meta={{}}, on_progress=progress)\n"
+    )
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    from models_app.validation.runner import REPO_ROOT
+
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    worker = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    for line in worker.stdout:
+        if line.strip() == "load":
+            break
+    children = psutil.Process(worker.pid).children()
+    assert children, "the worker should have started a child"
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    # PR_SET_PDEATHSIG kills it at once; without it the child would run on until its next progress event.
+    gone, alive = psutil.wait_procs(children, timeout=3)
+    assert not alive
