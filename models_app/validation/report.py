@@ -216,3 +216,20 @@ def findings_html_safe(findings: list) -> list[dict]:
         if isinstance(item, dict):
             out.append({**item, "globals": item.get("globals") or []})
     return out
+
+
+def verdict_summary(run) -> str:
+    """One plain sentence for a chat message or a notification, e.g. in the model's room."""
+    sha = run.revision.sha[:8]
+    if run.status != "passed":
+        reason = f" ({run.reason})" if run.reason else ""
+        return f"Validation of {sha}: {run.status}{reason}. {run.message}".strip()
+    board = BOARDS.get(run.task)
+    tuned, base = (run.metrics or {}).get("finetuned") or {}, (run.metrics or {}).get("baseline") or {}
+    if board is None or board.metric not in tuned:
+        return f"Validation of {sha}: passed. {run.message}".strip()
+    if board.metric == "perplexity":
+        detail = f"perplexity {base.get('perplexity', float('nan')):.1f} -> {tuned['perplexity']:.1f}"
+    else:
+        detail = f"accuracy {tuned['accuracy']:.1%} fine-tuned vs {base.get('accuracy', float('nan')):.1%} linear probe"
+    return f"Validation of {sha}: passed on {board.name}, {detail}."

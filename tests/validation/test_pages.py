@@ -147,3 +147,15 @@ def test_model_index_is_empty_without_a_passed_run(jobs_settings, tiny_repo):
     finished_run(publish_bytes(tiny_repo, {"config.json": b"{}"}), status="failed", reason="unsafe_format", metrics={})
     assert model_index_for(tiny_repo) == []
     assert "unsafe_format" in Client().get("/alice/tiny/validation").content.decode()
+
+
+def test_verdict_summary_is_one_readable_sentence(passed, jobs_settings, other_user):
+    from models_app.validation.report import verdict_summary
+
+    assert verdict_summary(passed) == (
+        f"Validation of {passed.revision.sha[:8]}: passed on imdb-sentiment, "
+        "accuracy 78.0% fine-tuned vs 61.0% linear probe."
+    )
+    repo = ModelRepo.objects.create(owner=other_user, name="pickled")
+    refused = finished_run(publish_bytes(repo, {"a.pkl": b"x"}), status="failed", reason="unsafe_format", metrics={})
+    assert verdict_summary(refused).endswith(": failed (unsafe_format). Refused.")

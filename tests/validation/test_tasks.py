@@ -13,9 +13,12 @@ import pytest
 from channels.layers import get_channel_layer
 
 from models_app.events import live_group, validation_finished
+from models_app.models import ModelRepo
 from models_app.validation.models import ValidationRun, ValidationSummary
 from models_app.validation.tasks import execute_run, validate_revision
 from tests.factories import tiny_models
+from tests.models_app.multipart_body import CONTENT_TYPE as MULTIPART
+from tests.models_app.multipart_body import multipart
 from tests.validation.jobs_fixtures import publish_folder
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -57,11 +60,23 @@ class LiveListener(threading.Thread):
         self.join(timeout=30)
 
 
+@pytest.fixture
+def eager_queue():
+    """Celery's eager mode: a queued message runs at once in this process, as a worker would run it."""
+    from hub.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
 @pytest.mark.timeout(900)  # the full published budget; minutes on a busy 2-core machine
-def test_tiny_bert_upload_passes_with_every_metric(jobs_settings, tiny_repo, no_auto_queue, tiny_bert_dir):
+def test_tiny_bert_uploaded_by_api_passes_with_every_metric(jobs_settings, write_client, tiny_bert_dir, eager_queue):
     jobs_settings.VALIDATION_BUDGET_SCALE = 1.0  # the published budget: it must learn for real
-    revision = publish_folder(tiny_repo, tiny_bert_dir)
-    run = _run_for(revision)
+    created = write_client.post("/api/models", {"name": "tiny", "pipeline_tag": "feature-extraction"}, format="json")
+    assert created.status_code == 201, created.json()
+    repo = ModelRepo.objects.get(name="tiny")
+    files = {p.relative_to(tiny_bert_dir).as_posix(): p.read_bytes() for p in tiny_bert_dir.rglob("*") if p.is_file()}
     announced = []
 
     def receiver(sender, run, **kwargs):
@@ -69,11 +84,15 @@ def test_tiny_bert_upload_passes_with_every_metric(jobs_settings, tiny_repo, no_
 
     validation_finished.connect(receiver, dispatch_uid="test-announced")
     try:
-        with LiveListener(tiny_repo.pk) as listener:
-            done = execute_run(run.pk, worker="test-worker")
+        with LiveListener(repo.pk) as listener:
+            # The upload commits, the receiver queues the run, and (eager) the task runs it.
+            uploaded = write_client.post("/api/models/alice/tiny/upload", data=multipart(files), content_type=MULTIPART)
     finally:
         validation_finished.disconnect(dispatch_uid="test-announced")
-    assert (done.status, done.reason, done.attempts, done.worker) == ("passed", "", 1, "test-worker"), done.message
+    assert uploaded.status_code == 201, uploaded.json()
+    run = done = ValidationRun.objects.get(revision__repo=repo)
+    assert done.revision.sha == uploaded.json()["sha"]
+    assert (done.status, done.reason, done.attempts) == ("passed", "", 1), done.message
     metrics = done.metrics
     for key in ("accuracy", "macro_f1"):
         assert 0 <= metrics["baseline"][key] <= 1 and 0 <= metrics["finetuned"][key] <= 1
@@ -84,7 +103,7 @@ def test_tiny_bert_upload_passes_with_every_metric(jobs_settings, tiny_repo, no_
     assert metrics["torch_version"] and metrics["transformers_version"]
     assert done.task == "imdb-sentiment" and len(done.task_spec["dataset_sha256"]) == 64 and done.task_spec["seed"]
     assert done.findings and all(f["status"] == "ok" for f in done.findings if f["kind"] == "safetensors")
-    summary = ValidationSummary.objects.get(repo=tiny_repo)
+    summary = ValidationSummary.objects.get(repo=repo)
     assert (summary.run_id, summary.verdict, summary.score) == (run.pk, "passed", metrics["finetuned"]["accuracy"])
     assert announced == [(run.pk, "passed")]
     events = listener.events

@@ -3,7 +3,8 @@
 Idempotent: a demo repo that already has a ``main`` is left alone. The model is
 built in a child process (torch stays out of ``runhub``), then published the
 way any upload is: ``Ingest`` streams each file into the blob store and
-``revision_create`` commits them, which queues the validation run.
+``revision_create`` commits them (applying the README's card metadata, which
+picks the reference task), which queues the validation run.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from models_app.models import ModelRepo, Ref
 from models_app.revisions import revision_create
 from models_app.uploads import Ingest, iter_file
-from models_app.validation.demo import CARD, DEMO_NAME, DEMO_OWNER
+from models_app.validation.demo import DEMO_NAME, DEMO_OWNER
 
 
 class Command(BaseCommand):
@@ -49,18 +49,6 @@ class Command(BaseCommand):
                 raise CommandError(f"building the demo model failed:\n{build.stderr[-2000:]}")
             if repo is None:
                 repo = ModelRepo.objects.create(owner=owner, name=DEMO_NAME)
-            meta = yaml.safe_load(CARD.split("---")[1])
-            # The card's metadata on the repo, as the card parser would set it, before the
-            # commit queues the run (the worker picks the reference task from it).
-            ModelRepo.objects.filter(pk=repo.pk).update(
-                card_meta=meta,
-                pipeline_tag=meta["pipeline_tag"],
-                library_name=meta["library_name"],
-                license=meta["license"],
-                tags=meta["tags"],
-                languages=meta["language"],
-            )
-            repo.refresh_from_db()
             ingest = Ingest(repo)
             for path in sorted(p for p in out.rglob("*") if p.is_file()):
                 with path.open("rb") as handle:
