@@ -160,9 +160,9 @@ def prepare(user, owner: str, name: str, rev: str, path: str, method: str, heade
         revision = resolve_revision(repo, rev)
     except RevisionError as exc:
         if rev == DEFAULT_BRANCH and not repo.revisions.exists():
-            # A new repo's main has no commit yet: every file is simply absent. transformers'
-            # push_to_hub reads README.md first and handles only EntryNotFound.
-            raise HubNotFound(404, "EntryNotFound", f"{path} does not exist: {repo.repo_id} is empty.") from None
+            # A new repo's main holds no file yet. transformers' push_to_hub asks for README.md
+            # first and only tolerates EntryNotFound (the HF hub starts repos with a commit).
+            raise HubNotFound(404, "EntryNotFound", f"{path} does not exist: {owner}/{name} is empty.") from None
         raise HubNotFound(404, "RevisionNotFound", exc.message) from None
     entry = RepoFile.objects.filter(revision=revision, path=path).select_related("blob").first()
     if entry is None:
