@@ -218,10 +218,10 @@ def test_push_to_hub_model_and_tokenizer(hf_env, tokens, monkeypatch, tmp_path):
     vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"]) + "\n")
     tokenizer = transformers.BertTokenizerFast(vocab_file=str(vocab))
 
-    model_commit = model.push_to_hub("alice/tiny-bert", token=tokens["alice"])
-    tokenizer_commit = tokenizer.push_to_hub("alice/tiny-bert", token=tokens["alice"])
+    model_commit = model.push_to_hub("alice/pushed-bert", token=tokens["alice"])
+    tokenizer_commit = tokenizer.push_to_hub("alice/pushed-bert", token=tokens["alice"])
 
-    state = hub_state(hf_env, "alice/tiny-bert")
+    state = hub_state(hf_env, "alice/pushed-bert")
     assert state["sha"] == tokenizer_commit.oid != model_commit.oid
     model.save_pretrained(tmp_path / "model")
     tokenizer.save_pretrained(tmp_path / "model")
