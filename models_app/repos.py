@@ -28,3 +28,28 @@ def get_visible_repo(user, owner: str, name: str) -> ModelRepo:
 
 def can_write(user, repo: ModelRepo) -> bool:
     return bool(user is not None and user.is_authenticated and (user.pk == repo.owner_id or user.is_staff))
+
+
+def repo_create(owner, name: str, *, private: bool = False) -> ModelRepo:
+    """Create ``owner/name``; 400 on a bad name, 409 when the owner has it already (any case)."""
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    from hub.api import ApiError
+    from hub.names import validate_username
+
+    try:
+        validate_username(name) if name.lower() not in {"new", "settings"} else None
+    except ValidationError:
+        raise ApiError(
+            f"'{name}' is not a valid model name: use 1-96 letters, digits, '-', '_' or '.', "
+            "not starting with '.' or '-'.",
+            status_code=400,
+        ) from None
+    if name.lower() in {"new", "settings"}:
+        raise ApiError(f"'{name}' is reserved.", status_code=400)
+    try:
+        with transaction.atomic():
+            return ModelRepo.objects.create(owner=owner, name=name, private=private)
+    except IntegrityError:
+        raise ApiError(f"You already have a model named {owner.username}/{name}.", status_code=409) from None
