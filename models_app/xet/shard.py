@@ -122,41 +122,66 @@ def parse_shard(data: bytes) -> Shard:
             chunk, offset, size, _ = struct.unpack("<32sII8s", r.take(ENTRY))
             chunks.append((chunk, offset, size))
         xorbs.append(XorbListing(xorb, chunks, in_cas))
-    rest = len(data) - r.pos
-    if rest not in (0, footer_size):
+    if footer_size == 0 and r.pos != len(data):
+        # Uploads carry no footer; with one, lookup tables sit between the sections and it.
         raise ShardError("unexpected bytes after the CAS info section")
     return Shard(files, xorbs)
 
 
+def _truncated(raw: bytes) -> int:
+    # Lookup tables key on the first u64 word of a hash.
+    return int.from_bytes(raw[:8], "little")
+
+
 def dedup_shard(listings: list[XorbListing], *, ttl_seconds: int = 7 * 24 * 3600) -> bytes:
-    """A global-dedup answer: no files, the given xorbs with HMAC-keyed chunk hashes, and a footer.
+    """A global-dedup answer: no files, the given xorbs with HMAC-keyed chunk hashes, lookup tables, a footer.
 
     The random key means a client only recognises chunks it already holds, so the
-    answer never hands out the chunk hashes of someone else's data.
+    answer never hands out the chunk hashes of someone else's data. The client
+    reads the xorb and chunk lookup tables (sorted truncated hashes -> record
+    index), so they must be present and consistent.
     """
     key = os.urandom(32)
     out = bytearray(struct.pack("<32sQQ", HEADER_TAG, HEADER_VERSION, FOOTER_SIZE))
     file_info_offset = len(out)
     out += BOOKEND
     cas_info_offset = len(out)
+    xorb_lookup: list[tuple[int, int]] = []
+    chunk_lookup: list[tuple[int, int, int]] = []
+    record = 0
+    stored = 0
     for listing in listings:
+        xorb_lookup.append((_truncated(listing.xorb), record))
         out += struct.pack("<32sIIII", listing.xorb, 0, len(listing.chunks), listing.unpacked_size, 0)
-        for chunk, offset, size in listing.chunks:
+        for i, (chunk, offset, size) in enumerate(listing.chunks):
             keyed = hashing.blake3(chunk, key=key).digest()
             out += struct.pack("<32sII8s", keyed, offset, size, b"")
+            chunk_lookup.append((_truncated(keyed), record, i))
+        record += 1 + len(listing.chunks)
+        stored += listing.unpacked_size
     out += BOOKEND
+    file_lookup_offset = len(out)
+    xorb_lookup_offset = len(out)
+    for truncated, index in sorted(xorb_lookup):
+        out += struct.pack("<QI", truncated, index)
+    chunk_lookup_offset = len(out)
+    for truncated, index, position in sorted(chunk_lookup):
+        out += struct.pack("<QII", truncated, index, position)
     footer_offset = len(out)
     now = int(time.time())
     out += struct.pack(
-        "<QQQ48s32sQQ72sQ",
+        "<9Q",
         FOOTER_VERSION,
         file_info_offset,
         cas_info_offset,
-        b"",
-        key,
-        now,
-        now + ttl_seconds,
-        b"",
-        footer_offset,
+        file_lookup_offset,
+        0,
+        xorb_lookup_offset,
+        len(xorb_lookup),
+        chunk_lookup_offset,
+        len(chunk_lookup),
     )
+    out += key
+    out += struct.pack("<2Q48s4Q", now, now + ttl_seconds, b"", 0, stored, stored, footer_offset)
+    assert len(out) - footer_offset == FOOTER_SIZE
     return bytes(out)

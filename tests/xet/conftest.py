@@ -26,3 +26,13 @@ def real_chunks(xorb_bytes, shard_bytes) -> dict[str, list[tuple[bytes, int]]]:
         chunks = [(refs[i].hash, refs[i].size) for t in entry.terms for i in range(t.start, t.end)]
         out[by_hash[hashing.hash_hex(entry.file_hash)]] = chunks
     return out
+
+
+@pytest.fixture
+def isolated_xet(settings, tmp_path):
+    """Every test gets its own blob store, temp folder and xorb store."""
+    settings.BLOB_DIR = tmp_path / "blobs"
+    settings.UPLOAD_TMP_DIR = tmp_path / "tmp"
+    settings.UPLOAD_TMP_DIR.mkdir()
+    settings.XET_DIR = tmp_path / "xet"
+    return tmp_path

@@ -1,0 +1,244 @@
+"""The CAS store: verified xorbs on disk, shards turned into blobs, and the dedup index.
+
+Xorbs live under ``XET_DIR/xorbs/ab/<hash>.xorb`` with a ``.idx`` beside each
+(chunk hashes and offsets, so a shard can be checked without decompressing
+anything). A shard is checked in full before anything is written; then each
+file it names is rebuilt from its xorb ranges and streamed through the common
+``Ingest`` (sha256, size limits, quotas), so a Xet upload ends as the same
+content-addressed blob an LFS upload would, and the commit's ``lfsFile``
+(sha256) resolves.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from hub.api import ApiError
+from models_app.models import Blob, ModelRepo
+from models_app.storage import get_store
+from models_app.uploads import Ingest
+from models_app.xet import hashing, shard, xorb
+from models_app.xet.models import XetChunk, XetFile, Xorb
+
+_HEX = re.compile(r"^[0-9a-f]{64}$")
+_READ_SIZE = 1024 * 1024
+
+
+class CasError(ApiError):
+    """A CAS request refused; nothing of it is kept."""
+
+
+def parse_hash(text: str) -> bytes:
+    if not _HEX.match(text):
+        raise CasError("A hash is 64 lowercase hex digits.", status_code=400)
+    return hashing.hash_from_hex(text)
+
+
+def _xorb_dir() -> Path:
+    return Path(settings.XET_DIR) / "xorbs"
+
+
+def xorb_path(hex_hash: str) -> Path:
+    return _xorb_dir() / hex_hash[:2] / f"{hex_hash}.xorb"
+
+
+def _index_path(hex_hash: str) -> Path:
+    return _xorb_dir() / hex_hash[:2] / f"{hex_hash}.idx"
+
+
+def _temp_file(prefix: str):
+    tmp = Path(settings.XET_DIR) / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    return tempfile.NamedTemporaryFile(dir=tmp, prefix=prefix, suffix=".part", delete=False)
+
+
+def xorb_held(hex_hash: str) -> bool:
+    return Xorb.objects.filter(hash=hex_hash).exists() and xorb_path(hex_hash).is_file()
+
+
+def load_index(hex_hash: str) -> list[xorb.ChunkRef]:
+    return xorb.unpack_index(_index_path(hex_hash).read_bytes())
+
+
+def _verify_on_disk(fileno: int, expected: bytes) -> tuple[list[xorb.ChunkRef], str]:
+    # The map is closed only after the except clause has dropped the traceback,
+    # whose frames still hold views into it (closing earlier raises BufferError).
+    view = mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
+    refs: list[xorb.ChunkRef] = []
+    problem = ""
+    try:
+        refs = xorb.verify_xorb(view, expected)
+    except xorb.XorbError as exc:
+        problem = str(exc)
+    view.close()
+    return refs, problem
+
+
+def xorb_receive(hex_hash: str, read, content_length: int | None, uploader_id: int | None) -> bool:
+    """Store the xorb read from ``read(n)`` if it verifies; False when the hub already holds it."""
+    expected = parse_hash(hex_hash)
+    if xorb_held(hex_hash):
+        return False
+    if content_length is not None and content_length > xorb.MAX_XORB_BODY:
+        raise CasError("A xorb is at most 64 MiB.", status_code=413)
+    body = _temp_file("xorb-")
+    index = _temp_file("xorb-idx-")
+    try:
+        size = 0
+        while block := read(_READ_SIZE):
+            size += len(block)
+            if size > xorb.MAX_XORB_BODY:  # counted as it arrives, whatever Content-Length said
+                raise CasError("A xorb is at most 64 MiB.", status_code=413)
+            body.write(block)
+        body.flush()
+        if size == 0:
+            raise CasError("The xorb is empty.", status_code=400)
+        refs, problem = _verify_on_disk(body.fileno(), expected)
+        if problem:
+            raise CasError(f"Xorb refused: {problem}.", status_code=400)
+        index.write(xorb.pack_index(refs))
+        body.close()
+        index.close()
+        dest = xorb_path(hex_hash)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        # The index goes first: a row is only created once both files are in place.
+        os.replace(index.name, _index_path(hex_hash))
+        os.replace(body.name, dest)
+        _, created = Xorb.objects.get_or_create(
+            hash=hex_hash,
+            defaults={
+                "size": size,
+                "unpacked_size": sum(r.size for r in refs),
+                "num_chunks": len(refs),
+                "uploader_id": uploader_id,
+            },
+        )
+        return created
+    finally:
+        for handle in (body, index):
+            handle.close()
+            try:
+                os.unlink(handle.name)
+            except FileNotFoundError:
+                pass
+
+
+def _check_file(entry: shard.FileEntry, indexes: dict[str, list[xorb.ChunkRef]]) -> None:
+    """Every term names a held xorb range of the stated size and proves its chunks; the file hash agrees."""
+    name = hashing.hash_hex(entry.file_hash)
+    if len(entry.verification) != len(entry.terms):
+        raise CasError(f"File {name}: the shard carries no verification entries.", status_code=400)
+    if entry.sha256 is None:
+        raise CasError(f"File {name}: the shard carries no sha256 record.", status_code=400)
+    chunks: list[hashing.Chunk] = []
+    for term, proof in zip(entry.terms, entry.verification, strict=True):
+        xorb_hex = hashing.hash_hex(term.xorb)
+        if xorb_hex not in indexes:
+            if not xorb_held(xorb_hex):
+                raise CasError(f"File {name} uses xorb {xorb_hex}, which the hub does not hold.", status_code=400)
+            indexes[xorb_hex] = load_index(xorb_hex)
+        refs = indexes[xorb_hex][term.start : term.end]
+        if term.end > len(indexes[xorb_hex]):
+            raise CasError(f"File {name}: chunk range past the end of xorb {xorb_hex}.", status_code=400)
+        if sum(r.size for r in refs) != term.size:
+            raise CasError(f"File {name}: a term's size does not match its chunks.", status_code=400)
+        if hashing.verification_hash(r.hash for r in refs) != proof:
+            raise CasError(f"File {name}: a term's verification hash does not match.", status_code=400)
+        chunks.extend((r.hash, r.size) for r in refs)
+    if hashing.file_hash(chunks) != entry.file_hash:
+        raise CasError(f"File {name}: the file hash does not match its chunks.", status_code=400)
+
+
+def _check_listing(listing: shard.XorbListing, indexes: dict[str, list[xorb.ChunkRef]]) -> None:
+    xorb_hex = hashing.hash_hex(listing.xorb)
+    if xorb_hex not in indexes:
+        if not xorb_held(xorb_hex):
+            raise CasError(f"The shard lists xorb {xorb_hex}, which was never uploaded.", status_code=400)
+        indexes[xorb_hex] = load_index(xorb_hex)
+    if [c[0] for c in listing.chunks] != [r.hash for r in indexes[xorb_hex]]:
+        raise CasError(f"The shard's chunk list for xorb {xorb_hex} does not match the xorb.", status_code=400)
+
+
+def file_bytes(entry: shard.FileEntry, indexes: dict[str, list[xorb.ChunkRef]]) -> Iterator[bytes]:
+    """Rebuild a checked file from its xorb ranges, one chunk at a time."""
+    for term in entry.terms:
+        xorb_hex = hashing.hash_hex(term.xorb)
+        with open(xorb_path(xorb_hex), "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            yield from xorb.decode_range(view, indexes[xorb_hex], term.start, term.end)
+
+
+def _blob_for(sha256: str) -> Blob | None:
+    blob = Blob.objects.filter(sha256=sha256).first()
+    return blob if blob is not None and get_store().exists(blob.storage_key) else None
+
+
+def shard_register(data: bytes, repo: ModelRepo) -> int:
+    """Check a shard, rebuild its files into blobs; 1 when something new was registered, else 0."""
+    try:
+        parsed = shard.parse_shard(data)
+    except shard.ShardError as exc:
+        raise CasError(f"Shard refused: {exc}.", status_code=400) from None
+    indexes: dict[str, list[xorb.ChunkRef]] = {}
+    for listing in parsed.xorbs:
+        _check_listing(listing, indexes)
+    for entry in parsed.files:
+        _check_file(entry, indexes)
+
+    ingest = Ingest(repo)
+    new = 0
+    try:
+        for entry in parsed.files:
+            file_hex = hashing.hash_hex(entry.file_hash)
+            sha256 = hashing.hash_hex(entry.sha256)
+            # Same bytes already stored (an earlier upload, LFS or Xet): nothing to rebuild.
+            blob = _blob_for(sha256)
+            if blob is None:
+                blob = ingest.add(f"xet/{file_hex}", file_bytes(entry, indexes), sha256=sha256, size=entry.size)
+            _, created = XetFile.objects.get_or_create(hash=file_hex, defaults={"blob": blob})
+            new += created
+    finally:
+        ingest.abort()
+    _index_for_dedup(parsed, indexes)
+    return 1 if new or parsed.xorbs else 0
+
+
+def _index_for_dedup(parsed: shard.Shard, indexes: dict[str, list[xorb.ChunkRef]]) -> None:
+    """Offer the xorbs a registered file uses to later uploads: eligible chunks and each file's first chunk."""
+    rows: dict[str, str] = {}
+    for xorb_hex, refs in indexes.items():
+        for ref in refs:
+            if hashing.is_global_dedup_eligible(ref.hash):
+                rows[hashing.hash_hex(ref.hash)] = xorb_hex
+    for entry in parsed.files:
+        if entry.terms:
+            first = entry.terms[0]
+            xorb_hex = hashing.hash_hex(first.xorb)
+            rows.setdefault(hashing.hash_hex(indexes[xorb_hex][first.start].hash), xorb_hex)
+    with transaction.atomic():
+        Xorb.objects.filter(hash__in=list(indexes), referenced__isnull=True).update(referenced=timezone.now())
+        XetChunk.objects.bulk_create(
+            [XetChunk(hash=c, xorb_id=x) for c, x in rows.items()], ignore_conflicts=True, batch_size=500
+        )
+
+
+def dedup_lookup(chunk_hex: str) -> bytes | None:
+    """The dedup answer (a shard) for a chunk the hub has seen in a registered file, or None."""
+    parse_hash(chunk_hex)
+    row = XetChunk.objects.filter(hash=chunk_hex).first()
+    if row is None or not xorb_path(row.xorb_id).is_file():
+        return None
+    refs = load_index(row.xorb_id)
+    chunks, offset = [], 0
+    for ref in refs:
+        chunks.append((ref.hash, offset, ref.size))
+        offset += ref.size
+    return shard.dedup_shard([shard.XorbListing(hashing.hash_from_hex(row.xorb_id), chunks, offset)])
