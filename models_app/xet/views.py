@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +24,12 @@ from models_app.xet import cas
 from models_app.xet.tokens import CasGrant, CasTokenError, cas_token_check, cas_token_issue
 
 CAS_PREFIX = "/xet"
+_TOKEN_SCHEMA = extend_schema(
+    responses=inline_serializer(
+        "XetToken",
+        {"accessToken": serializers.CharField(), "exp": serializers.IntegerField(), "casUrl": serializers.URLField()},
+    )
+)
 
 
 def _cas_url(request) -> str:
@@ -48,6 +56,7 @@ def _require_user(request: Request) -> None:
         raise ApiError("Authentication required: pass a write token (Authorization: Bearer).", status_code=401)
 
 
+@_TOKEN_SCHEMA
 @api_view(["GET"])
 def xet_write_token(request: Request, owner: str, name: str, rev: str) -> Response:
     _require_user(request)
@@ -59,6 +68,7 @@ def xet_write_token(request: Request, owner: str, name: str, rev: str) -> Respon
     return _token_answer(request, repo, rev, "write")
 
 
+@_TOKEN_SCHEMA
 @api_view(["GET"])
 def xet_read_token(request: Request, owner: str, name: str, rev: str) -> Response:
     repo = get_visible_repo(request.user, owner, name)
