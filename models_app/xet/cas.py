@@ -20,12 +20,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from hub.api import ApiError
 from models_app.models import Blob, ModelRepo
 from models_app.storage import get_store
-from models_app.uploads import Ingest
+from models_app.uploads import Ingest, user_usage
 from models_app.xet import hashing, shard, xorb
 from models_app.xet.models import XetChunk, XetFile, Xorb
 
@@ -51,7 +52,7 @@ def xorb_path(hex_hash: str) -> Path:
     return _xorb_dir() / hex_hash[:2] / f"{hex_hash}.xorb"
 
 
-def _index_path(hex_hash: str) -> Path:
+def index_path(hex_hash: str) -> Path:
     return _xorb_dir() / hex_hash[:2] / f"{hex_hash}.idx"
 
 
@@ -66,7 +67,13 @@ def xorb_held(hex_hash: str) -> bool:
 
 
 def load_index(hex_hash: str) -> list[xorb.ChunkRef]:
-    return xorb.unpack_index(_index_path(hex_hash).read_bytes())
+    return xorb.unpack_index(index_path(hex_hash).read_bytes())
+
+
+def _too_big(limit: int) -> str:
+    if limit < xorb.MAX_XORB_BODY:
+        return "This upload would exceed your storage quota."
+    return "A xorb is at most 64 MiB."
 
 
 def _verify_on_disk(fileno: int, expected: bytes) -> tuple[list[xorb.ChunkRef], str]:
@@ -83,21 +90,28 @@ def _verify_on_disk(fileno: int, expected: bytes) -> tuple[list[xorb.ChunkRef], 
     return refs, problem
 
 
-def xorb_receive(hex_hash: str, read, content_length: int | None, uploader_id: int | None) -> bool:
+def upload_allowance(uploader) -> int:
+    """Bytes of xorbs ``uploader`` may still send: their quota less what they hold, committed or pending."""
+    pending = Xorb.objects.filter(uploader=uploader, referenced__isnull=True).aggregate(total=Sum("size"))["total"]
+    return settings.HUB_USER_QUOTA - user_usage(uploader) - (pending or 0)
+
+
+def xorb_receive(hex_hash: str, read, content_length: int | None, uploader) -> bool:
     """Store the xorb read from ``read(n)`` if it verifies; False when the hub already holds it."""
     expected = parse_hash(hex_hash)
     if xorb_held(hex_hash):
         return False
-    if content_length is not None and content_length > xorb.MAX_XORB_BODY:
-        raise CasError("A xorb is at most 64 MiB.", status_code=413)
+    limit = min(xorb.MAX_XORB_BODY, upload_allowance(uploader))
+    if content_length is not None and content_length > limit:
+        raise CasError(_too_big(limit), status_code=413)
     body = _temp_file("xorb-")
     index = _temp_file("xorb-idx-")
     try:
         size = 0
         while block := read(_READ_SIZE):
             size += len(block)
-            if size > xorb.MAX_XORB_BODY:  # counted as it arrives, whatever Content-Length said
-                raise CasError("A xorb is at most 64 MiB.", status_code=413)
+            if size > limit:  # counted as it arrives, whatever Content-Length said
+                raise CasError(_too_big(limit), status_code=413)
             body.write(block)
         body.flush()
         if size == 0:
@@ -111,7 +125,7 @@ def xorb_receive(hex_hash: str, read, content_length: int | None, uploader_id: i
         dest = xorb_path(hex_hash)
         dest.parent.mkdir(parents=True, exist_ok=True)
         # The index goes first: a row is only created once both files are in place.
-        os.replace(index.name, _index_path(hex_hash))
+        os.replace(index.name, index_path(hex_hash))
         os.replace(body.name, dest)
         _, created = Xorb.objects.get_or_create(
             hash=hex_hash,
@@ -119,7 +133,7 @@ def xorb_receive(hex_hash: str, read, content_length: int | None, uploader_id: i
                 "size": size,
                 "unpacked_size": sum(r.size for r in refs),
                 "num_chunks": len(refs),
-                "uploader_id": uploader_id,
+                "uploader": uploader,
             },
         )
         return created

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hub.api import ApiError, error_response
+from hub.models import User
 from hub.permissions import READ_ONLY_TOKEN_MESSAGE, request_can_write
 from models_app.models import ModelRepo
 from models_app.repos import can_write, get_visible_repo
@@ -86,14 +87,13 @@ def _grant(request: HttpRequest, *, write: bool) -> CasGrant:
     return grant
 
 
-def _writable_repo(grant: CasGrant) -> ModelRepo:
+def _writable_repo(grant: CasGrant) -> tuple[ModelRepo, User]:
+    # Checked on every write: a token outlives neither the user's access nor the repo.
     repo = ModelRepo.objects.select_related("owner").filter(pk=grant.repo_id).first()
-    from hub.models import User
-
     user = User.objects.filter(pk=grant.user_id, is_active=True).first()
     if repo is None or user is None or not can_write(user, repo):
         raise ApiError("This Xet token no longer grants writing to its repository.", status_code=403)
-    return repo
+    return repo, user
 
 
 def _cas_view(view):
@@ -114,11 +114,11 @@ def _cas_view(view):
 @require_POST
 def xorb_upload(request: HttpRequest, prefix: str, hash: str) -> HttpResponse:
     grant = _grant(request, write=True)
-    _writable_repo(grant)
+    _, user = _writable_repo(grant)
     if prefix != "default":
         raise ApiError("Unknown xorb prefix (use 'default').", status_code=400)
     length = request.headers.get("Content-Length")
-    inserted = cas.xorb_receive(hash, request.read, int(length) if length else None, grant.user_id)
+    inserted = cas.xorb_receive(hash, request.read, int(length) if length else None, user)
     return JsonResponse({"was_inserted": inserted})
 
 
@@ -126,7 +126,7 @@ def xorb_upload(request: HttpRequest, prefix: str, hash: str) -> HttpResponse:
 @require_POST
 def shard_upload(request: HttpRequest) -> HttpResponse:
     grant = _grant(request, write=True)
-    repo = _writable_repo(grant)
+    repo, _ = _writable_repo(grant)
     length = int(request.headers.get("Content-Length") or 0)
     if length > cas.shard.MAX_SHARD_SIZE:
         raise ApiError("A shard is at most 64 MiB.", status_code=413)

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
+from models_app.repos import repo_create
 from models_app.xet import hashing, shard, xorb
 from tests.xet.vectors import FILE_HASHES, SHARD_PATH, XORB_HEX, XORB_PATH
+
+XORB_URL = f"/xet/v1/xorbs/default/{XORB_HEX}"
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +40,25 @@ def isolated_xet(settings, tmp_path):
     settings.UPLOAD_TMP_DIR.mkdir()
     settings.XET_DIR = tmp_path / "xet"
     return tmp_path
+
+
+@pytest.fixture
+def repo(owner, isolated_xet):
+    return repo_create(owner, "tiny-bert")
+
+
+def token_for(client, repo, rev="main") -> dict:
+    response = client.get(f"/api/models/{repo.repo_id}/xet-write-token/{rev}")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.fixture
+def cas(write_client, repo) -> Client:
+    """A plain HTTP client carrying the CAS token the hub handed out."""
+    answer = token_for(write_client, repo)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {answer['accessToken']}")
+
+
+def post_bytes(client: Client, url: str, data: bytes):
+    return client.post(url, data=data, content_type="application/octet-stream")

@@ -12,32 +12,10 @@ from models_app.repos import repo_create
 from models_app.storage import get_store
 from models_app.xet import hashing, shard
 from models_app.xet.models import XetChunk, XetFile, Xorb
+from tests.xet.conftest import XORB_URL, post_bytes, token_for
 from tests.xet.vectors import FILE_HASHES, XORB_HEX, vector_files
 
 pytestmark = pytest.mark.django_db
-XORB_URL = f"/xet/v1/xorbs/default/{XORB_HEX}"
-
-
-@pytest.fixture
-def repo(owner, isolated_xet):
-    return repo_create(owner, "tiny-bert")
-
-
-def token_for(client, repo, rev="main") -> dict:
-    response = client.get(f"/api/models/{repo.repo_id}/xet-write-token/{rev}")
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-@pytest.fixture
-def cas(write_client, repo) -> Client:
-    """A plain HTTP client carrying the CAS token the hub handed out."""
-    answer = token_for(write_client, repo)
-    return Client(HTTP_AUTHORIZATION=f"Bearer {answer['accessToken']}")
-
-
-def post_bytes(client: Client, url: str, data: bytes):
-    return client.post(url, data=data, content_type="application/octet-stream")
 
 
 def stored_xorb_files(tmp_path) -> list:
