@@ -96,12 +96,17 @@ def upload_allowance(uploader) -> int:
     return settings.HUB_USER_QUOTA - user_usage(uploader) - (pending or 0)
 
 
-def xorb_receive(hex_hash: str, read, content_length: int | None, uploader) -> bool:
-    """Store the xorb read from ``read(n)`` if it verifies; False when the hub already holds it."""
-    expected = parse_hash(hex_hash)
+def xorb_limit(hex_hash: str, uploader) -> int | None:
+    """Bytes the next xorb may have, or None when the hub already holds it (nothing to receive)."""
+    parse_hash(hex_hash)
     if xorb_held(hex_hash):
-        return False
-    limit = min(xorb.MAX_XORB_BODY, upload_allowance(uploader))
+        return None
+    return min(xorb.MAX_XORB_BODY, upload_allowance(uploader))
+
+
+def xorb_write(hex_hash: str, read, content_length: int | None, limit: int) -> tuple[int, list[xorb.ChunkRef]]:
+    """Receive, verify and move a xorb into place; no database work, so it may run off the request thread."""
+    expected = parse_hash(hex_hash)
     if content_length is not None and content_length > limit:
         raise CasError(_too_big(limit), status_code=413)
     body = _temp_file("xorb-")
@@ -124,19 +129,11 @@ def xorb_receive(hex_hash: str, read, content_length: int | None, uploader) -> b
         index.close()
         dest = xorb_path(hex_hash)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        # The index goes first: a row is only created once both files are in place.
+        # The index goes first; the row (xorb_record) comes last, once both files are in place.
+        # Two uploads of the same xorb write identical, verified bytes, so either rename may win.
         os.replace(index.name, index_path(hex_hash))
         os.replace(body.name, dest)
-        _, created = Xorb.objects.get_or_create(
-            hash=hex_hash,
-            defaults={
-                "size": size,
-                "unpacked_size": sum(r.size for r in refs),
-                "num_chunks": len(refs),
-                "uploader": uploader,
-            },
-        )
-        return created
+        return size, refs
     finally:
         for handle in (body, index):
             handle.close()
@@ -144,6 +141,28 @@ def xorb_receive(hex_hash: str, read, content_length: int | None, uploader) -> b
                 os.unlink(handle.name)
             except FileNotFoundError:
                 pass
+
+
+def xorb_record(hex_hash: str, size: int, refs: list[xorb.ChunkRef], uploader) -> bool:
+    _, created = Xorb.objects.get_or_create(
+        hash=hex_hash,
+        defaults={
+            "size": size,
+            "unpacked_size": sum(r.size for r in refs),
+            "num_chunks": len(refs),
+            "uploader": uploader,
+        },
+    )
+    return created
+
+
+def xorb_receive(hex_hash: str, read, content_length: int | None, uploader) -> bool:
+    """Store the xorb read from ``read(n)`` if it verifies; False when the hub already holds it."""
+    limit = xorb_limit(hex_hash, uploader)
+    if limit is None:
+        return False
+    size, refs = xorb_write(hex_hash, read, content_length, limit)
+    return xorb_record(hex_hash, size, refs, uploader)
 
 
 def _check_file(entry: shard.FileEntry, indexes: dict[str, list[xorb.ChunkRef]]) -> None:

@@ -7,6 +7,7 @@ and a small JSON body.
 
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -110,15 +111,37 @@ def _cas_view(view):
     return csrf_exempt(wrapped)
 
 
-@_cas_view
-@require_POST
-def xorb_upload(request: HttpRequest, prefix: str, hash: str) -> HttpResponse:
+def _async_cas_view(view):
+    async def wrapped(request, *args, **kwargs):
+        try:
+            return await view(request, *args, **kwargs)
+        except ApiError as exc:
+            return error_response(exc.message, exc.status_code, exc.extra)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return csrf_exempt(wrapped)
+
+
+@_async_cas_view
+async def xorb_upload(request: HttpRequest, prefix: str, hash: str) -> HttpResponse:
+    # Async so that verifying one 64 MiB xorb (CPU and disk, no database) runs in a worker
+    # thread while the client's other xorb uploads and dedup queries are served; sync views
+    # would all queue on the one thread Django keeps for them.
+    if request.method != "POST":
+        return error_response("Use POST.", 405)
     grant = _grant(request, write=True)
-    _, user = _writable_repo(grant)
+    _, user = await sync_to_async(_writable_repo)(grant)
     if prefix != "default":
         raise ApiError("Unknown xorb prefix (use 'default').", status_code=400)
+    limit = await sync_to_async(cas.xorb_limit)(hash, user)
+    if limit is None:
+        return JsonResponse({"was_inserted": False})
     length = request.headers.get("Content-Length")
-    inserted = cas.xorb_receive(hash, request.read, int(length) if length else None, user)
+    size, refs = await sync_to_async(cas.xorb_write, thread_sensitive=False)(
+        hash, request.read, int(length) if length else None, limit
+    )
+    inserted = await sync_to_async(cas.xorb_record)(hash, size, refs, user)
     return JsonResponse({"was_inserted": inserted})
 
 
