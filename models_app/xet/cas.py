@@ -201,12 +201,29 @@ def _check_listing(listing: shard.XorbListing, indexes: dict[str, list[xorb.Chun
         raise CasError(f"The shard's chunk list for xorb {xorb_hex} does not match the xorb.", status_code=400)
 
 
+_BLOCK = 4 * 1024 * 1024
+
+
 def file_bytes(entry: shard.FileEntry, indexes: dict[str, list[xorb.ChunkRef]]) -> Iterator[bytes]:
-    """Rebuild a checked file from its xorb ranges, one chunk at a time."""
+    """Rebuild a checked file from its xorb ranges, in blocks of about 4 MiB (fewer hash and write calls)."""
+    block = bytearray()
     for term in entry.terms:
         xorb_hex = hashing.hash_hex(term.xorb)
-        with open(xorb_path(xorb_hex), "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            yield from xorb.decode_range(view, indexes[xorb_hex], term.start, term.end)
+        with open(xorb_path(xorb_hex), "rb") as handle:
+            view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            chunks = xorb.decode_range(view, indexes[xorb_hex], term.start, term.end)
+            try:
+                for data in chunks:
+                    block += data
+                    if len(block) >= _BLOCK:
+                        yield bytes(block)
+                        block.clear()
+            finally:
+                # Close the decoder first: its frame holds views into the map.
+                chunks.close()
+                view.close()
+    if block:
+        yield bytes(block)
 
 
 def _blob_for(sha256: str) -> Blob | None:
