@@ -11,7 +11,7 @@ content-addressed blob an LFS upload would, and the commit's ``lfsFile``
 
 from __future__ import annotations
 
-import mmap
+import contextlib
 import os
 import re
 import tempfile
@@ -31,7 +31,6 @@ from models_app.xet import hashing, shard, xorb
 from models_app.xet.models import XetChunk, XetFile, Xorb
 
 _HEX = re.compile(r"^[0-9a-f]{64}$")
-_READ_SIZE = 1024 * 1024
 
 
 class CasError(ApiError):
@@ -76,24 +75,16 @@ def _too_big(limit: int) -> str:
     return "A xorb is at most 64 MiB."
 
 
-def _verify_on_disk(fileno: int, expected: bytes) -> tuple[list[xorb.ChunkRef], str]:
-    # The map is closed only after the except clause has dropped the traceback,
-    # whose frames still hold views into it (closing earlier raises BufferError).
-    view = mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
-    refs: list[xorb.ChunkRef] = []
-    problem = ""
-    try:
-        refs = xorb.verify_xorb(view, expected)
-    except xorb.XorbError as exc:
-        problem = str(exc)
-    view.close()
-    return refs, problem
-
-
 def upload_allowance(uploader) -> int:
     """Bytes of xorbs ``uploader`` may still send: their quota less what they hold, committed or pending."""
     pending = Xorb.objects.filter(uploader=uploader, referenced__isnull=True).aggregate(total=Sum("size"))["total"]
     return settings.HUB_USER_QUOTA - user_usage(uploader) - (pending or 0)
+
+
+def _too_big(limit: int) -> str:
+    if limit < xorb.MAX_XORB_BODY:
+        return "This upload would exceed your storage quota."
+    return "A xorb is at most 64 MiB."
 
 
 def xorb_limit(hex_hash: str, uploader) -> int | None:
@@ -105,42 +96,38 @@ def xorb_limit(hex_hash: str, uploader) -> int | None:
 
 
 def xorb_write(hex_hash: str, read, content_length: int | None, limit: int) -> tuple[int, list[xorb.ChunkRef]]:
-    """Receive, verify and move a xorb into place; no database work, so it may run off the request thread."""
+    """Receive, verify and move a xorb into place; no database work, so it may run off the request thread.
+
+    A xorb is at most 64 MiB, so it is checked in memory and written once.
+    """
     expected = parse_hash(hex_hash)
     if content_length is not None and content_length > limit:
         raise CasError(_too_big(limit), status_code=413)
-    body = _temp_file("xorb-")
-    index = _temp_file("xorb-idx-")
+    data = read(limit + 1)
+    if len(data) > limit:
+        raise CasError(_too_big(limit), status_code=413)
+    if not data:
+        raise CasError("The xorb is empty.", status_code=400)
     try:
-        size = 0
-        while block := read(_READ_SIZE):
-            size += len(block)
-            if size > limit:  # counted as it arrives, whatever Content-Length said
-                raise CasError(_too_big(limit), status_code=413)
-            body.write(block)
-        body.flush()
-        if size == 0:
-            raise CasError("The xorb is empty.", status_code=400)
-        refs, problem = _verify_on_disk(body.fileno(), expected)
-        if problem:
-            raise CasError(f"Xorb refused: {problem}.", status_code=400)
-        index.write(xorb.pack_index(refs))
-        body.close()
-        index.close()
-        dest = xorb_path(hex_hash)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        # The index goes first; the row (xorb_record) comes last, once both files are in place.
-        # Two uploads of the same xorb write identical, verified bytes, so either rename may win.
-        os.replace(index.name, index_path(hex_hash))
-        os.replace(body.name, dest)
-        return size, refs
+        refs = xorb.verify_xorb(data, expected)
+    except xorb.XorbError as exc:
+        raise CasError(f"Xorb refused: {exc}.", status_code=400) from None
+    dest = xorb_path(hex_hash)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    try:
+        for payload, final in ((xorb.pack_index(refs), index_path(hex_hash)), (data, dest)):
+            with _temp_file("xorb-") as handle:
+                written.append(handle.name)
+                handle.write(payload)
+            # The index goes first; the row (xorb_record) comes last, once both files are in place.
+            # Two uploads of the same xorb write identical, verified bytes, so either rename may win.
+            os.replace(handle.name, final)
     finally:
-        for handle in (body, index):
-            handle.close()
-            try:
-                os.unlink(handle.name)
-            except FileNotFoundError:
-                pass
+        for name in written:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
+    return len(data), refs
 
 
 def xorb_record(hex_hash: str, size: int, refs: list[xorb.ChunkRef], uploader) -> bool:
@@ -201,29 +188,21 @@ def _check_listing(listing: shard.XorbListing, indexes: dict[str, list[xorb.Chun
         raise CasError(f"The shard's chunk list for xorb {xorb_hex} does not match the xorb.", status_code=400)
 
 
-_BLOCK = 4 * 1024 * 1024
+def file_bytes(entry: shard.FileEntry, indexes: dict[str, list[xorb.ChunkRef]]) -> Iterator[bytes | memoryview]:
+    """Rebuild a checked file from its xorb ranges, chunk by chunk.
 
-
-def file_bytes(entry: shard.FileEntry, indexes: dict[str, list[xorb.ChunkRef]]) -> Iterator[bytes]:
-    """Rebuild a checked file from its xorb ranges, in blocks of about 4 MiB (fewer hash and write calls)."""
-    block = bytearray()
+    Each term's packed bytes are read in one call (at most one xorb, 64 MiB);
+    uncompressed chunks are then handed on as views into that buffer, so the
+    bytes are copied once on their way to the blob.
+    """
     for term in entry.terms:
         xorb_hex = hashing.hash_hex(term.xorb)
+        refs = indexes[xorb_hex]
+        first, last = refs[term.start], refs[term.end - 1]
         with open(xorb_path(xorb_hex), "rb") as handle:
-            view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-            chunks = xorb.decode_range(view, indexes[xorb_hex], term.start, term.end)
-            try:
-                for data in chunks:
-                    block += data
-                    if len(block) >= _BLOCK:
-                        yield bytes(block)
-                        block.clear()
-            finally:
-                # Close the decoder first: its frame holds views into the map.
-                chunks.close()
-                view.close()
-    if block:
-        yield bytes(block)
+            handle.seek(first.offset)
+            packed = handle.read(last.offset + last.packed_size - first.offset)
+        yield from xorb.decode_range(packed, refs, term.start, term.end, base=first.offset)
 
 
 def _blob_for(sha256: str) -> Blob | None:

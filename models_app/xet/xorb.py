@@ -56,10 +56,11 @@ def ungroup_bg4(data: bytes) -> bytes:
     return out.tobytes()
 
 
-def decode_chunk(scheme: int, payload: bytes | memoryview, size: int) -> bytes:
+def decode_chunk(scheme: int, payload: bytes | memoryview, size: int) -> bytes | memoryview:
+    """The plain bytes of one chunk; an uncompressed chunk comes back as the same view, not a copy."""
     try:
         if scheme == SCHEME_NONE:
-            data = bytes(payload)
+            data = payload
         elif scheme == SCHEME_LZ4:
             data = lz4.frame.decompress(payload)
         elif scheme == SCHEME_BG4_LZ4:
@@ -151,9 +152,15 @@ def unpack_index(data: bytes) -> list[ChunkRef]:
     return [ChunkRef(*row) for row in _INDEX_ROW.iter_unpack(data)]
 
 
-def decode_range(buf, refs: list[ChunkRef], start: int, end: int) -> Iterator[bytes]:
-    """The plain bytes of chunks [start, end) of a verified xorb, chunk by chunk."""
+def decode_range(buf, refs: list[ChunkRef], start: int, end: int, base: int = 0) -> Iterator[bytes | memoryview]:
+    """The plain bytes of chunks [start, end) of a verified xorb, chunk by chunk.
+
+    ``buf`` holds the xorb's bytes from offset ``base`` on (the whole xorb, or just
+    the packed range of these chunks).
+    """
+    view = memoryview(buf)
     for ref in refs[start:end]:
-        packed, scheme, size = read_header(buf, ref.offset)
-        payload = memoryview(buf)[ref.offset + CHUNK_HEADER_SIZE : ref.offset + CHUNK_HEADER_SIZE + packed]
+        offset = ref.offset - base
+        packed, scheme, size = read_header(view, offset)
+        payload = view[offset + CHUNK_HEADER_SIZE : offset + CHUNK_HEADER_SIZE + packed]
         yield decode_chunk(scheme, payload, size)
