@@ -24,11 +24,16 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from hub.api import ApiError
-from models_app.models import Blob, ModelRepo
+from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.storage import get_store
 from models_app.uploads import Ingest, user_usage
 from models_app.xet import hashing, shard, xorb
 from models_app.xet.models import XetChunk, XetFile, Xorb
+
+try:  # the LFS write path (issue 5): lets the uploader commit what they sent, as after an LFS PUT
+    from models_app.lfs_objects import remember_upload
+except ImportError:  # pragma: no cover - before that path is merged
+    remember_upload = None
 
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
@@ -210,7 +215,7 @@ def _blob_for(sha256: str) -> Blob | None:
     return blob if blob is not None and get_store().exists(blob.storage_key) else None
 
 
-def shard_register(data: bytes, repo: ModelRepo) -> int:
+def shard_register(data: bytes, repo: ModelRepo, uploader=None) -> int:
     """Check a shard, rebuild its files into blobs; 1 when something new was registered, else 0."""
     try:
         parsed = shard.parse_shard(data)
@@ -222,22 +227,57 @@ def shard_register(data: bytes, repo: ModelRepo) -> int:
     for entry in parsed.files:
         _check_file(entry, indexes)
 
-    ingest = Ingest(repo)
+    rebuilt = _rebuild_files(parsed.files, indexes, repo)
     new = 0
-    try:
-        for entry in parsed.files:
-            file_hex = hashing.hash_hex(entry.file_hash)
-            sha256 = hashing.hash_hex(entry.sha256)
-            # Same bytes already stored (an earlier upload, LFS or Xet): nothing to rebuild.
-            blob = _blob_for(sha256)
-            if blob is None:
-                blob = ingest.add(f"xet/{file_hex}", file_bytes(entry, indexes), sha256=sha256, size=entry.size)
+    with transaction.atomic():
+        for file_hex, blob in rebuilt:
             _, created = XetFile.objects.get_or_create(hash=file_hex, defaults={"blob": blob})
             new += created
-    finally:
-        ingest.abort()
+    if uploader is not None and remember_upload is not None:
+        for _, blob in rebuilt:
+            remember_upload(uploader, repo, blob.sha256)
     _index_for_dedup(parsed, indexes)
     return 1 if new or parsed.xorbs else 0
+
+
+def _rebuild_files(
+    files: list[shard.FileEntry], indexes: dict[str, list[xorb.ChunkRef]], repo: ModelRepo
+) -> list[tuple[str, Blob]]:
+    """Each file's blob, rebuilt through Ingest unless this file hash was rebuilt into it before.
+
+    All or nothing: when one file fails (a limit, a sha256 that does not match),
+    the blobs this call created for the others are removed again.
+    """
+    ingest = Ingest(repo)
+    created: list[Blob] = []
+    out: list[tuple[str, Blob]] = []
+    try:
+        for entry in files:
+            file_hex = hashing.hash_hex(entry.file_hash)
+            sha256 = hashing.hash_hex(entry.sha256)
+            # Trusting the sha256 record alone would let a shard of one's own chunks claim
+            # someone else's blob (and then commit it): only a known file hash skips the rebuild.
+            blob = _blob_for(sha256) if XetFile.objects.filter(hash=file_hex, blob_id=sha256).exists() else None
+            if blob is None:
+                existed = _blob_for(sha256) is not None
+                blob = ingest.add(f"xet/{file_hex}", file_bytes(entry, indexes), sha256=sha256, size=entry.size)
+                if not existed:
+                    created.append(blob)
+            out.append((file_hex, blob))
+    except BaseException:
+        _drop_unused(created)
+        raise
+    finally:
+        ingest.abort()
+    return out
+
+
+def _drop_unused(blobs: list[Blob]) -> None:
+    for blob in blobs:
+        if RepoFile.objects.filter(blob=blob).exists() or XetFile.objects.filter(blob=blob).exists():
+            continue
+        Blob.objects.filter(pk=blob.pk).delete()
+        get_store().delete(blob.storage_key)
 
 
 def _index_for_dedup(parsed: shard.Shard, indexes: dict[str, list[xorb.ChunkRef]]) -> None:

@@ -149,12 +149,12 @@ async def xorb_upload(request: HttpRequest, prefix: str, hash: str) -> HttpRespo
 @require_POST
 def shard_upload(request: HttpRequest) -> HttpResponse:
     grant = _grant(request, write=True)
-    repo, _ = _writable_repo(grant)
+    repo, user = _writable_repo(grant)
     length = int(request.headers.get("Content-Length") or 0)
     if length > cas.shard.MAX_SHARD_SIZE:
         raise ApiError("A shard is at most 64 MiB.", status_code=413)
     data = request.read(cas.shard.MAX_SHARD_SIZE + 1)
-    return JsonResponse({"result": cas.shard_register(data, repo)})
+    return JsonResponse({"result": cas.shard_register(data, repo, user)})
 
 
 @_cas_view

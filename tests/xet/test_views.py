@@ -149,11 +149,13 @@ def test_tampered_shard_is_refused_and_nothing_kept(cas, xorb_bytes, shard_bytes
 
 
 def test_shard_quota_is_enforced_while_rebuilding(cas, xorb_bytes, shard_bytes, settings):
-    settings.HUB_MAX_FILE_SIZE = 100_000  # the vector files are 97,890 to 160,000 bytes
+    settings.HUB_MAX_FILE_SIZE = 155_000  # the vector files are 97,890, 150,000 and 160,000 bytes
     post_bytes(cas, XORB_URL, xorb_bytes)
     response = post_bytes(cas, "/xet/v1/shards", shard_bytes)
     assert response.status_code == 413
     assert "limit" in response.json()["error"]
+    assert not Blob.objects.exists()  # the files rebuilt before the refusal are dropped too
+    assert not XetFile.objects.exists()
 
 
 # --- dedup query ------------------------------------------------------------------------------
@@ -176,3 +178,22 @@ def test_sha256_of_blob_is_what_the_client_commits(cas, xorb_bytes, shard_bytes)
     post_bytes(cas, "/xet/v1/shards", shard_bytes)
     for data in vector_files().values():
         assert Blob.objects.filter(sha256=hashlib.sha256(data).hexdigest(), size=len(data)).exists()
+
+
+def test_a_shard_cannot_claim_someone_elses_blob(cas, xorb_bytes, shard_bytes, owner):
+    """Own chunks + the sha256 of a blob already stored: refused, not linked to that blob."""
+    from models_app.uploads import Ingest
+
+    secret = b"private weights " * 5000
+    secret_sha = hashlib.sha256(secret).hexdigest()
+    Ingest(repo_create(owner, "private-model", private=True)).add("w.bin", [secret])
+    post_bytes(cas, XORB_URL, xorb_bytes)
+    parsed = shard.parse_shard(shard_bytes)
+    # Rewrite the first file's sha256 record (stored in the hash string order) to the secret's.
+    claimed = hashing.hash_from_hex(secret_sha)
+    forged = shard_bytes.replace(parsed.files[0].sha256, claimed, 1)
+    response = post_bytes(cas, "/xet/v1/shards", forged)
+    assert response.status_code == 422
+    assert "sha256 mismatch" in response.json()["error"]
+    assert not XetFile.objects.exists()
+    assert list(Blob.objects.values_list("sha256", flat=True)) == [secret_sha]  # the others were dropped
