@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
@@ -193,21 +194,31 @@ def _check_listing(listing: shard.XorbListing, indexes: dict[str, list[xorb.Chun
         raise CasError(f"The shard's chunk list for xorb {xorb_hex} does not match the xorb.", status_code=400)
 
 
+def _read_packed(entry_term: shard.Term, refs: list[xorb.ChunkRef]) -> tuple[bytes, int]:
+    first, last = refs[entry_term.start], refs[entry_term.end - 1]
+    with open(xorb_path(hashing.hash_hex(entry_term.xorb)), "rb") as handle:
+        handle.seek(first.offset)
+        return handle.read(last.offset + last.packed_size - first.offset), first.offset
+
+
 def file_bytes(entry: shard.FileEntry, indexes: dict[str, list[xorb.ChunkRef]]) -> Iterator[bytes | memoryview]:
     """Rebuild a checked file from its xorb ranges, chunk by chunk.
 
-    Each term's packed bytes are read in one call (at most one xorb, 64 MiB);
-    uncompressed chunks are then handed on as views into that buffer, so the
-    bytes are copied once on their way to the blob.
+    Each term's packed bytes are read in one call (at most one xorb, 64 MiB),
+    the next term's while this one is hashed and written (a read releases the
+    GIL, so the two overlap); uncompressed chunks are handed on as views into
+    that buffer, so the bytes are copied once on their way to the blob.
     """
-    for term in entry.terms:
-        xorb_hex = hashing.hash_hex(term.xorb)
-        refs = indexes[xorb_hex]
-        first, last = refs[term.start], refs[term.end - 1]
-        with open(xorb_path(xorb_hex), "rb") as handle:
-            handle.seek(first.offset)
-            packed = handle.read(last.offset + last.packed_size - first.offset)
-        yield from xorb.decode_range(packed, refs, term.start, term.end, base=first.offset)
+    terms = entry.terms
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xet-read") as pool:
+        pending = pool.submit(_read_packed, terms[0], indexes[hashing.hash_hex(terms[0].xorb)]) if terms else None
+        for i, term in enumerate(terms):
+            packed, base = pending.result()
+            if i + 1 < len(terms):
+                following = terms[i + 1]
+                pending = pool.submit(_read_packed, following, indexes[hashing.hash_hex(following.xorb)])
+            refs = indexes[hashing.hash_hex(term.xorb)]
+            yield from xorb.decode_range(packed, refs, term.start, term.end, base=base)
 
 
 def _blob_for(sha256: str) -> Blob | None:
