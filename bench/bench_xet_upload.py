@@ -122,6 +122,7 @@ def main() -> None:
                 "repo_create(User.objects.get(username='alice'), 'bench')",
             )
             xet_seconds, sha = xet_upload(hub, token, path, tmp / "cache")
+            rebuilt = [line for line in hub.log("web").splitlines() if "xet shard:" in line]
             stored = hub.data_dir / "blobs" / sha[:2] / sha[2:4] / sha
             assert sha256_of(stored) == sha256_of(path), "stored blob differs from the file"
             # The blob now exists: remove it so the baseline stores the bytes again.
@@ -134,6 +135,8 @@ def main() -> None:
     mb = SIZE / 1e6
     print(f"file: {SIZE / 2**20:.0f} MiB of random bytes")
     print(f"xet upload      : {xet_seconds:6.2f} s  {mb / xet_seconds:7.1f} MB/s")
+    for line in rebuilt:
+        print(f"  of which the shard call: {line.split('xet shard: ', 1)[1]}")
     print(f"baseline        : {baseline:6.2f} s  {mb / baseline:7.1f} MB/s  ({label})")
     print(f"ratio xet/baseline: {xet_seconds / baseline:.2f}x (target <= 1.5x against LFS)")
 

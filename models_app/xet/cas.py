@@ -12,9 +12,11 @@ content-addressed blob an LFS upload would, and the commit's ``lfsFile``
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,6 +38,7 @@ try:  # the LFS write path (issue 5): lets the uploader commit what they sent, a
 except ImportError:  # pragma: no cover - before that path is merged
     remember_upload = None
 
+log = logging.getLogger(__name__)
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -238,7 +241,14 @@ def shard_register(data: bytes, repo: ModelRepo, uploader=None) -> int:
     for entry in parsed.files:
         _check_file(entry, indexes)
 
+    started = time.perf_counter()
     rebuilt = _rebuild_files(parsed.files, indexes, repo)
+    log.info(
+        "xet shard: %d file(s), %d bytes checked and rebuilt in %.2f s",
+        len(parsed.files),
+        sum(entry.size for entry in parsed.files),
+        time.perf_counter() - started,
+    )
     new = 0
     with transaction.atomic():
         for file_hex, blob in rebuilt:
