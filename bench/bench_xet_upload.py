@@ -12,7 +12,9 @@ bytes (XET_BENCH_MB, default 1024):
   upload path instead: sha256 on the client plus the hub's Ingest of the same
   file (hash + write, no network), and the script says so.
 
-Prints seconds, MB/s and the ratio xet / baseline. Run: python bench/bench_xet_upload.py
+Also times the same hf_xet client against a CAS that only discards bytes, to
+separate the client's own cost (chunking, hashing, compression attempts) from
+the hub's. Prints seconds, MB/s and the ratio xet / baseline. Run: python bench/bench_xet_upload.py
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -65,6 +69,59 @@ def xet_upload(hub: LiveHub, token: str, path: Path, cache: Path) -> tuple[float
         check=True,
     )
     return time.perf_counter() - start, json.loads(result.stdout.splitlines()[0])["sha256"]
+
+
+class _NullCas(BaseHTTPRequestHandler):
+    """Answers what hf_xet needs and discards every body: the client's own cost, with no server work."""
+
+    protocol_version = "HTTP/1.1"
+
+    def _answer(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _any(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        while length:
+            length -= len(self.rfile.read(min(length, 1 << 20)))
+        if "xet-write-token" in self.path:
+            cas = f"http://127.0.0.1:{self.server.server_port}"
+            token = {"accessToken": "x", "exp": int(time.time()) + 3600, "casUrl": cas}
+            return self._answer(200, json.dumps(token).encode())
+        if self.path.startswith("/v1/xorbs/"):
+            return self._answer(200, b'{"was_inserted": true}')
+        if self.path == "/v1/shards":
+            return self._answer(200, b'{"result": 1}')
+        return self._answer(404, b"{}")
+
+    do_GET = do_POST = _any
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def client_floor(path: Path, cache: Path) -> float:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NullCas)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
+        env["HF_XET_CACHE"] = str(cache)
+        url = f"http://127.0.0.1:{server.server_port}/api/models/a/b/xet-write-token/main"
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "tests.xet.xet_client", url, "x", str(path)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+        return time.perf_counter() - start
+    finally:
+        server.shutdown()
 
 
 def lfs_upload(hub: LiveHub, token: str, path: Path) -> float | None:
@@ -113,6 +170,7 @@ def main() -> None:
         tmp = Path(tmp)
         path = tmp / "weights.bin"
         make_file(path)
+        floor = client_floor(path, tmp / "floor-cache")
         with LiveHub(tmp / "hub") as hub:
             token = hub.create_token("alice", "write")
             hub.manage(
@@ -137,6 +195,7 @@ def main() -> None:
     print(f"xet upload      : {xet_seconds:6.2f} s  {mb / xet_seconds:7.1f} MB/s")
     for line in rebuilt:
         print(f"  of which the shard call: {line.split('xet shard: ', 1)[1]}")
+    print(f"hf_xet alone    : {floor:6.2f} s  {mb / floor:7.1f} MB/s  (same client, a CAS that discards the bytes)")
     print(f"baseline        : {baseline:6.2f} s  {mb / baseline:7.1f} MB/s  ({label})")
     print(f"ratio xet/baseline: {xet_seconds / baseline:.2f}x (target <= 1.5x against LFS)")
 
