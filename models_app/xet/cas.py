@@ -78,7 +78,7 @@ def load_index(hex_hash: str) -> list[xorb.ChunkRef]:
     return xorb.unpack_index(index_path(hex_hash).read_bytes())
 
 
-def _too_big(limit: int) -> str:
+def too_big(limit: int) -> str:
     if limit < xorb.MAX_XORB_BODY:
         return "This upload would exceed your storage quota."
     return "A xorb is at most 64 MiB."
@@ -90,12 +90,6 @@ def upload_allowance(uploader) -> int:
     return settings.HUB_USER_QUOTA - user_usage(uploader) - (pending or 0)
 
 
-def _too_big(limit: int) -> str:
-    if limit < xorb.MAX_XORB_BODY:
-        return "This upload would exceed your storage quota."
-    return "A xorb is at most 64 MiB."
-
-
 def xorb_limit(hex_hash: str, uploader) -> int | None:
     """Bytes the next xorb may have, or None when the hub already holds it (nothing to receive)."""
     parse_hash(hex_hash)
@@ -104,39 +98,66 @@ def xorb_limit(hex_hash: str, uploader) -> int | None:
     return min(xorb.MAX_XORB_BODY, upload_allowance(uploader))
 
 
-def xorb_write(hex_hash: str, read, content_length: int | None, limit: int) -> tuple[int, list[xorb.ChunkRef]]:
-    """Receive, verify and move a xorb into place; no database work, so it may run off the request thread.
+class XorbUpload:
+    """One xorb being received: each slice is counted, written to a temp file and parsed as it arrives.
 
-    A xorb is at most 64 MiB, so it is checked in memory and written once.
+    ``write`` slices in order, then ``finish`` (verify, move into place) or
+    ``abort``. No database work, so it may run off the request thread.
     """
-    expected = parse_hash(hex_hash)
+
+    def __init__(self, hex_hash: str, limit: int):
+        self.hex_hash = hex_hash
+        self.expected = parse_hash(hex_hash)
+        self.limit = limit
+        self.size = 0
+        self.parser = xorb.XorbParser()
+        self._temp = _temp_file("xorb-")
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.limit:  # counted as it arrives, whatever Content-Length said
+            raise CasError(too_big(self.limit), status_code=413)
+        self._temp.write(data)
+        try:
+            self.parser.feed(data)
+        except xorb.XorbError as exc:
+            raise CasError(f"Xorb refused: {exc}.", status_code=400) from None
+
+    def finish(self) -> tuple[int, list[xorb.ChunkRef]]:
+        self._temp.close()
+        if self.size == 0:
+            raise CasError("The xorb is empty.", status_code=400)
+        try:
+            refs = self.parser.finish(self.expected)
+        except xorb.XorbError as exc:
+            raise CasError(f"Xorb refused: {exc}.", status_code=400) from None
+        dest = xorb_path(self.hex_hash)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with _temp_file("xorb-idx-") as index:
+            index.write(xorb.pack_index(refs))
+        # The index goes first; the row (xorb_record) comes last, once both files are in place.
+        # Two uploads of the same xorb write identical, verified bytes, so either rename may win.
+        os.replace(index.name, index_path(self.hex_hash))
+        os.replace(self._temp.name, dest)
+        return self.size, refs
+
+    def abort(self) -> None:
+        self._temp.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._temp.name)
+
+
+def xorb_write(hex_hash: str, read, content_length: int | None, limit: int) -> tuple[int, list[xorb.ChunkRef]]:
+    """Receive a xorb from ``read(n)`` (a request body), verify it and move it into place."""
     if content_length is not None and content_length > limit:
-        raise CasError(_too_big(limit), status_code=413)
-    data = read(limit + 1)
-    if len(data) > limit:
-        raise CasError(_too_big(limit), status_code=413)
-    if not data:
-        raise CasError("The xorb is empty.", status_code=400)
+        raise CasError(too_big(limit), status_code=413)
+    upload = XorbUpload(hex_hash, limit)
     try:
-        refs = xorb.verify_xorb(data, expected)
-    except xorb.XorbError as exc:
-        raise CasError(f"Xorb refused: {exc}.", status_code=400) from None
-    dest = xorb_path(hex_hash)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    try:
-        for payload, final in ((xorb.pack_index(refs), index_path(hex_hash)), (data, dest)):
-            with _temp_file("xorb-") as handle:
-                written.append(handle.name)
-                handle.write(payload)
-            # The index goes first; the row (xorb_record) comes last, once both files are in place.
-            # Two uploads of the same xorb write identical, verified bytes, so either rename may win.
-            os.replace(handle.name, final)
+        while block := read(1024 * 1024):
+            upload.write(block)
+        return upload.finish()
     finally:
-        for name in written:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(name)
-    return len(data), refs
+        upload.abort()
 
 
 def xorb_record(hex_hash: str, size: int, refs: list[xorb.ChunkRef], uploader) -> bool:

@@ -79,8 +79,13 @@ def xet_read_token(request: Request, owner: str, name: str, rev: str) -> Respons
 
 
 def _grant(request: HttpRequest, *, write: bool) -> CasGrant:
+    return grant_from(request.headers.get("Authorization"), write=write)
+
+
+def grant_from(authorization: str | None, *, write: bool) -> CasGrant:
+    """The CAS token's grant; 401 when missing, forged or expired, 403 when a write needs more."""
     try:
-        grant = cas_token_check(request.headers.get("Authorization"))
+        grant = cas_token_check(authorization)
     except CasTokenError as exc:
         raise ApiError(str(exc), status_code=401) from None
     if write and not grant.can_write:
@@ -88,7 +93,7 @@ def _grant(request: HttpRequest, *, write: bool) -> CasGrant:
     return grant
 
 
-def _writable_repo(grant: CasGrant) -> tuple[ModelRepo, User]:
+def writable_repo(grant: CasGrant) -> tuple[ModelRepo, User]:
     # Checked on every write: a token outlives neither the user's access nor the repo.
     repo = ModelRepo.objects.select_related("owner").filter(pk=grant.repo_id).first()
     user = User.objects.filter(pk=grant.user_id, is_active=True).first()
@@ -131,7 +136,7 @@ async def xorb_upload(request: HttpRequest, prefix: str, hash: str) -> HttpRespo
     if request.method != "POST":
         return error_response("Use POST.", 405)
     grant = _grant(request, write=True)
-    _, user = await sync_to_async(_writable_repo)(grant)
+    _, user = await sync_to_async(writable_repo)(grant)
     if prefix != "default":
         raise ApiError("Unknown xorb prefix (use 'default').", status_code=400)
     limit = await sync_to_async(cas.xorb_limit)(hash, user)
@@ -149,7 +154,7 @@ async def xorb_upload(request: HttpRequest, prefix: str, hash: str) -> HttpRespo
 @require_POST
 def shard_upload(request: HttpRequest) -> HttpResponse:
     grant = _grant(request, write=True)
-    repo, user = _writable_repo(grant)
+    repo, user = writable_repo(grant)
     length = int(request.headers.get("Content-Length") or 0)
     if length > cas.shard.MAX_SHARD_SIZE:
         raise ApiError("A shard is at most 64 MiB.", status_code=413)

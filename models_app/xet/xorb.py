@@ -88,56 +88,82 @@ def read_header(buf, offset: int) -> tuple[int, int, int]:
     return packed, header[4], size
 
 
-def iter_chunks(buf) -> Iterator[tuple[int, int, int, int, memoryview]]:
-    """Yield (offset, packed_size, scheme, size, payload) up to the end or the footer."""
-    view = memoryview(buf)
-    offset, end = 0, len(view)
-    while offset < end:
-        if bytes(view[offset : offset + len(FOOTER_IDENT)]) == FOOTER_IDENT:
-            return
-        packed, scheme, size = read_header(view, offset)
-        start = offset + CHUNK_HEADER_SIZE
-        if start + packed > end:
-            raise XorbError("chunk payload runs past the end of the xorb")
-        yield offset, CHUNK_HEADER_SIZE + packed, scheme, size, view[start : start + packed]
-        offset = start + packed
-
-
-def footer_hash(buf, chunks_end: int) -> bytes | None:
-    """The xorb hash a footer claims, or None when there is no footer."""
-    view = memoryview(buf)
-    if chunks_end >= len(view):
-        return None
-    if len(view) - chunks_end < 8 + 32 + 4:
+def _check_footer(footer: bytes, expected_hash: bytes) -> None:
+    """A footer (``XETBLOB``, version, hash, ..., u32 length) must be whole and name ``expected_hash``."""
+    if len(footer) < 8 + 32 + 4:
         raise XorbError("truncated xorb footer")
-    (info_length,) = struct.unpack_from("<I", view, len(view) - 4)
-    if chunks_end + info_length + 4 != len(view):
+    (info_length,) = struct.unpack_from("<I", footer, len(footer) - 4)
+    if info_length + 4 != len(footer):
         raise XorbError("xorb footer length does not match")
-    version = view[chunks_end + 7]
-    if version not in (0, 1):
-        raise XorbError(f"unsupported xorb footer version {version}")
-    return bytes(view[chunks_end + 8 : chunks_end + 40])
+    if footer[7] not in (0, 1):
+        raise XorbError(f"unsupported xorb footer version {footer[7]}")
+    if bytes(footer[8:40]) != expected_hash:
+        raise XorbError("xorb footer names another hash")
 
 
-def verify_xorb(buf, expected_hash: bytes) -> list[ChunkRef]:
-    """Check every chunk and the merkle root against ``expected_hash``; return the chunk index."""
+class XorbParser:
+    """Checks a xorb as its bytes arrive: each complete chunk is decoded and hashed at once.
+
+    ``feed`` any slices in order, then ``finish`` with the expected hash. Memory
+    stays at about one chunk plus the last slice, whatever the xorb's size.
+    """
+
+    def __init__(self) -> None:
+        self.refs: list[ChunkRef] = []
+        self.size = 0
+        self._buf = bytearray()
+        self._base = 0  # xorb offset of _buf[0]
+        self._footer: bytearray | None = None
+
+    def feed(self, data: bytes | memoryview) -> None:
+        self.size += len(data)
+        if self.size > MAX_XORB_BODY:
+            raise XorbError("xorb larger than 64 MiB")
+        if self._footer is not None:
+            self._footer += data
+            return
+        self._buf += data
+        pos, buf = 0, self._buf
+        while len(buf) - pos >= CHUNK_HEADER_SIZE:
+            if buf[pos : pos + len(FOOTER_IDENT)] == FOOTER_IDENT:
+                self._footer = buf[pos:]
+                pos = len(buf)
+                break
+            packed, scheme, size = read_header(buf, pos)
+            end = pos + CHUNK_HEADER_SIZE + packed
+            if end > len(buf):
+                break  # the rest of this chunk is still on its way
+            plain = decode_chunk(scheme, bytes(buf[pos + CHUNK_HEADER_SIZE : end]), size)
+            self.refs.append(ChunkRef(hashing.chunk_hash(plain), self._base + pos, end - pos, size))
+            pos = end
+        del buf[:pos]
+        self._base += pos
+
+    def finish(self, expected_hash: bytes) -> list[ChunkRef]:
+        """The chunk index, once the chunks' merkle root (and any footer) matches ``expected_hash``."""
+        if self._buf:
+            if bytes(self._buf[: len(FOOTER_IDENT)]) != FOOTER_IDENT:
+                raise XorbError("chunk payload runs past the end of the xorb")
+            self._footer = self._buf
+        if not self.refs:
+            raise XorbError("xorb holds no chunks")
+        actual = hashing.xorb_hash((r.hash, r.size) for r in self.refs)
+        if actual != expected_hash:
+            raise XorbError(f"xorb content hashes to {hashing.hash_hex(actual)}, not {hashing.hash_hex(expected_hash)}")
+        if self._footer is not None:
+            _check_footer(bytes(self._footer), expected_hash)
+        return self.refs
+
+
+def verify_xorb(buf, expected_hash: bytes, slice_size: int = 1024 * 1024) -> list[ChunkRef]:
+    """Check every chunk and the merkle root of a whole xorb against ``expected_hash``; return the chunk index."""
     if len(buf) > MAX_XORB_BODY:
         raise XorbError("xorb larger than 64 MiB")
-    refs: list[ChunkRef] = []
-    chunks_end = 0
-    for offset, packed_size, scheme, size, payload in iter_chunks(buf):
-        data = decode_chunk(scheme, payload, size)
-        refs.append(ChunkRef(hashing.chunk_hash(data), offset, packed_size, size))
-        chunks_end = offset + packed_size
-    if not refs:
-        raise XorbError("xorb holds no chunks")
-    actual = hashing.xorb_hash((r.hash, r.size) for r in refs)
-    if actual != expected_hash:
-        raise XorbError(f"xorb content hashes to {hashing.hash_hex(actual)}, not {hashing.hash_hex(expected_hash)}")
-    claimed = footer_hash(buf, chunks_end)
-    if claimed is not None and claimed != expected_hash:
-        raise XorbError("xorb footer names another hash")
-    return refs
+    parser = XorbParser()
+    view = memoryview(buf)
+    for start in range(0, len(view), slice_size):
+        parser.feed(view[start : start + slice_size])
+    return parser.finish(expected_hash)
 
 
 # The index kept beside each stored xorb: per chunk its hash, header offset, packed and plain sizes.

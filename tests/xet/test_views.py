@@ -197,3 +197,24 @@ def test_a_shard_cannot_claim_someone_elses_blob(cas, xorb_bytes, shard_bytes, o
     assert "sha256 mismatch" in response.json()["error"]
     assert not XetFile.objects.exists()
     assert list(Blob.objects.values_list("sha256", flat=True)) == [secret_sha]  # the others were dropped
+
+
+def test_an_expired_cas_token_gets_401(write_client, repo, xorb_bytes, settings, monkeypatch):
+    import time as time_module
+
+    answer = token_for(write_client, repo)
+    later = time_module.time() + settings.XET_TOKEN_TTL + 1
+    monkeypatch.setattr("models_app.xet.tokens.time.time", lambda: later)
+    expired = Client(HTTP_AUTHORIZATION=f"Bearer {answer['accessToken']}")
+    response = post_bytes(expired, XORB_URL, xorb_bytes)
+    assert response.status_code == 401
+    assert "expired" in response.json()["error"]
+
+
+def test_a_token_stops_working_when_write_access_ends(write_client, repo, xorb_bytes, owner):
+    answer = token_for(write_client, repo)
+    owner.is_active = False
+    owner.save()
+    response = post_bytes(Client(HTTP_AUTHORIZATION=f"Bearer {answer['accessToken']}"), XORB_URL, xorb_bytes)
+    assert response.status_code == 403
+    assert not Xorb.objects.exists()

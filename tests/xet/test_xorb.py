@@ -60,3 +60,33 @@ def test_byte_grouping_round_trip_for_every_remainder():
 def test_index_round_trip(xorb_bytes):
     refs = xorb.verify_xorb(xorb_bytes, XORB_HASH)
     assert xorb.unpack_index(xorb.pack_index(refs)) == refs
+
+
+@pytest.mark.parametrize("slice_size", [1, 7, 4096, 65_536 + 3])
+def test_parser_gives_the_same_index_whatever_the_slices(xorb_bytes, slice_size):
+    whole = xorb.verify_xorb(xorb_bytes, XORB_HASH)
+    parser = xorb.XorbParser()
+    view = memoryview(xorb_bytes)
+    step = slice_size if slice_size > 1 else 997  # byte-by-byte over the first chunk header only
+    if slice_size == 1:
+        for i in range(20):
+            parser.feed(view[i : i + 1])
+        start = 20
+    else:
+        start = 0
+    for offset in range(start, len(view), step):
+        parser.feed(view[offset : offset + step])
+    assert parser.finish(XORB_HASH) == whole
+
+
+def _footer(claimed: bytes) -> bytes:
+    body = b"XETBLOB" + bytes([1]) + claimed + b"\x00" * 40
+    return body + len(body).to_bytes(4, "little")
+
+
+def test_a_footer_naming_the_same_hash_is_accepted_another_is_refused(xorb_bytes):
+    assert len(xorb.verify_xorb(xorb_bytes + _footer(XORB_HASH), XORB_HASH)) == 9
+    with pytest.raises(xorb.XorbError, match="footer"):
+        xorb.verify_xorb(xorb_bytes + _footer(bytes(32)), XORB_HASH)
+    with pytest.raises(xorb.XorbError, match="footer"):
+        xorb.verify_xorb(xorb_bytes + _footer(XORB_HASH)[:-1], XORB_HASH)
