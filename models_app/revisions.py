@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hub.api import ApiError
+from models_app.cards import CARD_PATH, MAX_CARD_BYTES, blob_text, card_apply
 from models_app.events import announce_revision
 from models_app.models import Blob, ModelRepo, Ref, RepoFile, Revision
 from models_app.paths import PathError, normalize_path
@@ -27,6 +28,7 @@ class RevisionError(ApiError):
 class RevisionResult:
     revision: Revision | None
     created: bool  # False: the upload changed nothing, no revision was made
+    card_warnings: tuple[str, ...] = ()  # advice about the README.md this revision brought
 
 
 def revision_sha(parent_sha: str | None, manifest: Mapping[str, str]) -> str:
@@ -101,6 +103,7 @@ def revision_create(
             return RevisionResult(parent, created=False)
         if parent is None and not new_manifest:
             raise RevisionError("Nothing to commit: the upload holds no files.", status_code=400)
+        card_warnings = _apply_card(repo, branch, manifest, new_manifest)
         now = timezone.now()
         revision = Revision.objects.create(
             repo=repo,
@@ -120,7 +123,32 @@ def revision_create(
             Ref.objects.filter(pk=ref.pk).update(revision=revision)
         ModelRepo.objects.filter(pk=repo.pk).update(updated=now)
         announce_revision(revision, created_by=author)
-    return RevisionResult(revision, created=True)
+    return RevisionResult(revision, created=True, card_warnings=card_warnings)
+
+
+def _apply_card(repo: ModelRepo, branch: str, old: Mapping[str, str], new: Mapping[str, str]) -> tuple[str, ...]:
+    """Parse a new or changed README.md on the default branch into the repo row (same transaction).
+
+    A card with errors (bad YAML, unknown license or task) refuses the commit
+    with 422, as the Hugging Face hub does, so the repo row never disagrees
+    with the card on ``main``.
+    """
+    if branch != DEFAULT_BRANCH or old.get(CARD_PATH) == new.get(CARD_PATH):
+        return ()
+    sha = new.get(CARD_PATH)
+    text = blob_text(sha) if sha else None
+    if sha and text is None:
+        return (f"{CARD_PATH} is larger than {MAX_CARD_BYTES // 1024} KiB; its metadata was not read.",)
+    card = card_apply(repo, text)
+    if card is None:
+        return ()
+    if card.errors:
+        raise RevisionError(
+            f"{CARD_PATH}: the model card's metadata is invalid: {' '.join(card.errors)}",
+            status_code=422,
+            detail={"errors": card.errors, "warnings": card.warnings},
+        )
+    return tuple(card.warnings)
 
 
 def _clean(raw: str) -> str:
@@ -153,3 +181,21 @@ def tag_create(repo: ModelRepo, tag: str, revision: Revision, message: str = "")
     if Ref.objects.filter(repo=repo, name=tag).exists():
         raise RevisionError(f"Tag '{tag}' already exists.", status_code=409)
     return Ref.objects.create(repo=repo, name=tag, kind=Ref.Kind.TAG, revision=revision, message=message[:500])
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    kind: str  # added | modified | deleted
+    sha256: str
+
+
+def manifest_changes(old: Mapping[str, str], new: Mapping[str, str]) -> list[Change]:
+    """What a revision changed against its parent, by path."""
+    changes = [
+        Change(path, "added" if path not in old else "modified", sha)
+        for path, sha in new.items()
+        if old.get(path) != sha
+    ]
+    changes += [Change(path, "deleted", sha) for path, sha in old.items() if path not in new]
+    return sorted(changes, key=lambda change: change.path)

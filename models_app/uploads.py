@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,10 @@ from hub.api import ApiError
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.paths import PathError, normalize_path
 from models_app.storage import get_store
+
+# Chunks at least this large are written by a helper thread while this one hashes them.
+OVERLAP_BYTES = 256 * 1024
+_writers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="blob-write")
 
 
 class UploadError(ApiError):
@@ -109,8 +114,14 @@ class StagedFile:
 
     def write(self, chunk: bytes) -> None:
         self._check_size(self.size + len(chunk))
-        self._hash.update(chunk)
-        self._file.write(chunk)
+        if len(chunk) >= OVERLAP_BYTES:
+            # Hashing and the write both release the GIL: run them side by side on two cores.
+            written = _writers.submit(self._file.write, chunk)
+            self._hash.update(chunk)
+            written.result()
+        else:
+            self._hash.update(chunk)
+            self._file.write(chunk)
         self.size += len(chunk)
 
     def finish(self) -> Blob:
@@ -139,6 +150,7 @@ class StagedFile:
         self._temp_path = None
         self.ingest.received += self.size
         self.ingest.files[self.path] = self.blob
+        self.ingest._forget(self)
         return self.blob
 
     def abort(self) -> None:
@@ -152,6 +164,7 @@ class StagedFile:
             except FileNotFoundError:
                 pass
             self._temp_path = None
+        self.ingest._forget(self)
 
 
 class Ingest:
@@ -191,13 +204,15 @@ class Ingest:
         except BaseException:
             staged.abort()
             raise
-        finally:
-            self._open.remove(staged)
         return blob
+
+    def _forget(self, staged: StagedFile) -> None:
+        """A file is finished or aborted: it no longer counts as open (push-style callers use this)."""
+        self._open = [other for other in self._open if other is not staged]
 
     def abort(self) -> None:
         """Drop every file still being received (finished blobs stay: they are unreferenced, not visible)."""
-        for staged in self._open:
+        for staged in list(self._open):
             staged.abort()
         self._open.clear()
 
