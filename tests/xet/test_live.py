@@ -99,3 +99,45 @@ def test_a_read_token_cannot_upload(hub, tmp_path):
     assert result.returncode != 0
     assert "403" in result.stderr or "Forbidden" in result.stderr or "read-only" in result.stderr
     assert xorb_bytes(hub) == before
+
+
+def test_the_live_hub_refuses_bad_xorbs_as_they_arrive(hub, xorb_bytes):
+    import httpx
+
+    from tests.xet.vectors import XORB_HEX
+
+    answer = httpx.get(
+        f"{hub.url}/api/models/alice/weights/xet-write-token/main", headers={"Authorization": f"Bearer {hub.token}"}
+    ).json()
+    cas = {"Authorization": f"Bearer {answer['accessToken']}"}
+    url = f"{answer['casUrl']}/v1/xorbs/default/{XORB_HEX}"
+    before = xorb_bytes_on_disk = xorb_bytes_stored(hub)
+
+    tampered = bytearray(xorb_bytes)
+    tampered[20_000] ^= 0x40
+    response = httpx.post(url, headers=cas, content=bytes(tampered))
+    assert response.status_code == 400
+    assert "Xorb refused" in response.json()["error"]
+
+    # Announce 80 MiB and send nothing: the hub answers 413 before reading a byte of it.
+    assert announce_only(url, cas["Authorization"], 80 * 1024 * 1024).startswith("HTTP/1.1 413")
+    assert xorb_bytes_stored(hub) == xorb_bytes_on_disk == before
+    assert not list((hub.data_dir / "xet").rglob("*.part"))
+
+
+def xorb_bytes_stored(hub: LiveHub) -> int:
+    return sum(p.stat().st_size for p in (hub.data_dir / "xet").rglob("*") if p.is_file())
+
+
+def announce_only(url: str, authorization: str, length: int) -> str:
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        head = (
+            f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: {authorization}\r\n"
+            f"Content-Length: {length}\r\n\r\n"
+        )
+        sock.sendall(head.encode())
+        return sock.recv(4096).decode("latin-1")
