@@ -8,6 +8,8 @@ byte goes through ``uploads.Ingest`` and every change through ``revision_create`
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -44,6 +46,12 @@ def _namespace(request, organization) -> None:
         )
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Create a repo (huggingface_hub create_repo)",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def repos_create(request) -> Response:
@@ -68,6 +76,12 @@ def repos_create(request) -> Response:
     return Response({"url": f"{base}/{repo.repo_id}", "name": repo.repo_id, "id": repo.repo_id})
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Delete a repo (huggingface_hub delete_repo)",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["DELETE"])
 @permission_classes(WRITERS)
 def repos_delete(request) -> Response:
@@ -84,6 +98,12 @@ def repos_delete(request) -> Response:
     return Response({"deleted": f"{owner}/{name}"})
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Validate a model card's YAML front matter",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def validate_yaml(request) -> Response:
@@ -108,6 +128,12 @@ def _issue(item) -> dict:
     return {"message": str(item)}
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Tell the client how to upload each file (regular or LFS)",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def preupload(request, owner: str, name: str, rev: str) -> Response:
@@ -118,6 +144,12 @@ def preupload(request, owner: str, name: str, rev: str) -> Response:
     return Response({"files": files})
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Commit files (application/x-ndjson, huggingface_hub create_commit)",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def commit(request, owner: str, name: str, rev: str) -> Response:
