@@ -112,13 +112,8 @@ def test_upload_folder_then_a_small_edit(hub, tmp_path):
     assert stored(hub, files["model.safetensors"]) == bytes(weights)
 
 
-def test_push_to_hub_publishes_through_xet(hub, tmp_path):
+def test_push_to_hub_publishes_through_xet(hub):
     hf(hub, "create_repo", repo_id="alice/tiny-bert")
-    # A first commit: push_to_hub on a repo with no revision at all trips over the hub's
-    # answer for README.md there (RevisionNotFound, which the card code does not catch).
-    card = tmp_path / "README.md"
-    card.write_text("---\nlicense: mit\n---\n# tiny\n")
-    hf(hub, "upload_file", repo_id="alice/tiny-bert", path=str(card), path_in_repo="README.md")
     hf(hub, "push_model", repo_id="alice/tiny-bert")
     files = manifest(hub, "alice/tiny-bert")
     assert {"config.json", "model.safetensors"} <= set(files)
