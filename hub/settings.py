@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "hub",
     "models_app",
     "models_app.validation",
+    "models_app.xet",
     "models_app.engagement",
     "discussions",
 ]
@@ -242,6 +243,18 @@ DOWNLOAD_ACCEL_REDIRECT = env_str(
     "HUB_ACCEL_REDIRECT_PREFIX",
     "",
     doc="internal nginx location for X-Accel-Redirect downloads, e.g. /_blobs/ (empty: the app streams)",
+)
+
+# --- Xet uploads (see docs/xet.md) ---------------------------------------------------
+XET_DIR = DATA_DIR / "xet"
+XET_TOKEN_TTL = env_int(
+    "HUB_XET_TOKEN_TTL", 900, doc="seconds a Xet CAS access token lives (the client refreshes it)", minimum=60
+)
+XET_UNREFERENCED_GRACE = env_int(
+    "HUB_XET_GRACE_HOURS",
+    24,
+    doc="hours an uploaded xorb or Xet file may wait for its commit before cleanup",
+    minimum=1,
 )
 
 # --- Upload limits ------------------------------------------------------------------
