@@ -262,8 +262,12 @@ HUB_MAX_FILE_SIZE = env_size("HUB_MAX_FILE_SIZE", 50 * 1024**3, doc="largest sin
 HUB_MAX_FILES_PER_COMMIT = env_int("HUB_MAX_FILES_PER_COMMIT", 1000, doc="most files in one upload", minimum=1)
 HUB_REPO_QUOTA = env_size("HUB_REPO_QUOTA", 200 * 1024**3, doc="most bytes one repo's new blobs may hold")
 HUB_USER_QUOTA = env_size("HUB_USER_QUOTA", 500 * 1024**3, doc="most bytes one user's uploads may hold")
-# Uploads are streamed to disk by the ingest code; Django must not buffer them.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+# Upload routes are streamed by models_app.streaming before Django sees them. For any
+# body that still reaches Django: multipart files always go to temp files (the one
+# handler below), and Django's ASGI handler spools a request body to disk once it
+# passes this size. Not 0: SpooledTemporaryFile treats 0 as "never roll over",
+# which would hold every body in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = str(UPLOAD_TMP_DIR)
 UPLOAD_TMP_DIR.mkdir(parents=True, exist_ok=True)
