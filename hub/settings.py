@@ -221,6 +221,12 @@ UPLOAD_TMP_DIR.mkdir(parents=True, exist_ok=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
 DATA_UPLOAD_MAX_NUMBER_FILES = HUB_MAX_FILES_PER_COMMIT
 
+# --- Discussion rooms --------------------------------------------------------------
+HUB_CHAT_RATE_MESSAGES = env_int(
+    "HUB_CHAT_RATE_MESSAGES", 10, doc="messages one user may post per HUB_CHAT_RATE_SECONDS", minimum=1
+)
+HUB_CHAT_RATE_SECONDS = env_int("HUB_CHAT_RATE_SECONDS", 10, doc="window of the chat rate limit, seconds", minimum=1)
+
 # --- Static files, i18n -------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
