@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -49,6 +51,12 @@ def _namespace(request, organization) -> None:
         )
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Create a repo (huggingface_hub create_repo)",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def repos_create(request) -> Response:
@@ -73,6 +81,12 @@ def repos_create(request) -> Response:
     return Response({"url": f"{base}/{repo.repo_id}", "name": repo.repo_id, "id": repo.repo_id})
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Delete a repo (huggingface_hub delete_repo)",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["DELETE"])
 @permission_classes(WRITERS)
 def repos_delete(request) -> Response:
@@ -89,6 +103,12 @@ def repos_delete(request) -> Response:
     return Response({"deleted": f"{owner}/{name}"})
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Validate a model card's YAML front matter",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def validate_yaml(request) -> Response:
@@ -113,6 +133,12 @@ def _issue(item) -> dict:
     return {"message": str(item)}
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Tell the client how to upload each file (regular or LFS)",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def preupload(request, owner: str, name: str, rev: str) -> Response:
@@ -123,6 +149,12 @@ def preupload(request, owner: str, name: str, rev: str) -> Response:
     return Response({"files": files})
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Commit files (application/x-ndjson, huggingface_hub create_commit)",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def commit(request, owner: str, name: str, rev: str) -> Response:
@@ -143,6 +175,12 @@ def commit(request, owner: str, name: str, rev: str) -> Response:
     )
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Xet write token for the CAS upload path",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["GET"])
 @permission_classes(WRITERS)
 def xet_write_token(request, owner: str, name: str, rev: str):

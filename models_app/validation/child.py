@@ -1,0 +1,345 @@
+"""The validation child process: ``python -m models_app.validation.child JOB_JSON EVENT_FD``.
+
+``runner.run_validation`` starts it with resource limits, a private temp dir and
+an environment without secrets. It loads the model from the local snapshot
+(safetensors only, no remote code, offline), runs the reference task, and writes
+JSON lines to EVENT_FD: progress events ``{"stage", "step", "total", "loss"}`` and
+one final ``{"result": {...}}``. Its stdout and stderr are the run's log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import resource
+import sys
+import time
+import traceback
+from pathlib import Path
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "spiece.model")
+
+
+class Failure(Exception):
+    """A typed outcome: ``reason`` is one of the verdict reasons in runner.REASONS."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class Events:
+    def __init__(self, fd: int) -> None:
+        self.stream = os.fdopen(fd, "w", buffering=1)
+
+    def __call__(self, stage: str, step: int = 0, total: int = 0, loss: float | None = None) -> None:
+        self.send({"stage": stage, "step": step, "total": total, "loss": loss})
+
+    def send(self, event: dict) -> None:
+        self.stream.write(json.dumps(event) + "\n")
+        self.stream.flush()
+
+
+LOAD_KWARGS = {"use_safetensors": True, "trust_remote_code": False, "local_files_only": True}
+
+
+def load_tokenizer(snapshot: Path):
+    from transformers import AutoTokenizer
+
+    if not any((snapshot / name).exists() for name in TOKENIZER_FILES):
+        raise Failure("tokenizer_missing", "The revision has no tokenizer files (tokenizer.json, vocab.txt, ...).")
+    try:
+        tok = AutoTokenizer.from_pretrained(snapshot, trust_remote_code=False, local_files_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure here is the model's tokenizer
+        raise Failure("tokenizer_missing", f"The tokenizer did not load: {type(exc).__name__}: {exc}")
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token or tok.unk_token
+    return tok
+
+
+def load_model(auto_class, snapshot: Path, **kwargs):
+    """Load from safetensors only; a new task head is expected, a re-initialised backbone is a load_error."""
+    try:
+        model, info = auto_class.from_pretrained(snapshot, output_loading_info=True, **LOAD_KWARGS, **kwargs)
+    except (MemoryError, Failure):
+        raise
+    except Exception as exc:  # noqa: BLE001 - transformers raises many types for a bad checkpoint
+        if is_oom(exc):
+            raise
+        raise Failure("load_error", f"The model did not load: {type(exc).__name__}: {exc}")
+    # ignore_mismatched_sizes lets a checkpoint with another label count load, but it
+    # would also silently re-initialise a backbone that does not match its config.
+    prefix = f"{model.base_model_prefix}."
+    mismatched = [key for key, *_ in info.get("mismatched_keys", []) if key.startswith(prefix)]
+    if mismatched:
+        raise Failure("load_error", f"Weights do not match the config's shapes: {', '.join(mismatched[:5])}")
+    backbone = [name for name, _ in model.named_parameters() if name.startswith(prefix)]
+    missing = [key for key in info.get("missing_keys", []) if key.startswith(prefix)]
+    if backbone and len(missing) > 0.1 * len(backbone):
+        raise Failure(
+            "load_error", f"{len(missing)} of {len(backbone)} backbone weights are missing from the checkpoint."
+        )
+    return model
+
+
+def is_oom(exc: BaseException) -> bool:
+    # RLIMIT_AS shows up as MemoryError, torch's "can't allocate memory", or, while
+    # importing, a shared library that cannot be mapped ("Cannot allocate memory").
+    text = str(exc).lower()
+    needles = ("out of memory", "can't allocate memory", "cannot allocate memory", "failed to map segment")
+    return isinstance(exc, MemoryError) or any(n in text for n in needles)
+
+
+def text_classification(snapshot: Path, task: dict, device, emit: Events) -> dict:
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    from models_app.validation.reference import load_imdb
+
+    budget = task["budget"]
+    tok = load_tokenizer(snapshot)
+    model = load_model(AutoModelForSequenceClassification, snapshot, num_labels=2, ignore_mismatched_sizes=True)
+    model.config.pad_token_id = tok.pad_token_id
+    model.to(device)
+    seq_len = min(budget["seq_len"], getattr(model.config, "max_position_embeddings", None) or budget["seq_len"])
+    data = load_imdb()
+    encoded = {}
+    for split, n in (("train", budget["train_examples"]), ("test", budget["test_examples"])):
+        texts, labels = data[split]
+        enc = tok(texts[:n], truncation=True, max_length=seq_len, padding="max_length", return_tensors="pt")
+        encoded[split] = (enc["input_ids"], enc["attention_mask"], torch.tensor(labels[:n]))
+
+    def maker(split: str):
+        ids, mask, labels = encoded[split]
+
+        def make_batch(idx):
+            return {
+                "input_ids": ids[idx].to(device),
+                "attention_mask": mask[idx].to(device),
+                "labels": labels[idx].to(device),
+            }
+
+        return make_batch
+
+    return classification_stages(model, maker, encoded["train"][2], encoded["test"][2], task, device, emit)
+
+
+def image_classification(snapshot: Path, task: dict, device, emit: Events) -> dict:
+    import torch
+    import torch.nn.functional as F
+    from transformers import AutoModelForImageClassification
+
+    from models_app.validation.reference import load_digits_split
+
+    model = load_model(AutoModelForImageClassification, snapshot, num_labels=10, ignore_mismatched_sizes=True)
+    model.to(device)
+    processor = {}
+    if (snapshot / "preprocessor_config.json").exists():
+        processor = json.loads((snapshot / "preprocessor_config.json").read_text())
+    size = getattr(model.config, "image_size", None) or 224
+    size = size["height"] if isinstance(size, dict) else (size[0] if isinstance(size, list | tuple) else size)
+    channels = getattr(model.config, "num_channels", 3)
+    mean = torch.tensor((processor.get("image_mean") or [0.5] * 3)[:channels]).view(1, -1, 1, 1)
+    std = torch.tensor((processor.get("image_std") or [0.5] * 3)[:channels]).view(1, -1, 1, 1)
+    budget = task["budget"]
+    x_train, y_train, x_test, y_test = load_digits_split()
+    images = {
+        "train": torch.from_numpy(x_train[: budget["train_examples"]]),
+        "test": torch.from_numpy(x_test[: budget["test_examples"]]),
+    }
+    labels = {
+        "train": torch.from_numpy(y_train[: budget["train_examples"]]),
+        "test": torch.from_numpy(y_test[: budget["test_examples"]]),
+    }
+
+    def maker(split: str):
+        def make_batch(idx):
+            # Resized per batch: a 224x224 copy of every image would need a gigabyte.
+            pixels = F.interpolate(images[split][idx].unsqueeze(1), size=(size, size), mode="bilinear")
+            pixels = (pixels.expand(-1, channels, -1, -1) - mean) / std
+            return {"pixel_values": pixels.to(device), "labels": labels[split][idx].to(device)}
+
+        return make_batch
+
+    return classification_stages(model, maker, labels["train"], labels["test"], task, device, emit)
+
+
+def classification_stages(model, maker, train_y, test_y, task: dict, device, emit: Events) -> dict:
+    from models_app.validation import training
+
+    budget, seed, timings = task["budget"], task["seed"], {}
+    started = time.perf_counter()
+    emit("baseline", 0, 2)
+    train_x = training.features(model.base_model, maker("train"), len(train_y), budget["eval_batch_size"], device)
+    emit("baseline", 1, 2)
+    test_x = training.features(model.base_model, maker("test"), len(test_y), budget["eval_batch_size"], device)
+    baseline = training.linear_probe(train_x, train_y.numpy(), test_x, test_y.numpy(), seed)
+    emit("baseline", 2, 2)
+    timings["baseline"] = time.perf_counter() - started
+    started = time.perf_counter()
+    emit("finetune", 0, budget["steps"])
+    train = training.train_loop(model, maker("train"), len(train_y), budget, seed, device, emit)
+    timings["finetune"] = time.perf_counter() - started
+    started = time.perf_counter()
+    emit("evaluate", 0, 1)
+    predictions = training.predict(model, maker("test"), len(test_y), budget["eval_batch_size"], device)
+    timings["evaluate"] = time.perf_counter() - started
+    emit("evaluate", 1, 1)
+    counts = test_y.bincount(minlength=task["num_labels"])
+    return train | {
+        "baseline": baseline,
+        "finetuned": training.scores(test_y.numpy(), predictions),
+        "chance_accuracy": round(float(counts.max()) / len(test_y), 4),
+        "test_examples": len(test_y),
+        "train_examples": len(train_y),
+        "stage_seconds": timings,
+    }
+
+
+def causal_lm(snapshot: Path, task: dict, device, emit: Events) -> dict:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from models_app.validation import training
+    from models_app.validation.reference import load_imdb
+
+    budget, seed, timings = task["budget"], task["seed"], {}
+    tok = load_tokenizer(snapshot)
+    model = load_model(AutoModelForCausalLM, snapshot)
+    model.to(device)
+    limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
+    seq_len = min(budget["seq_len"], limit or budget["seq_len"])
+    data = load_imdb()
+
+    def blocks(texts: list[str]) -> torch.Tensor:
+        # Reviews joined with the end-of-text token and cut into equal blocks (no padding).
+        sep = [tok.eos_token_id] if tok.eos_token_id is not None else []
+        stream = [i for ids in tok(texts, add_special_tokens=False)["input_ids"] for i in ids + sep]
+        n = len(stream) // seq_len
+        return torch.tensor(stream[: n * seq_len]).view(n, seq_len)
+
+    train_blocks = blocks(data["train"][0][: budget["train_examples"]])
+    test_blocks = blocks(data["test"][0][: budget["test_examples"]])
+    started = time.perf_counter()
+    emit("baseline", 0, 1)
+    before = training.perplexity(model, test_blocks, budget["eval_batch_size"], device)
+    emit("baseline", 1, 1)
+    timings["baseline"] = time.perf_counter() - started
+
+    def make_batch(idx):
+        ids = train_blocks[idx].to(device)
+        return {"input_ids": ids, "labels": ids}
+
+    started = time.perf_counter()
+    emit("finetune", 0, budget["steps"])
+    train = training.train_loop(model, make_batch, len(train_blocks), budget, seed, device, emit)
+    timings["finetune"] = time.perf_counter() - started
+    started = time.perf_counter()
+    emit("evaluate", 0, 1)
+    after = training.perplexity(model, test_blocks, budget["eval_batch_size"], device)
+    timings["evaluate"] = time.perf_counter() - started
+    emit("evaluate", 1, 1)
+    return train | {
+        "baseline": {"perplexity": before, "method": "the model as uploaded"},
+        "finetuned": {"perplexity": after},
+        "vocab_size": len(tok),
+        "eval_tokens": int(test_blocks.numel()),
+        "train_blocks": len(train_blocks),
+        "stage_seconds": timings,
+    }
+
+
+RUNNERS = {
+    "text-classification": text_classification,
+    "image-classification": image_classification,
+    "causal-lm": causal_lm,
+}
+
+
+def run(job: dict, emit: Events) -> dict:
+    import numpy as np
+    import torch
+    import transformers
+
+    task, snapshot = job["task"], Path(job["snapshot_dir"])
+    random.seed(task["seed"])
+    np.random.seed(task["seed"])
+    torch.manual_seed(task["seed"])
+    torch.set_num_threads(job.get("threads") or torch.get_num_threads())
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    emit("load", 0, 1)
+    started = time.perf_counter()
+    metrics = RUNNERS[task["kind"]](snapshot, task, device, emit)
+    metrics["stage_seconds"]["load_and_prepare"] = (
+        time.perf_counter() - started - sum(metrics["stage_seconds"].values())
+    )
+    metrics["stage_seconds"] = {k: round(v, 3) for k, v in metrics["stage_seconds"].items()}
+    metrics["peak_memory_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    metrics["device"] = (
+        torch.cuda.get_device_name(0)
+        if device.type == "cuda"
+        else f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    )
+    if device.type == "cuda":
+        metrics["peak_gpu_memory_bytes"] = torch.cuda.max_memory_allocated()
+        metrics["precision"] = "bf16 autocast"
+    else:
+        metrics["precision"] = "fp32"
+    metrics["lr"] = task["budget"]["lr"]
+    metrics["seed"] = task["seed"]
+    metrics["dataset_sha256"] = task["dataset_sha256"]
+    metrics["torch_version"] = torch.__version__
+    metrics["transformers_version"] = transformers.__version__
+    metrics["python_version"] = platform.python_version()
+    return metrics
+
+
+def apply_limits(limits: dict) -> None:
+    """CPU-time and address-space caps, set first thing: no model byte is read before them."""
+    cpu = limits.get("cpu_seconds")
+    if cpu:
+        # Past the soft limit the kernel sends SIGXCPU (the parent reports a timeout), past the hard one SIGKILL.
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 30))
+    if limits.get("memory_bytes"):
+        resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"], limits["memory_bytes"]))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def die_with_parent() -> None:
+    """SIGKILL this process when the worker that started it dies (kill -9 of a worker leaves no orphan)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        return  # not Linux: the broken event pipe still ends the child at its next progress event
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def main() -> int:
+    die_with_parent()
+    job = json.loads(Path(sys.argv[1]).read_text())
+    apply_limits(job.get("limits") or {})
+    emit = Events(int(sys.argv[2]))
+    try:
+        result = {"status": "ok", "metrics": run(job, emit)}
+    except Failure as exc:
+        result = {"status": "failed", "reason": exc.reason, "message": str(exc)}
+    except BaseException as exc:  # noqa: BLE001 - report every failure as a typed result, never a bare crash
+        traceback.print_exc()
+        if is_oom(exc):
+            result = {"status": "failed", "reason": "oom", "message": f"Out of memory: {exc}"[:500]}
+        elif type(exc).__name__ == "NanLoss":  # checked by name: training may not have imported
+            result = {"status": "failed", "reason": "nan_loss", "message": str(exc)}
+        else:
+            result = {"status": "failed", "reason": "internal_error", "message": f"{type(exc).__name__}: {exc}"[:500]}
+    emit.send({"result": result})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
