@@ -40,7 +40,7 @@ def catalog(live_hub, tmp_path_factory):
         folder.mkdir()
         (folder / "config.json").write_bytes(payload)
         (folder / "README.md").write_text(f"# {name}\n\nA model for {task}.\n")
-        live_hub.manage("publish_folder", f"carol/{name}", str(folder), "--pipeline-tag", task, "--license", "mit")
+        live_hub.manage("publish_folder", f"rcarol/{name}", str(folder), "--pipeline-tag", task, "--license", "mit")
     return root
 
 
@@ -51,21 +51,21 @@ def test_search_filter_open_and_download(live_hub, catalog, browser, tmp_path):
     page.press("header input[name=search]", "Enter")
     page.wait_for_url("**/models?search=sentiment")
     results = page.locator("#model-results")
-    assert results.locator("text=carol/sentiment-bert").count() == 1
-    assert results.locator("text=carol/vision-net").count() == 0
+    assert results.locator("text=rcarol/sentiment-bert").count() == 1
+    assert results.locator("text=rcarol/vision-net").count() == 0
 
     page.select_option("select[name=pipeline_tag]", "text-generation")
     page.click("#model-filters button[type=submit]")
     page.wait_for_url("**pipeline_tag=text-generation**")
-    assert results.locator("text=carol/sentiment-gpt").count() == 1
-    assert results.locator("text=carol/sentiment-bert").count() == 0
+    assert results.locator("text=rcarol/sentiment-gpt").count() == 1
+    assert results.locator("text=rcarol/sentiment-bert").count() == 0
 
-    results.locator("text=carol/sentiment-gpt").click()
-    page.wait_for_url("**/carol/sentiment-gpt")
+    results.locator("text=rcarol/sentiment-gpt").click()
+    page.wait_for_url("**/rcarol/sentiment-gpt")
     assert "A model for text-generation." in page.locator("#model-card").inner_text()
 
     page.click("nav.tabs >> text=Files")
-    page.wait_for_url("**/carol/sentiment-gpt/tree/main")
+    page.wait_for_url("**/rcarol/sentiment-gpt/tree/main")
     row = page.locator("tr[data-path='config.json']")
     with page.expect_download() as info:
         row.locator("text=Download").click()
@@ -79,12 +79,12 @@ def test_search_filter_open_and_download(live_hub, catalog, browser, tmp_path):
 def test_like_toggle_and_private_download(live_hub, catalog, browser, tmp_path):
     page = browser.new_page()
     page.goto(live_hub.url + "/accounts/signup/")
-    page.fill("input[name=username]", "dave")
+    page.fill("input[name=username]", "rdave")
     page.fill("input[name=password1]", "a-long-enough-passphrase-42")
     page.fill("input[name=password2]", "a-long-enough-passphrase-42")
     page.click("main button[type=submit]")
     page.wait_for_url(live_hub.url + "/")
-    page.goto(live_hub.url + "/carol/vision-net")
+    page.goto(live_hub.url + "/rcarol/vision-net")
     page.click("#like-button")
     expect = pytest.importorskip("playwright.sync_api").expect
     expect(page.locator("#like-count")).to_have_text("1")
@@ -98,13 +98,13 @@ def test_like_toggle_and_private_download(live_hub, catalog, browser, tmp_path):
     folder = tmp_path / "private"
     folder.mkdir()
     (folder / "config.json").write_bytes(b'{"secret": true}')
-    live_hub.manage("publish_folder", "dave/hidden", str(folder), "--private")
-    page.goto(live_hub.url + "/dave/hidden/tree/main")
+    live_hub.manage("publish_folder", "rdave/hidden", str(folder), "--private")
+    page.goto(live_hub.url + "/rdave/hidden/tree/main")
     with page.expect_download() as info:
         page.locator("tr[data-path='config.json'] >> text=Download").click()
     assert Path(info.value.path()).read_bytes() == b'{"secret": true}'
     anonymous = browser.new_page()
-    assert anonymous.goto(live_hub.url + "/dave/hidden").status == 404
-    assert anonymous.goto(live_hub.url + "/dave/hidden/resolve/main/config.json").status == 401
+    assert anonymous.goto(live_hub.url + "/rdave/hidden").status == 404
+    assert anonymous.goto(live_hub.url + "/rdave/hidden/resolve/main/config.json").status == 401
     anonymous.close()
     page.close()

@@ -44,13 +44,13 @@ def tiny_bert(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hub_model(live_hub, tiny_bert, tmp_path_factory):
-    """alice/tiny-bert: v1 tags the first revision; main has one more (a README)."""
+    """alice/reuse-bert: v1 tags the first revision; main has one more (a README)."""
     folder, logits = tiny_bert
-    v1 = live_hub.manage("publish_folder", "alice/tiny-bert", str(folder), "--tag", "v1").strip()
+    v1 = live_hub.manage("publish_folder", "alice/reuse-bert", str(folder), "--tag", "v1").strip()
     readme = tmp_path_factory.mktemp("readme")
     (readme / "README.md").write_text("---\nlicense: mit\n---\n# tiny bert\n")
-    main = live_hub.manage("publish_folder", "alice/tiny-bert", str(readme)).strip()
-    live_hub.manage("publish_folder", "alice/private-bert", str(folder), "--private")
+    main = live_hub.manage("publish_folder", "alice/reuse-bert", str(readme)).strip()
+    live_hub.manage("publish_folder", "alice/reuse-private-bert", str(folder), "--private")
     return {"v1": v1, "main": main, "folder": folder, "logits": logits}
 
 
@@ -58,7 +58,7 @@ def hub_model(live_hub, tiny_bert, tmp_path_factory):
 def test_transformers_loads_by_branch_tag_and_sha(live_hub, hub_model, tmp_path, which):
     revision = hub_model["v1"] if which == "sha" else which
     loaded = run_client(
-        live_hub.url, tmp_path / "cache", "load", "alice/tiny-bert", revision, "", str(hub_model["folder"])
+        live_hub.url, tmp_path / "cache", "load", "alice/reuse-bert", revision, "", str(hub_model["folder"])
     )
     # Bit for bit what the original files give in the same process, and what the model gave when it was built.
     assert loaded["logits"] == loaded["original_logits"]
@@ -66,26 +66,26 @@ def test_transformers_loads_by_branch_tag_and_sha(live_hub, hub_model, tmp_path,
 
 
 def test_snapshot_download_has_every_file(live_hub, hub_model, tmp_path):
-    snap = run_client(live_hub.url, tmp_path / "cache", "snapshot", "alice/tiny-bert", "v1")["files"]
+    snap = run_client(live_hub.url, tmp_path / "cache", "snapshot", "alice/reuse-bert", "v1")["files"]
     original = {p.name: p.read_bytes().hex() for p in hub_model["folder"].iterdir()}
     assert snap == original
-    at_main = run_client(live_hub.url, tmp_path / "cache2", "snapshot", "alice/tiny-bert", hub_model["main"])["files"]
+    at_main = run_client(live_hub.url, tmp_path / "cache2", "snapshot", "alice/reuse-bert", hub_model["main"])["files"]
     assert set(at_main) == set(original) | {"README.md"}
 
 
 def test_hf_hub_download_and_missing_file(live_hub, hub_model, tmp_path):
-    got = run_client(live_hub.url, tmp_path / "cache", "download", "alice/tiny-bert", "config.json")
+    got = run_client(live_hub.url, tmp_path / "cache", "download", "alice/reuse-bert", "config.json")
     assert bytes.fromhex(got["bytes"]) == (hub_model["folder"] / "config.json").read_bytes()
-    missing = run_client(live_hub.url, tmp_path / "cache", "download", "alice/tiny-bert", "nope.bin")
+    missing = run_client(live_hub.url, tmp_path / "cache", "download", "alice/reuse-bert", "nope.bin")
     assert "EntryNotFoundError" in missing["error"]
-    revision = run_client(live_hub.url, tmp_path / "cache", "download", "alice/tiny-bert", "config.json", "v9")
+    revision = run_client(live_hub.url, tmp_path / "cache", "download", "alice/reuse-bert", "config.json", "v9")
     assert "RevisionNotFoundError" in revision["error"]
 
 
 def test_private_model_needs_a_read_token(live_hub, hub_model, tmp_path):
     token = live_hub.create_token("alice", "read")
     result = run_client(
-        live_hub.url, tmp_path / "cache", "private", "alice/private-bert", token, str(hub_model["folder"])
+        live_hub.url, tmp_path / "cache", "private", "alice/reuse-private-bert", token, str(hub_model["folder"])
     )
     assert result["with_token"]["logits"] == result["with_token"]["original_logits"]
     assert "RepositoryNotFoundError" in result["without_token"]
@@ -94,7 +94,7 @@ def test_private_model_needs_a_read_token(live_hub, hub_model, tmp_path):
 
 def test_hf_api_read_calls_parse(live_hub, hub_model, tmp_path):
     token = live_hub.create_token("alice", "write")
-    got = run_client(live_hub.url, tmp_path / "cache", "api", "alice/tiny-bert", "v1", token)
+    got = run_client(live_hub.url, tmp_path / "cache", "api", "alice/reuse-bert", "v1", token)
     assert got["sha"] == hub_model["main"] and got["tag_sha"] == hub_model["v1"]
     files = {p.name for p in hub_model["folder"].iterdir()}
     assert set(got["siblings"]) == files | {"README.md"}
@@ -103,14 +103,14 @@ def test_hf_api_read_calls_parse(live_hub, hub_model, tmp_path):
     assert all(has_commit for kind, _, has_commit in got["tree"] if kind == "RepoFile")
     assert got["branches"] == [["main", hub_model["main"]]] and got["tags"] == [["v1", hub_model["v1"]]]
     assert got["commits"] == [hub_model["main"], hub_model["v1"]]
-    assert got["found"] == ["alice/tiny-bert"]
-    assert "alice/private-bert" not in got["by_author"] and "alice/tiny-bert" in got["by_author"]
+    assert got["found"] == ["alice/reuse-bert"]
+    assert "alice/reuse-private-bert" not in got["by_author"] and "alice/reuse-bert" in got["by_author"]
     assert got["likes_after"] == 1 and got["likes_end"] == 0
 
 
 def test_server_headers_over_asgi(live_hub, hub_model):
     """The ASGI front (not Django's fallback view) answers HEAD, Range, If-None-Match and quoted revisions."""
-    url = f"{live_hub.url}/alice/tiny-bert/resolve/v1/model.safetensors"
+    url = f"{live_hub.url}/alice/reuse-bert/resolve/v1/model.safetensors"
     data = (hub_model["folder"] / "model.safetensors").read_bytes()
     etag = f'"{hashlib.sha256(data).hexdigest()}"'
     head = httpx.head(url)
@@ -120,9 +120,9 @@ def test_server_headers_over_asgi(live_hub, hub_model):
     assert part.status_code == 206 and part.content == data[10:20]
     assert httpx.get(url, headers={"Range": f"bytes={len(data)}-"}).status_code == 416
     assert httpx.get(url, headers={"If-None-Match": etag}).status_code == 304
-    quoted = httpx.get(f"{live_hub.url}/alice/tiny-bert/resolve/refs%2Fpr%2F1/config.json")
+    quoted = httpx.get(f"{live_hub.url}/alice/reuse-bert/resolve/refs%2Fpr%2F1/config.json")
     assert quoted.status_code == 404 and quoted.headers["x-error-code"] == "RevisionNotFound"
-    tree = httpx.get(f"{live_hub.url}/api/models/alice/tiny-bert/tree/refs%2Fpr%2F1/sub")
+    tree = httpx.get(f"{live_hub.url}/api/models/alice/reuse-bert/tree/refs%2Fpr%2F1/sub")
     assert tree.headers["x-error-code"] == "RevisionNotFound"
 
 
@@ -182,11 +182,11 @@ def test_interrupted_download_resumes_with_range(live_hub, tmp_path):
     folder.mkdir()
     data = os.urandom(24 * 1024 * 1024)
     (folder / "model.safetensors").write_bytes(data)
-    live_hub.manage("publish_folder", "alice/big-file", str(folder))
+    live_hub.manage("publish_folder", "alice/reuse-big-file", str(folder))
     proxy = CuttingProxy(live_hub.port, b"/model.safetensors", cut_after=15 * 1024 * 1024)
     try:
         endpoint = f"http://127.0.0.1:{proxy.port}"
-        got = run_client(endpoint, tmp_path / "cache", "download", "alice/big-file", "model.safetensors")
+        got = run_client(endpoint, tmp_path / "cache", "download", "alice/reuse-big-file", "model.safetensors")
     finally:
         proxy.close()
     assert got["sha256"] == hashlib.sha256(data).hexdigest()
@@ -202,10 +202,10 @@ def test_a_lost_blob_is_a_json_500_not_a_broken_body(live_hub, tmp_path):
     folder.mkdir()
     data = b"this blob will go missing " + os.urandom(16)
     (folder / "weights.bin").write_bytes(data)
-    live_hub.manage("publish_folder", "alice/lost-blob", str(folder))
+    live_hub.manage("publish_folder", "alice/reuse-lost-blob", str(folder))
     sha = hashlib.sha256(data).hexdigest()
     (live_hub.data_dir / "blobs" / sha[:2] / sha[2:4] / sha).unlink()
-    response = httpx.get(f"{live_hub.url}/alice/lost-blob/resolve/main/weights.bin")
+    response = httpx.get(f"{live_hub.url}/alice/reuse-lost-blob/resolve/main/weights.bin")
     assert response.status_code == 500
     assert response.json()["error"].startswith("This file's content is missing")
-    assert httpx.head(f"{live_hub.url}/alice/lost-blob/resolve/main/weights.bin").status_code == 200
+    assert httpx.head(f"{live_hub.url}/alice/reuse-lost-blob/resolve/main/weights.bin").status_code == 200

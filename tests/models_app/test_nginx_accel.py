@@ -82,8 +82,8 @@ def test_nginx_sends_the_bytes_with_the_apps_headers(nginx_hub, tmp_path):
     folder.mkdir()
     data = os.urandom(2 * 1024 * 1024 + 7)
     (folder / "model.safetensors").write_bytes(data)
-    sha = hub.manage("publish_folder", "alice/accel", str(folder)).strip()
-    url = f"{front}/alice/accel/resolve/main/model.safetensors"
+    sha = hub.manage("publish_folder", "alice/reuse-accel", str(folder)).strip()
+    url = f"{front}/alice/reuse-accel/resolve/main/model.safetensors"
     etag = f'"{hashlib.sha256(data).hexdigest()}"'
 
     whole = httpx.get(url)
@@ -98,5 +98,5 @@ def test_nginx_sends_the_bytes_with_the_apps_headers(nginx_hub, tmp_path):
     # A client cannot reach the blob store directly.
     assert httpx.get(f"{front}/_blobs/").status_code == 404
 
-    got = run_client(front, tmp_path / "cache", "download", "alice/accel", "model.safetensors")
+    got = run_client(front, tmp_path / "cache", "download", "alice/reuse-accel", "model.safetensors")
     assert got["sha256"] == hashlib.sha256(data).hexdigest()
