@@ -1,1 +1,82 @@
-"""Discussion rooms (see issue 7)."""
+"""One discussion room per model: messages, bans, presence and unread mentions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from models_app.models import ModelRepo
+
+
+class Room(models.Model):
+    repo = models.OneToOneField(ModelRepo, on_delete=models.CASCADE, related_name="room")
+    # The newest message's ``seq``; bumped under a row lock so ids in a room
+    # are gap-free and follow commit order (clients detect a gap and resync).
+    last_seq = models.BigIntegerField(default=0)
+    created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"room of {self.repo_id}"
+
+
+class Message(models.Model):
+    class Kind(models.TextChoices):
+        USER = "user"
+        SYSTEM = "system"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    # The message id users see: 1, 2, 3... within its room.
+    seq = models.BigIntegerField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.USER)
+    body = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    client_id = models.CharField(max_length=64, blank=True)
+    reply_to = models.BigIntegerField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    edited = models.DateTimeField(null=True, blank=True)
+    deleted = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "seq"], name="message_room_seq_unique")]
+        ordering = ["room", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.room_id}#{self.seq}"
+
+
+class RoomBan(models.Model):
+    """A user who may read the room but not post in it until ``until``."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="bans")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    until = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="roomban_room_user_unique")]
+
+
+class Mention(models.Model):
+    """``@username`` in a message; unread until the user opens the room."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    read = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "message"], name="mention_user_message_unique")]
+        indexes = [models.Index(fields=["user", "read"])]
+
+
+class Presence(models.Model):
+    """One open socket of a logged-in user; ``seen`` is refreshed by its web process."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    conn = models.CharField(max_length=64, unique=True)
+    process = models.CharField(max_length=64, db_index=True)
+    seen = models.DateTimeField(default=timezone.now)

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "hub",
     "models_app",
     "models_app.validation",
+    "models_app.engagement",
     "discussions",
 ]
 
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "models_app.middleware.RepoRedirectMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -218,6 +220,12 @@ FILE_UPLOAD_TEMP_DIR = str(UPLOAD_TMP_DIR)
 UPLOAD_TMP_DIR.mkdir(parents=True, exist_ok=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
 DATA_UPLOAD_MAX_NUMBER_FILES = HUB_MAX_FILES_PER_COMMIT
+
+# --- Discussion rooms --------------------------------------------------------------
+HUB_CHAT_RATE_MESSAGES = env_int(
+    "HUB_CHAT_RATE_MESSAGES", 10, doc="messages one user may post per HUB_CHAT_RATE_SECONDS", minimum=1
+)
+HUB_CHAT_RATE_SECONDS = env_int("HUB_CHAT_RATE_SECONDS", 10, doc="window of the chat rate limit, seconds", minimum=1)
 
 # --- Static files, i18n -------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -103,3 +103,21 @@ class RepoFile(models.Model):
     class Meta:
         ordering = ["path"]
         constraints = [models.UniqueConstraint(fields=["revision", "path"], name="repofile_revision_path_unique")]
+
+
+class RepoRedirect(models.Model):
+    """An old ``owner/name`` of a renamed repo; requests for it are redirected to the repo's current URL.
+
+    The row goes away when its owner creates a new repo under the old name, so
+    a name is never both a redirect and a repo.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=96)
+    repo = models.ForeignKey(ModelRepo, on_delete=models.CASCADE, related_name="redirects")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("owner", Lower("name"), name="reporedirect_owner_name_ci_unique"),
+        ]

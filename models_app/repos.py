@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from models_app.models import ModelRepo
+from hub.api import ApiError
+from hub.names import validate_username
+from models_app.card_vocab import LICENSES, PIPELINE_TAGS
+from models_app.models import ModelRepo, Ref, RepoRedirect, Revision
 
 
 def visible_repos(user) -> QuerySet[ModelRepo]:
@@ -28,3 +34,127 @@ def get_visible_repo(user, owner: str, name: str) -> ModelRepo:
 
 def can_write(user, repo: ModelRepo) -> bool:
     return bool(user is not None and user.is_authenticated and (user.pk == repo.owner_id or user.is_staff))
+
+
+def _check_name(name: str) -> None:
+    try:
+        validate_username(name)
+    except ValidationError as exc:
+        if exc.code == "reserved_name":
+            raise ApiError(f"'{name}' is reserved.", status_code=400) from None
+        raise ApiError(
+            f"'{name}' is not a valid model name: use 1-96 letters, digits, '-', '_' or '.', "
+            "not starting with '.' or '-'.",
+            status_code=400,
+        ) from None
+
+
+def _check_metadata(license: str | None, pipeline_tag: str | None, tags) -> list[str]:
+    if license and license.lower() not in LICENSES:
+        raise ApiError(f"'{license}' is not a known license id (e.g. apache-2.0, mit, cc-by-4.0).", status_code=400)
+    if pipeline_tag and pipeline_tag not in PIPELINE_TAGS:
+        raise ApiError(f"'{pipeline_tag}' is not a known task (e.g. text-classification).", status_code=400)
+    if isinstance(tags, str):
+        tags = [tag.strip() for tag in tags.split(",")]
+    if not isinstance(tags, list | tuple) or not all(isinstance(tag, str) for tag in tags):
+        raise ApiError("tags must be a list of strings.", status_code=400)
+    return [tag[:64] for tag in tags if tag][:100]
+
+
+def repo_create(
+    owner,
+    name: str,
+    *,
+    private: bool = False,
+    license: str = "",
+    pipeline_tag: str = "",
+    tags: list[str] | tuple = (),
+) -> ModelRepo:
+    """Create ``owner/name``; 400 on a bad name or metadata, 409 when the owner has it already (any case)."""
+    _check_name(name)
+    tags = _check_metadata(license, pipeline_tag, list(tags) if not isinstance(tags, str) else tags)
+    try:
+        with transaction.atomic():
+            repo = ModelRepo.objects.create(
+                owner=owner,
+                name=name,
+                private=private,
+                license=(license or "").lower(),
+                pipeline_tag=pipeline_tag or "",
+                tags=tags,
+            )
+            # The name is a repo again: an old redirect under it would shadow nothing, so it goes.
+            RepoRedirect.objects.filter(owner=owner, name__iexact=name).delete()
+            return repo
+    except IntegrityError:
+        raise ApiError(f"You already have a model named {owner.username}/{name}.", status_code=409) from None
+
+
+def _require_owner(user, repo: ModelRepo) -> None:
+    if not can_write(user, repo):
+        raise ApiError("Only the owner may change this model's settings.", status_code=403)
+
+
+def repo_update(
+    user, repo: ModelRepo, *, private: bool | None = None, license=None, pipeline_tag=None, tags=None
+) -> ModelRepo:
+    """Change visibility or metadata (owner or staff); None leaves a field as it is."""
+    _require_owner(user, repo)
+    _check_metadata(license, pipeline_tag, [])
+    fields = []
+    if private is not None:
+        repo.private, fields = bool(private), [*fields, "private"]
+    if license is not None:
+        repo.license, fields = license.lower(), [*fields, "license"]
+    if pipeline_tag is not None:
+        repo.pipeline_tag, fields = pipeline_tag, [*fields, "pipeline_tag"]
+    if tags is not None:
+        repo.tags, fields = _check_metadata(None, None, tags), [*fields, "tags"]
+    if fields:
+        repo.updated = timezone.now()
+        repo.save(update_fields=[*fields, "updated"])
+    return repo
+
+
+def repo_rename(user, repo: ModelRepo, new_name: str) -> ModelRepo:
+    """Rename within the owner's namespace; the old name keeps redirecting (``RepoRedirect``)."""
+    _require_owner(user, repo)
+    _check_name(new_name)
+    old_name = repo.name
+    if new_name == old_name:
+        return repo
+    try:
+        with transaction.atomic():
+            RepoRedirect.objects.filter(owner_id=repo.owner_id, name__iexact=new_name).delete()
+            repo.name = new_name
+            repo.save(update_fields=["name"])
+            if old_name.lower() != new_name.lower():
+                RepoRedirect.objects.create(owner_id=repo.owner_id, name=old_name, repo=repo)
+    except IntegrityError:
+        repo.name = old_name
+        raise ApiError(f"You already have a model named {repo.owner.username}/{new_name}.", status_code=409) from None
+    return repo
+
+
+def repo_delete(user, repo: ModelRepo) -> None:
+    """Delete a repo with its revisions, refs and redirects (owner or staff).
+
+    Blobs stay: other repos may share them, and an unreferenced blob is not visible.
+    """
+    _require_owner(user, repo)
+    with transaction.atomic():
+        repo_pk = repo.pk
+        # Refs and parent links PROTECT revisions; drop them first so the cascade can run.
+        Ref.objects.filter(repo_id=repo_pk).delete()
+        Revision.objects.filter(repo_id=repo_pk).update(parent=None)
+        ModelRepo.objects.filter(pk=repo_pk).delete()
+
+
+def redirect_target(owner: str, name: str) -> ModelRepo | None:
+    """The repo once called ``owner/name`` (renamed since), or None."""
+    row = (
+        RepoRedirect.objects.select_related("repo__owner")
+        .filter(owner__username__iexact=owner, name__iexact=name)
+        .first()
+    )
+    return row.repo if row is not None else None

@@ -1,24 +1,163 @@
-"""Website pages for models."""
+"""Website pages for finding and taking models: home, the model list, a model's card and files, likes."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
 
-from models_app.repos import visible_repos
+from hub.api import ApiError
+from models_app import browse, cards, download_counts, downloads, repo_info
+from models_app.hf_errors import HubNotFound
+from models_app.likes import has_liked, like_set
+from models_app.models import ModelRepo, Ref
+from models_app.repos import get_visible_repo, visible_repos
+from models_app.revisions import RevisionError, resolve_revision
+from models_app.storage import get_store
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    repos = visible_repos(request.user)
+    repos = visible_repos(request.user).select_related("validation")
+    trending = (
+        repos.annotate(recent=browse.recent_downloads(browse.TRENDING_DAYS)).filter(recent__gt=0).order_by("-recent")
+    )
     return render(
         request,
         "models_app/home.html",
-        {"newest": repos.order_by("-created")[:8], "popular": repos.order_by("-downloads")[:8]},
+        {
+            "popular": repos.order_by("-downloads", "-pk")[:8],
+            "validated": repos.filter(validation__isnull=False).order_by("-validation__finished")[:8],
+            "newest": repos.order_by("-created", "-pk")[:8],
+            "trending": trending[:8],
+        },
+    )
+
+
+def model_list(request: HttpRequest) -> HttpResponse:
+    try:
+        query = browse.Query.from_params(request.GET)
+        rows, cursor = browse.sorted_page(browse.filtered(request.user, query), query)
+    except ApiError as exc:
+        return render(request, "400.html", {"reason": exc.message}, status=400)
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    next_params = params.copy()
+    if cursor:
+        next_params["cursor"] = cursor
+    return render(
+        request,
+        "models_app/model_list.html",
+        {
+            "rows": rows,
+            "query": query,
+            "facets": browse.facet_values(request.user),
+            "sorts": browse.SORT_LABELS,
+            "next_query": next_params.urlencode() if cursor else "",
+            "first_query": params.urlencode() if query.cursor else "",
+        },
     )
 
 
 def user_page(request: HttpRequest, username: str) -> HttpResponse:
     owner = get_object_or_404(get_user_model(), username__iexact=username)
     repos = visible_repos(request.user).filter(owner=owner).order_by("-updated")
-    return render(request, "models_app/user.html", {"owner": owner, "repos": repos})
+    liked = visible_repos(request.user).filter(like_rows__user=owner).order_by("-like_rows__created")[:24]
+    return render(request, "models_app/user.html", {"owner": owner, "repos": repos, "liked": liked})
+
+
+def _repo(request: HttpRequest, owner: str, name: str) -> ModelRepo:
+    return get_visible_repo(request.user, owner, name)
+
+
+def model_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:
+    repo = _repo(request, owner, name)
+    try:
+        revision = resolve_revision(repo, None)
+    except RevisionError:
+        revision = None
+    card = cards.render_card(repo, revision)
+    return render(
+        request,
+        "models_app/model_page.html",
+        {
+            "repo": repo,
+            "active": "card",
+            "revision": revision,
+            # render_card sanitizes (nh3); a repo without README.md gets a card generated from its metadata.
+            "card_html": mark_safe(card.html),  # noqa: S308
+            "card_generated": card.generated,
+            "downloads_30d": download_counts.downloads_last_days(repo.pk, 30),
+            "liked": has_liked(request.user, repo),
+        },
+    )
+
+
+def tree_page(request: HttpRequest, owner: str, name: str, rev: str, path: str = "") -> HttpResponse:
+    repo = _repo(request, owner, name)
+    try:
+        revision = resolve_revision(repo, rev)
+        entries = repo_info.tree_entries(revision, path, recursive=False)
+    except RevisionError as exc:
+        raise Http404(exc.message) from None
+    except HubNotFound as exc:
+        raise Http404(exc.message) from None
+    crumbs, walked = [], []
+    for part in [p for p in path.strip("/").split("/") if p]:
+        walked.append(part)
+        crumbs.append({"name": part, "path": "/".join(walked)})
+    return render(
+        request,
+        "models_app/tree.html",
+        {
+            "repo": repo,
+            "active": "files",
+            "rev": rev,
+            "revision": revision,
+            "entries": entries,
+            "crumbs": crumbs,
+            "refs": Ref.objects.filter(repo=repo).order_by("kind", "name").values("name", "kind"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def like_toggle(request: HttpRequest, owner: str, name: str) -> HttpResponse:
+    repo = _repo(request, owner, name)
+    like_set(request.user, repo, not has_liked(request.user, repo))
+    return redirect("model_page", owner=repo.owner.username, name=repo.name)
+
+
+def resolve(request: HttpRequest, owner: str, name: str, rev: str, path: str) -> HttpResponse:
+    """Fallback for ``downloads.DownloadApp`` (test client, WSGI): same answer, bounded chunks."""
+    headers = {k.lower().replace("_", "-"): v for k, v in request.headers.items()}
+    client = f"{request.META.get('REMOTE_ADDR', '')}\n{request.headers.get('User-Agent', '')}"
+    user = request.user if request.user.is_authenticated else None
+    if "authorization" in headers or user is None:
+        try:
+            user = downloads.user_from_credentials(headers.get("authorization"), None) or user
+        except HubNotFound as exc:
+            return exc.response()
+    try:
+        answer = downloads.prepare(user, owner, name, rev, path, request.method, headers, client)
+    except HubNotFound as exc:
+        return exc.response()
+    if answer.blob_key is None or request.method == "HEAD":
+        response = HttpResponse(answer.body if request.method != "HEAD" else b"", status=answer.status)
+    else:
+        response = StreamingHttpResponse(_chunks(answer), status=answer.status)
+    for key, value in answer.headers:
+        response[key] = value
+    return response
+
+
+def _chunks(answer: downloads.Answer):
+    with get_store().open(answer.blob_key) as handle:
+        handle.seek(answer.start)
+        left = answer.length
+        while left > 0 and (chunk := handle.read(min(downloads.CHUNK_SIZE, left))):
+            left -= len(chunk)
+            yield chunk

@@ -29,7 +29,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, no_worker: bool, no_demo: bool, **options):
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("cleanup_uploads", verbosity=0) if _has_command("cleanup_uploads") else None
+        # Nothing can be uploading before the server starts: every temp file is a leftover.
+        call_command("cleanup_uploads", max_age_minutes=0, verbosity=0)
         # SIGTERM (from a process manager or `kill`) stops the children too.
         signal.signal(signal.SIGTERM, _interrupt)
         python = sys.executable

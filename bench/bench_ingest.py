@@ -1,0 +1,189 @@
+"""Ingest of a large file through the live server vs hashing the same file with hashlib.
+
+Prints the ratio ``upload time / hashlib.file_digest time`` (target <= 1.3)
+and the web server's resident memory growth during the upload (target <= 64
+MiB). The client sends the multipart body with ``socket.sendfile`` so its own
+cost stays out of the figure as far as possible; both timings are measured in
+this run, on this machine, best of ``ROUNDS``.
+
+    python bench/bench_ingest.py            # 1 GiB
+    BENCH_INGEST_MIB=256 python bench/bench_ingest.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.live import LiveHub, free_port  # noqa: E402
+
+SIZE = int(os.environ.get("BENCH_INGEST_MIB", "1024")) * 1024 * 1024
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+BOUNDARY = "bench-boundary-5f2a"
+FLOOR_NAMES = {
+    "uvicorn": "uvicorn",
+    "granian": "granian",
+}
+
+
+def make_file(path: Path) -> None:
+    block = os.urandom(16 * 1024 * 1024)
+    with open(path, "wb") as handle:
+        for start in range(0, SIZE, len(block)):
+            handle.write(block[: min(len(block), SIZE - start)])
+
+
+def hash_time(path: Path) -> float:
+    start = time.perf_counter()
+    with open(path, "rb") as handle:
+        hashlib.file_digest(handle, "sha256")
+    return time.perf_counter() - start
+
+
+def upload_time(hub, token: str, path: Path, repo: str) -> tuple[float, dict]:
+    head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="model.bin"\r\n\r\n'.encode()
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+    length = len(head) + SIZE + len(tail)
+    request = (
+        f"POST /api/models/bench/{repo}/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {length}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", hub.port)) as sock, open(path, "rb") as handle:
+        start = time.perf_counter()
+        sock.sendall(request + head)
+        sock.sendfile(handle)
+        sock.sendall(tail)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+        elapsed = time.perf_counter() - start
+    status = int(data.split(b" ", 2)[1])
+    body = json.loads(data.split(b"\r\n\r\n", 1)[1])
+    if status not in (200, 201):  # the discard app answers 200 too
+        raise SystemExit(f"upload failed: {status} {body}")
+    return elapsed, body
+
+
+class Server:
+    """``app`` under uvicorn (what LiveHub and runhub use) or granian, on a free port."""
+
+    def __init__(self, app: str, kind: str = "uvicorn", cwd: Path | None = None, env: dict | None = None):
+        self.port = free_port()
+        if kind == "uvicorn":
+            args = ["-m", "uvicorn", app, "--port", str(self.port), "--log-level", "warning", "--lifespan", "off"]
+        else:
+            args = ["-m", "granian", "--interface", "asgi", "--port", str(self.port), "--log-level", "warning", app]
+        self.proc = subprocess.Popen([sys.executable, *args], cwd=cwd or ROOT, env=env)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+class RssPeak(threading.Thread):
+    """Peak resident memory of a server process and its workers."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.process = psutil.Process(pid)
+        self.base = self.rss()
+        self.peak = self.base
+        self.running = True
+
+    def rss(self) -> int:
+        return sum(p.memory_info().rss for p in [self.process, *self.process.children(recursive=True)])
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, self.rss())
+            time.sleep(0.01)
+
+
+def measure(server, pid: int, token: str, source: Path) -> tuple[list[float], list[int], dict]:
+    uploads, growth = [], []
+    for _ in range(ROUNDS):
+        sampler = RssPeak(pid)
+        sampler.start()
+        elapsed, body = upload_time(server, token, source, "big")
+        sampler.running = False
+        sampler.join()
+        uploads.append(elapsed)
+        growth.append(sampler.peak - sampler.base)
+    return uploads, growth, body
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        tmp = Path(tmp)
+        source = tmp / "model.bin"
+        make_file(source)
+        hash_time(source)  # warm the page cache
+        with LiveHub(tmp / "hub", extra_env={"LOG_LEVEL": "WARNING"}) as hub:
+            token = hub.create_token("bench", "write")
+            create = urllib.request.Request(
+                hub.url + "/api/models",
+                data=json.dumps({"name": "big"}).encode(),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+            urllib.request.urlopen(create).read()  # noqa: S310 - loopback
+            hashes = [hash_time(source) for _ in range(ROUNDS)]
+            uploads, growth, body = measure(hub, hub.processes["web"].pid, token, source)
+            hashes += [hash_time(source) for _ in range(ROUNDS)]
+            expected = hashlib.file_digest(open(source, "rb"), "sha256").hexdigest()  # noqa: SIM115
+            assert body["manifest"][0]["sha256"] == expected, "the server stored other bytes"
+            floors = {}
+            for kind in ("uvicorn", "granian"):
+                floor = Server("bench._discard_app:app", kind)
+                try:
+                    floors[kind] = min(upload_time(floor, token, source, "x")[0] for _ in range(ROUNDS))
+                finally:
+                    floor.stop()
+            # The same hub (same data and database) under granian, for comparison.
+            granian = Server("hub.asgi:application", "granian", env=hub.env)
+            try:
+                g_uploads, g_growth, _ = measure(granian, granian.proc.pid, token, source)
+            finally:
+                granian.stop()
+    mib = SIZE / 1024**2
+    best_hash, best_upload = min(hashes), min(uploads)
+    print(f"file: {mib:.0f} MiB; rounds: {ROUNDS}")
+    print(f"hashlib.file_digest sha256: {best_hash:.3f} s ({SIZE / best_hash / 1e9:.2f} GB/s)")
+    print(f"upload through the live server: {best_upload:.3f} s ({SIZE / best_upload / 1e9:.2f} GB/s)")
+    print(f"ratio upload/hash: {best_upload / best_hash:.2f}x (target <= 1.3x)")
+    print(f"server RSS growth: {max(growth) / 1024**2:.1f} MiB (target <= 64 MiB)")
+    for kind, seconds in floors.items():
+        print(
+            f"floor: {kind} delivering the body to an app that discards it: {seconds:.3f} s, {seconds / best_hash:.2f}x"
+        )
+    print(
+        f"the same hub under granian: {min(g_uploads):.3f} s, {min(g_uploads) / best_hash:.2f}x; "
+        f"RSS growth {max(g_growth) / 1024**2:.1f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""REST: a room's history (same shape as the socket's frames) and the user's unread mentions."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from discussions import rooms
+from hub.api import ApiError
+from models_app.repos import get_visible_repo
+
+
+class MessageSerializer(serializers.Serializer):
+    """Documents the shape; rows are built by rooms.message_frame (no per-row serializer cost)."""
+
+    type = serializers.CharField()
+    id = serializers.IntegerField(help_text="increases by one with each message of the room")
+    kind = serializers.ChoiceField(choices=["user", "system"])
+    author = serializers.CharField(allow_null=True)
+    body = serializers.CharField(help_text="markdown as written; empty once deleted")
+    html = serializers.CharField(help_text="sanitised HTML rendering of body")
+    created = serializers.DateTimeField()
+    edited = serializers.DateTimeField(allow_null=True)
+    deleted = serializers.BooleanField()
+    client_id = serializers.CharField(allow_null=True)
+    reply_to = serializers.IntegerField(allow_null=True)
+
+
+class RoomMessagesApi(APIView):
+    @extend_schema(
+        operation_id="room_messages",
+        summary="A model's discussion history, cursor-paged by message id",
+        parameters=[
+            OpenApiParameter("after", int, description="messages with a larger id, oldest first"),
+            OpenApiParameter("before", int, description="the newest messages with a smaller id"),
+            OpenApiParameter("limit", int, description=f"at most this many (default 50, max {rooms.HISTORY_MAX})"),
+        ],
+        responses=inline_serializer(
+            "RoomMessages",
+            {
+                "room": serializers.CharField(),
+                "last_id": serializers.IntegerField(),
+                "messages": MessageSerializer(many=True),
+            },
+        ),
+    )
+    def get(self, request, owner: str, name: str) -> Response:
+        repo = get_visible_repo(request.user, owner, name)
+        room = rooms.room_for(repo)
+        params = request.query_params
+        try:
+            messages = rooms.history(
+                room, after=params.get("after"), before=params.get("before"), limit=params.get("limit")
+            )
+        except rooms.RoomError as err:
+            raise ApiError(err.message, status_code=400, code=err.code) from None
+        return Response({"room": repo.repo_id, "last_id": room.last_seq, "messages": messages})
+
+
+class UnreadMentionsApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="mentions_unread",
+        summary="How many @mentions of the current user are unread",
+        responses=inline_serializer("UnreadMentions", {"unread": serializers.IntegerField()}),
+    )
+    def get(self, request) -> Response:
+        return Response({"unread": rooms.unread_mentions(request.user)})

@@ -1,0 +1,175 @@
+"""The room's websocket: authenticate, join, relay. The rules live in rooms.py.
+
+Protocol (README, "Discussion rooms"): JSON text frames with a ``type``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+import orjson
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.http import Http404
+
+from discussions import presence, rooms
+from discussions.broadcast import encode, publish
+from discussions.fastsend import frame_writer
+from discussions.relay import get_relay
+from models_app.repos import get_visible_repo
+
+log = logging.getLogger(__name__)
+
+TYPING_EVERY = 2.0  # seconds between typing frames one socket may send
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    # No per-socket channel: the relay holds one subscription per room for
+    # the whole process (an alias with no layer configured gives None).
+    channel_layer_alias = "discussions.no-per-socket-channel"
+
+    async def connect(self) -> None:
+        self.user = self.scope["user"]
+        self.room = None
+        self.pending: list[dict] | None = []
+        self.conn = uuid.uuid4().hex
+        self.last_typing = 0.0
+        self.writer = None
+        kwargs = self.scope["url_route"]["kwargs"]
+        try:
+            self.room, self.moderator, self.can_post = await database_sync_to_async(self._open)(
+                kwargs["owner"], kwargs["name"]
+            )
+        except Http404:
+            await self.close(code=4404)  # before accept: the handshake is refused (HTTP 403)
+            return
+        await self.accept()
+        self.writer = frame_writer(self.scope.get("raw_send"))
+        self.repo_pk = self.room.repo_id
+        # Announce ourselves before joining, so our own presence frame is not echoed to us.
+        if self.user.is_authenticated:
+            online, came_online = await database_sync_to_async(presence.presence_join)(self.room, self.user, self.conn)
+            if came_online:
+                await publish(self.repo_pk, {"type": "presence", "online": online})
+        try:
+            last_id = await get_relay().join(self.repo_pk, self)
+        except Exception:  # noqa: BLE001 - the layer is down (Redis restarting): the client retries
+            log.warning("could not join room %s", self.repo_pk, exc_info=True)
+            await self.disconnect(1011)
+            self.room = None
+            await self.close(code=1011)
+            return
+        online = await database_sync_to_async(presence.online)(self.room)
+        hello = {
+            "type": "hello",
+            "room": self.room.repo.repo_id,
+            "last_id": last_id,
+            "online": online,
+            "can_post": self.can_post,
+            "user": self.user.username if self.user.is_authenticated else None,
+            "moderator": self.moderator,
+        }
+        await self.send(text_data=encode(hello))
+        pending, self.pending = self.pending, None
+        for message in pending:
+            await self.push(message)
+
+    def _open(self, owner: str, name: str):
+        repo = get_visible_repo(self.user, owner, name)
+        room = rooms.room_for(repo)
+        room.repo = repo
+        rooms.mentions_mark_read(self.user, room)
+        return room, rooms.is_moderator(self.user, room), rooms.can_post(self.user, room)
+
+    def write_encoded(self, data: bytes) -> bool:
+        """The relay's fast path: write a pre-encoded frame now (False: use push instead)."""
+        return self.writer is not None and self.pending is None and self.writer(data)
+
+    async def push(self, message: dict) -> None:
+        """Called by the relay for every frame of the room."""
+        if self.pending is not None:
+            self.pending.append(message)
+            return
+        try:
+            await self.scope.get("raw_send", self.base_send)(message)
+        except Exception:  # noqa: BLE001, S110 - the socket closed under us; disconnect cleans up
+            pass
+
+    async def disconnect(self, code: int) -> None:
+        if self.room is None:
+            return
+        await get_relay().leave(self.repo_pk, self)
+        if self.user.is_authenticated:
+            online, went_offline = await database_sync_to_async(presence.presence_leave)(
+                self.room, self.user, self.conn
+            )
+            if went_offline:
+                await publish(self.repo_pk, {"type": "presence", "online": online})
+
+    async def dispatch(self, message: dict) -> None:
+        # Channels closes stale DB connections before every frame (a thread hop
+        # each); database_sync_to_async already does that around each query.
+        handler = getattr(self, message["type"].replace(".", "_"), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        try:
+            frame = orjson.loads(text_data if text_data is not None else bytes_data)
+            if not isinstance(frame, dict):
+                raise ValueError
+            handler = getattr(self, f"on_{frame.get('type')}", None)
+            if handler is None:
+                raise rooms.RoomError("invalid", f"Unknown frame type {frame.get('type')!r}.")
+            await handler(frame)
+        except ValueError:
+            await self._send({"type": "error", "code": "invalid", "message": "Frames must be JSON objects."})
+        except rooms.RoomError as err:
+            await self._send(err.frame())
+
+    async def _send(self, frame: dict) -> None:
+        await self.send(text_data=encode(frame))
+
+    # -- client frames ------------------------------------------------------------
+    async def on_message(self, frame: dict) -> None:
+        await database_sync_to_async(rooms.message_post)(
+            self.room,
+            self.user,
+            frame.get("body"),
+            client_id=frame.get("client_id") or "",
+            reply_to=frame.get("reply_to"),
+        )
+
+    async def on_history(self, frame: dict) -> None:
+        messages = await database_sync_to_async(rooms.history)(
+            self.room, after=frame.get("after"), before=frame.get("before"), limit=frame.get("limit")
+        )
+        await self._send({"type": "history", "messages": messages})
+
+    async def on_edit(self, frame: dict) -> None:
+        await database_sync_to_async(rooms.message_edit)(self.room, self.user, frame.get("id"), frame.get("body"))
+
+    async def on_delete(self, frame: dict) -> None:
+        await database_sync_to_async(rooms.message_delete)(self.room, self.user, frame.get("id"))
+
+    async def on_ban(self, frame: dict) -> None:
+        ban = await database_sync_to_async(rooms.room_ban)(
+            self.room, self.user, frame.get("user"), frame.get("minutes"), frame.get("reason") or ""
+        )
+        until = ban.until.isoformat() if ban else None
+        await self._send({"type": "banned", "user": frame.get("user"), "until": until})
+
+    async def on_typing(self, frame: dict) -> None:
+        if not self.user.is_authenticated:
+            raise rooms.RoomError("not_allowed", "Log in to post in this room.")
+        now = time.monotonic()
+        if now - self.last_typing < TYPING_EVERY:
+            return  # typing is a hint: extra frames are dropped, not refused
+        self.last_typing = now
+        await publish(self.repo_pk, {"type": "typing", "user": self.user.username})
+
+    async def on_ping(self, frame: dict) -> None:
+        await self._send({"type": "pong"})

@@ -1,0 +1,231 @@
+"""Native publishing API: create a repo, upload files, change settings, tag a revision.
+
+Views check input, call one function and shape the answer; the rules live in
+``repos.py``, ``publish.py``, ``revisions.py``. Under the ASGI server the
+upload URL is served by ``streaming.native_upload`` (limits checked while the
+body arrives); the DRF view below is the same upload for other callers (the
+test client, WSGI) and what the OpenAPI schema documents.
+"""
+
+from __future__ import annotations
+
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.parsers import BaseParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hub.api import ApiError
+from hub.permissions import IsAuthenticatedForWrites, TokenScopeAllows
+from models_app import publish
+from models_app.models import Ref
+from models_app.multipart import UploadForm
+from models_app.repos import get_visible_repo, repo_create, repo_rename, repo_update
+from models_app.revisions import RevisionError, resolve_revision, tag_create
+from models_app.streaming import BATCH_BYTES
+from models_app.uploads import Ingest
+
+WRITE = [TokenScopeAllows, IsAuthenticatedForWrites]
+ERROR = inline_serializer("Error", {"error": serializers.CharField(), "detail": serializers.JSONField()})
+
+
+def repo_json(repo) -> dict:
+    return {
+        "id": repo.repo_id,
+        "url": f"/{repo.owner.username}/{repo.name}",
+        "private": repo.private,
+        "license": repo.license or None,
+        "pipeline_tag": repo.pipeline_tag or None,
+        "library_name": repo.library_name or None,
+        "tags": repo.tags,
+        "createdAt": repo.created.isoformat(),
+    }
+
+
+class RepoCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    private = serializers.BooleanField(default=False)
+    license = serializers.CharField(required=False, allow_blank=True, default="")
+    pipeline_tag = serializers.CharField(required=False, allow_blank=True, default="")
+    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        field, problems = next(iter(serializer.errors.items()))
+        raise ApiError(f"{field}: {problems[0]}", status_code=400, detail=serializer.errors)
+    return serializer.validated_data
+
+
+class ModelsCollection(APIView):
+    """``/api/models``: POST creates a repo; other methods go to the browsing part's route for the URL.
+
+    Django stops at the first matching pattern and this module's routes come
+    before ``urls_reuse``, so the listing (GET) is looked up there and called
+    rather than shadowed by a 405.
+    """
+
+    permission_classes = WRITE
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method != "POST":
+            listing = _browse_route(request.path_info)
+            if listing is not None:
+                return listing.func(request, *listing.args, **listing.kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    @extend_schema(
+        request=RepoCreateInput,
+        responses={201: OpenApiResponse(description="the new repo"), 400: ERROR, 401: ERROR, 403: ERROR, 409: ERROR},
+        summary="Create a model repo",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(RepoCreateInput, request.data)
+        repo = repo_create(request.user, **data)
+        return Response(repo_json(repo), status=201)
+
+
+def _browse_route(path: str):
+    from django.urls import Resolver404, URLResolver
+    from django.urls.resolvers import RegexPattern
+
+    from models_app import urls_reuse
+
+    try:
+        return URLResolver(RegexPattern(r"^/"), urls_reuse.urlpatterns).resolve(path)
+    except Resolver404:
+        return None
+
+
+class _Unparsed(BaseParser):
+    """Declares multipart for the schema; the body is read as a stream by the view, never by DRF."""
+
+    media_type = "multipart/form-data"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {}
+
+
+class UploadView(APIView):
+    permission_classes = WRITE
+    parser_classes = [_Unparsed]
+
+    def initialize_request(self, request, *args, **kwargs):
+        # DRF's CSRF check reads request.POST, which would parse (and spool) the whole body first.
+        request._post, request._files = QueryDict(), MultiValueDict()
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "UploadForm",
+                {
+                    "file": serializers.ListField(
+                        child=serializers.FileField(), help_text="one part per file; its filename is its repo path"
+                    ),
+                    "message": serializers.CharField(required=False),
+                    "description": serializers.CharField(required=False),
+                    "sha256:<path>": serializers.CharField(required=False, help_text="expected sha256 of <path>"),
+                },
+            )
+        },
+        responses={
+            201: OpenApiResponse(description="the new revision: sha, commit_url, manifest, warnings"),
+            200: OpenApiResponse(description="nothing changed: created=false, the current revision"),
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+            404: ERROR,
+            413: ERROR,
+            415: ERROR,
+            422: ERROR,
+        },
+        summary="Upload files as a new revision of main",
+    )
+    def post(self, request: Request, owner: str, name: str) -> Response:
+        raw = request._request
+        repo = publish.upload_target(request.user, request.auth, owner, name)
+        ingest = Ingest(repo)
+        length = raw.META.get("CONTENT_LENGTH")
+        publish.upload_limits_check(ingest.limits, int(length) if str(length or "").isdigit() else None)
+        form = UploadForm(ingest, raw.META.get("CONTENT_TYPE", ""))
+        try:
+            while chunk := raw.read(BATCH_BYTES):
+                form.feed(chunk)
+            status, payload = publish.upload_commit(repo, request.user, form)
+        finally:
+            form.abort()
+        return Response(payload, status=status)
+
+
+class SettingsInput(serializers.Serializer):
+    private = serializers.BooleanField(required=False)
+    visibility = serializers.ChoiceField(choices=["public", "private"], required=False)
+    gated = serializers.JSONField(required=False)
+    name = serializers.CharField(required=False, max_length=200)
+    license = serializers.CharField(required=False, allow_blank=True)
+    pipeline_tag = serializers.CharField(required=False, allow_blank=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+
+
+@extend_schema(
+    request=SettingsInput,
+    responses={200: OpenApiResponse(description="the repo"), 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+    summary="Change a repo's settings (PUT takes huggingface_hub's update_repo_settings body)",
+)
+@api_view(["PATCH", "PUT"])
+@permission_classes(WRITE)
+def repo_settings(request: Request, owner: str, name: str) -> Response:
+    repo = get_visible_repo(request.user, owner, name)
+    data = _valid(SettingsInput, request.data)
+    if data.get("gated") not in (None, False):
+        raise ApiError("Gated access is not supported on this hub; use private instead.", status_code=400)
+    private = data.get("private")
+    if "visibility" in data:
+        private = data["visibility"] == "private"
+    repo = repo_update(
+        request.user,
+        repo,
+        private=private,
+        license=data.get("license"),
+        pipeline_tag=data.get("pipeline_tag"),
+        tags=data.get("tags"),
+    )
+    if data.get("name"):
+        repo = repo_rename(request.user, repo, data["name"])
+    return Response(repo_json(repo))
+
+
+class TagInput(serializers.Serializer):
+    tag = serializers.CharField(max_length=100)
+    message = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+@extend_schema(
+    methods=["POST"],
+    request=TagInput,
+    responses={201: OpenApiResponse(description="the tag"), 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+    summary="Tag a revision (as on the Hugging Face hub)",
+)
+@extend_schema(methods=["DELETE"], responses={204: None, 403: ERROR, 404: ERROR}, summary="Delete a tag")
+@api_view(["POST", "DELETE"])
+@permission_classes(WRITE)
+def revision_tag(request: Request, owner: str, name: str, revision: str) -> Response:
+    """POST tags ``revision``; DELETE removes the tag named ``revision`` (huggingface_hub's delete_tag)."""
+    repo = get_visible_repo(request.user, owner, name)
+    if not publish.can_write(request.user, repo):
+        raise ApiError(f"Only the owner may change the tags of {repo.repo_id}.", status_code=403)
+    if request.method == "DELETE":
+        deleted, _ = Ref.objects.filter(repo=repo, name=revision, kind=Ref.Kind.TAG).delete()
+        if not deleted:
+            raise RevisionError(f"No tag '{revision}' in {repo.repo_id}.", status_code=404, code="RevisionNotFound")
+        return Response(status=204)
+    data = _valid(TagInput, request.data)
+    target = resolve_revision(repo, revision)
+    ref = tag_create(repo, data["tag"], target, data["message"])
+    return Response({"tag": ref.name, "sha": target.sha, "message": ref.message}, status=201)

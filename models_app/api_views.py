@@ -1,0 +1,236 @@
+"""The read API: one view per URL serves both the native REST API and the Hugging Face clients.
+
+Bodies are built from ``.values()`` rows and serialized with orjson (a DRF
+``ModelSerializer`` costs about 2x per row, see ``bench/bench_list_api.py``).
+Revisions in URLs may be quoted (``refs%2Fpr%2F1``): they are split from the
+raw path the ASGI server received, before Django decodes it.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlencode
+
+import orjson
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.views import APIView
+
+from hub.api import ApiError
+from models_app import browse, repo_info
+from models_app.hf_errors import HubNotFound, missing_repo
+from models_app.likes import like_set
+from models_app.models import ModelRepo, Revision
+from models_app.repos import can_write, repo_delete, visible_repos
+from models_app.revisions import RevisionError, resolve_revision
+
+
+def json_response(data, *, status: int = 200, link: str | None = None) -> HttpResponse:
+    # HF clients parse timestamps strictly as ...Z (UTC), not +00:00.
+    response = HttpResponse(orjson.dumps(data, option=orjson.OPT_UTC_Z), status=status, content_type="application/json")
+    if link:
+        response["Link"] = f'<{link}>; rel="next"'
+    return response
+
+
+def next_url(request: HttpRequest, **params) -> str:
+    query = request.GET.copy()
+    for key, value in params.items():
+        query[key] = value
+    base = (
+        settings.SITE_URL.rstrip("/") + request.path if settings.SITE_URL else request.build_absolute_uri(request.path)
+    )
+    return f"{base}?{urlencode(query, doseq=True)}"
+
+
+def get_repo(request, owner: str, name: str) -> ModelRepo:
+    repo = (
+        visible_repos(request.user)
+        .select_related("validation")
+        .filter(owner__username__iexact=owner, name__iexact=name)
+        .first()
+    )
+    if repo is None:
+        raise missing_repo(request.user, owner, name, request.get_full_path())
+    return repo
+
+
+def get_revision(repo: ModelRepo, rev: str) -> Revision:
+    try:
+        return resolve_revision(repo, rev)
+    except RevisionError as exc:
+        raise HubNotFound(404, "RevisionNotFound", exc.message) from None
+
+
+def rev_and_path(request, marker: str, rest: str) -> tuple[str, str]:
+    """``<rev>/<path>`` after ``/<marker>/``, keeping a quoted ``/`` inside the revision."""
+    scope = getattr(request, "scope", None)
+    raw = (scope or {}).get("raw_path")
+    if raw:
+        parts = raw.decode("latin-1").split("?", 1)[0].split("/", 6)  # '', api, models, owner, name, marker, tail
+        if len(parts) == 7 and parts[5] == marker:
+            rev, _, path = parts[6].partition("/")
+            return unquote(rev), unquote(path)
+    rev, _, path = rest.partition("/")
+    return rev, path
+
+
+def _flag(request, name: str) -> bool:
+    return (request.GET.get(name) or "").lower() in ("1", "true", "yes")
+
+
+class HubReadView(APIView):
+    """Turns HubNotFound into the HF error shape (status, X-Error-Code, X-Error-Message)."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, HubNotFound):
+            return exc.response()
+        return super().handle_exception(exc)
+
+
+LIST_PARAMS = [
+    OpenApiParameter(name, OpenApiTypes.STR, description=text)
+    for name, text in (
+        ("search", "substring of owner/name"),
+        ("author", "owner username"),
+        ("filter", "tag, task, library or license (repeatable; HF client)"),
+        ("pipeline_tag", "task"),
+        ("library", "library name"),
+        ("license", "license id"),
+        ("language", "language code"),
+        ("verdict", "validation verdict: passed, failed or error"),
+        ("sort", "downloads, likes, updated (lastModified), created (createdAt), score, trending"),
+        ("direction", "-1 (default) descending, 1 ascending"),
+        ("limit", "page size, at most 100"),
+        ("cursor", "opaque; from the Link header of the previous page"),
+    )
+]
+
+
+class ModelListApi(HubReadView):
+    @extend_schema(
+        parameters=LIST_PARAMS,
+        responses=OpenApiTypes.OBJECT,
+        summary="List models (HF list_models)",
+        operation_id="models_list",
+    )
+    def get(self, request):
+        query = browse.Query.from_params(request.GET)
+        rows, cursor = browse.sorted_page(browse.filtered(request.user, query), query)
+        link = next_url(request, cursor=cursor) if cursor else None
+        return json_response([browse.row_json(row) for row in rows], link=link)
+
+
+class ModelDetailApi(HubReadView):
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT, summary="Model info at main (HF model_info shape)", operation_id="model_info"
+    )
+    def get(self, request, owner: str, name: str):
+        repo = get_repo(request, owner, name)
+        try:
+            revision = resolve_revision(repo, None)
+        except RevisionError:
+            revision = None  # a repo created but not yet committed to
+        return json_response(repo_info.model_info(repo, revision))
+
+    @extend_schema(
+        responses={204: None}, summary="Delete the model (owner only, write token)", operation_id="model_delete"
+    )
+    def delete(self, request, owner: str, name: str):
+        repo = get_repo(request, owner, name)
+        if not can_write(request.user, repo):
+            raise ApiError("Only the owner can delete this model.", status_code=403)
+        repo_delete(request.user, repo)
+        return HttpResponse(status=204)
+
+
+class ModelRevisionApi(HubReadView):
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="Model info at a branch, tag or sha",
+        operation_id="model_info_at_revision",
+    )
+    def get(self, request, owner: str, name: str, rest: str):
+        repo = get_repo(request, owner, name)
+        rev, _ = rev_and_path(request, "revision", rest)
+        return json_response(repo_info.model_info(repo, get_revision(repo, rev)))
+
+
+class TreeApi(HubReadView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("recursive", OpenApiTypes.BOOL),
+            OpenApiParameter("expand", OpenApiTypes.BOOL, description="add lastCommit per file"),
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+        ],
+        responses=OpenApiTypes.OBJECT,
+        summary="Files and folders of a revision (HF list_repo_tree)",
+        operation_id="model_tree",
+    )
+    def get(self, request, owner: str, name: str, rest: str):
+        repo = get_repo(request, owner, name)
+        rev, path = rev_and_path(request, "tree", rest)
+        revision = get_revision(repo, rev)
+        entries = repo_info.tree_entries(revision, path, _flag(request, "recursive"))
+        expand = _flag(request, "expand")
+        page = repo_info.TREE_PAGE_EXPANDED if expand else repo_info.TREE_PAGE
+        start = _int(request.GET.get("cursor"))
+        chunk = entries[start : start + page]
+        if expand:
+            repo_info.add_last_commits(chunk, repo, revision)
+        more = start + page < len(entries)
+        return json_response(chunk, link=next_url(request, cursor=start + page) if more else None)
+
+
+class RefsApi(HubReadView):
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT, summary="Branches and tags (HF list_repo_refs)", operation_id="model_refs"
+    )
+    def get(self, request, owner: str, name: str):
+        return json_response(repo_info.refs_json(get_repo(request, owner, name)))
+
+
+class CommitsApi(HubReadView):
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="Revision history, newest first (HF list_repo_commits)",
+        operation_id="model_commits",
+    )
+    def get(self, request, owner: str, name: str, rest: str):
+        repo = get_repo(request, owner, name)
+        rev, _ = rev_and_path(request, "commits", rest)
+        chain = repo_info.history(repo, get_revision(repo, rev))
+        start, page = _int(request.GET.get("p")), 100
+        more = start + page < len(chain)
+        return json_response(
+            [repo_info.commit_json(row) for row in chain[start : start + page]],
+            link=next_url(request, p=start + page) if more else None,
+        )
+
+
+class LikeApi(HubReadView):
+    @extend_schema(
+        request=None, responses=OpenApiTypes.OBJECT, summary="Like the model (HF like)", operation_id="model_like"
+    )
+    def post(self, request, owner: str, name: str):
+        return self._set(request, owner, name, True)
+
+    @extend_schema(
+        request=None, responses=OpenApiTypes.OBJECT, summary="Unlike the model (HF unlike)", operation_id="model_unlike"
+    )
+    def delete(self, request, owner: str, name: str):
+        return self._set(request, owner, name, False)
+
+    def _set(self, request, owner: str, name: str, liked: bool):
+        if not request.user.is_authenticated:
+            raise ApiError("Sign in (or send a token) to like a model.", status_code=401)
+        repo = get_repo(request, owner, name)
+        return json_response({"liked": liked, "likes": like_set(request.user, repo, liked)})
+
+
+def _int(value: str | None) -> int:
+    try:
+        return max(int(value or 0), 0)
+    except ValueError:
+        raise ApiError("The cursor is not valid; start again from the first page.", status_code=400) from None

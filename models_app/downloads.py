@@ -1,0 +1,305 @@
+"""Serving model files: ``GET``/``HEAD /<owner>/<name>/resolve/<rev>/<path>``.
+
+Django's ``FileResponse`` under ASGI reads a synchronous file iterator whole
+into memory and ignores ``Range``, so files never go out that way. Instead
+``DownloadApp`` sits in front of Django in ``hub/asgi.py`` and answers resolve
+URLs itself:
+
+- the access check, the lookup and the counting run in one short sync call
+  (``prepare``), the same code the Django fallback view uses;
+- the bytes go out with the server's ``http.response.pathsend`` when it offers
+  it and the whole file is asked for (granian: the file never enters Python),
+  else in bounded chunks read in a worker thread (uvicorn, daphne); memory
+  stays at a few chunks whatever the file size;
+- with ``HUB_ACCEL_REDIRECT_PREFIX`` set, nginx sends the bytes
+  (``X-Accel-Redirect``; ``deploy/nginx.conf``), and with object storage the
+  client is redirected to a presigned URL (the HF client drops its
+  ``Authorization`` header on the other host).
+
+Headers follow what the Hugging Face client reads on its ``HEAD``:
+``X-Repo-Commit`` (40 hex), ``ETag`` and ``X-Linked-Etag`` (the quoted sha256),
+``X-Linked-Size``, ``Content-Length``, ``Accept-Ranges``; errors carry
+``X-Error-Code``/``X-Error-Message``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from urllib.parse import quote, unquote
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections
+
+from models_app import download_counts
+from models_app.hf_errors import HubNotFound, missing_repo
+from models_app.models import Blob, RepoFile
+from models_app.repos import visible_repos
+from models_app.revisions import RevisionError, resolve_revision
+from models_app.storage import get_store
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 4 * 1024 * 1024
+RESOLVE_RE = re.compile(r"^/([^/]+)/([^/]+)/resolve/([^/]+)/(.+)$")
+RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+@dataclass
+class Answer:
+    """What to send: a status, headers, and optionally a byte range of a blob."""
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    blob_key: str | None = None
+    start: int = 0
+    length: int = 0
+    whole: bool = False
+
+
+def _error(exc: HubNotFound) -> Answer:
+    headers = [("Content-Type", "application/json"), *exc.headers()]
+    return Answer(exc.status, headers, exc.body())
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
+    """``(start, end_inclusive)`` for one satisfiable range, None to ignore the header, False if unsatisfiable."""
+    match = RANGE_RE.match(header.strip().replace(" ", ""))
+    if not match or (not match.group(1) and not match.group(2)):
+        return None  # multiple ranges or junk: RFC 9110 lets us send the whole file
+    first, last = match.groups()
+    if not first:  # suffix range: the last N bytes
+        n = int(last)
+        if n == 0:
+            return False
+        return max(size - n, 0), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        return False
+    return start, end
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+def answer_file(
+    blob: Blob, commit: str, path: str, method: str, headers: dict[str, str], *, private: bool = False
+) -> Answer:
+    """Conditional and range logic for one file, independent of how the bytes are sent."""
+    etag = f'"{blob.sha256}"'
+    base = [
+        ("ETag", etag),
+        ("X-Linked-Etag", etag),
+        ("X-Linked-Size", str(blob.size)),
+        ("X-Repo-Commit", commit),
+        ("Accept-Ranges", "bytes"),
+        ("Cache-Control", "private, max-age=0" if private else "public, max-age=0, must-revalidate"),
+    ]
+    if "if-none-match" in headers and _etag_matches(headers["if-none-match"], etag):
+        return Answer(304, base)
+    name = path.rsplit("/", 1)[-1].replace('"', "")
+    base += [
+        ("Content-Type", "application/octet-stream"),
+        ("Content-Disposition", f'attachment; filename="{name}"'),
+    ]
+    span = None
+    if "range" in headers:
+        if_range = headers.get("if-range")
+        if if_range is None or if_range.strip() == etag:  # a stale If-Range gets the whole new file
+            span = parse_range(headers["range"], blob.size)
+    if span is False:
+        return Answer(416, [*base, ("Content-Range", f"bytes */{blob.size}"), ("Content-Length", "0")])
+    if span:
+        start, end = span
+        length = end - start + 1
+        base += [("Content-Range", f"bytes {start}-{end}/{blob.size}"), ("Content-Length", str(length))]
+        return Answer(206, base, blob_key=blob.storage_key, start=start, length=length)
+    base.append(("Content-Length", str(blob.size)))
+    return Answer(200, base, blob_key=blob.storage_key, start=0, length=blob.size, whole=True)
+
+
+def user_from_credentials(authorization: str | None, session_key: str | None):
+    """The user behind a Bearer token or a session cookie (None for anonymous)."""
+    from importlib import import_module
+
+    from django.contrib.auth import get_user
+    from django.contrib.sessions.backends.base import SessionBase
+
+    from hub.authentication import bearer_token
+    from hub.tokens import TokenError, token_authenticate
+
+    raw = bearer_token(authorization)
+    if raw is not None:
+        try:
+            return token_authenticate(raw).user
+        except TokenError as exc:
+            raise HubNotFound(401, "Unauthorized", str(exc)) from None
+    if session_key:
+        engine = import_module(settings.SESSION_ENGINE)
+        session: SessionBase = engine.SessionStore(session_key)
+        user = get_user(SimpleNamespace(session=session))
+        return user if user.is_authenticated else None
+    return None
+
+
+def prepare(user, owner: str, name: str, rev: str, path: str, method: str, headers: dict[str, str], client: str):
+    """Access check, lookup, conditional/range answer and counting for one resolve request."""
+    repo = visible_repos(user).filter(owner__username__iexact=owner, name__iexact=name).first()
+    if repo is None:
+        raise missing_repo(user, owner, name, f"/{owner}/{name}/resolve/{quote(rev, safe='')}/{quote(path)}")
+    try:
+        revision = resolve_revision(repo, rev)
+    except RevisionError as exc:
+        raise HubNotFound(404, "RevisionNotFound", exc.message) from None
+    entry = RepoFile.objects.filter(revision=revision, path=path).select_related("blob").first()
+    if entry is None:
+        # With X-Repo-Commit the HF client caches the absence of optional files.
+        raise HubNotFound(404, "EntryNotFound", f"{path} does not exist on '{rev}'.", commit=revision.sha)
+    answer = answer_file(entry.blob, revision.sha, path, method, headers, private=repo.private)
+    if method == "GET" and answer.status in (200, 206) and download_counts.counts_as_download(path):
+        download_counts.download_count(repo.pk, download_counts.client_key(user and user.pk, *client.split("\n", 1)))
+    if method == "GET" and answer.blob_key:
+        _offload(answer, entry.blob, path)
+    return answer
+
+
+def _offload(answer: Answer, blob: Blob, path: str) -> None:
+    """Hand the bytes to nginx or object storage when the deployment has one."""
+    store = get_store()
+    presign = getattr(store, "url", None)  # object storage: a presigned GET URL
+    if presign is not None:
+        answer.status = 302
+        answer.headers = [(k, v) for k, v in answer.headers if k not in ("Content-Length", "Content-Range")]
+        answer.headers += [("Location", presign(blob.storage_key)), ("Content-Length", "0")]
+        answer.blob_key = None
+    elif settings.DOWNLOAD_ACCEL_REDIRECT:
+        # nginx serves the internal location itself and handles Range there; it keeps our other headers.
+        answer.status = 200
+        drop = ("Content-Length", "Content-Range", "Accept-Ranges")
+        answer.headers = [(k, v) for k, v in answer.headers if k not in drop]
+        answer.headers.append(
+            ("X-Accel-Redirect", settings.DOWNLOAD_ACCEL_REDIRECT.rstrip("/") + "/" + blob.storage_key)
+        )
+        answer.blob_key = None
+
+
+def _prepare_request(authorization, session_key, owner, name, rev, path, method, headers, client) -> Answer:
+    close_old_connections()
+    try:
+        user = user_from_credentials(authorization, session_key)
+        return prepare(user, owner, name, rev, path, method, headers, client)
+    except HubNotFound as exc:
+        return _error(exc)
+    except Exception:  # noqa: BLE001 - a JSON 500, never a bare server error page
+        log.exception("download failed: %s/%s %s %s", owner, name, rev, path)
+        return _error(HubNotFound(500, "InternalError", "Internal error; it has been logged."))
+    finally:
+        close_old_connections()
+
+
+def match_resolve(raw_path: bytes) -> tuple[str, str, str, str] | None:
+    """Split a raw (still quoted) resolve path, so that ``refs%2Fpr%2F1`` stays one revision."""
+    match = RESOLVE_RE.match(raw_path.split(b"?", 1)[0].decode("latin-1"))
+    if match is None:
+        return None
+    owner, name, rev, path = (unquote(part, encoding="utf-8", errors="replace") for part in match.groups())
+    return owner, name, rev, path
+
+
+class DownloadApp:
+    """ASGI middleware: resolve downloads are answered here, everything else goes to ``app``."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            parts = match_resolve(scope.get("raw_path") or scope["path"].encode())
+            if parts is not None:
+                return await self.serve(scope, receive, send, parts)
+        return await self.app(scope, receive, send)
+
+    async def serve(self, scope, receive, send, parts) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        session_key = _cookie(headers.get("cookie", ""), settings.SESSION_COOKIE_NAME)
+        client = f"{(scope.get('client') or ('', 0))[0]}\n{headers.get('user-agent', '')}"
+        answer = await sync_to_async(_prepare_request)(
+            headers.get("authorization"), session_key, *parts, scope["method"], headers, client
+        )
+        raw_headers = _raw(answer.headers)
+        if answer.blob_key is None or scope["method"] == "HEAD":
+            await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
+            await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else answer.body})
+            return
+        await send_blob(scope, receive, send, answer, raw_headers)
+
+
+async def send_blob(scope, receive, send, answer: Answer, raw_headers: list) -> None:
+    store = get_store()
+    local = store.local_path(answer.blob_key)
+    try:
+        handle = await asyncio.to_thread(store.open, answer.blob_key)
+    except OSError:
+        # The database names a blob the store lost: say so, rather than start a body we cannot finish.
+        log.exception("blob %s is missing from the store", answer.blob_key)
+        error = HubNotFound(500, "BlobMissing", "This file's content is missing from the store; it has been logged.")
+        await send({"type": "http.response.start", "status": 500, "headers": _raw(_error(error).headers)})
+        await send({"type": "http.response.body", "body": error.body()})
+        return
+    await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
+    if answer.whole and local is not None and "http.response.pathsend" in scope.get("extensions", {}):
+        handle.close()
+        await send({"type": "http.response.pathsend", "path": str(local)})
+        return
+    # Some servers drop body messages silently once the client is gone; stop reading the file then.
+    gone = asyncio.Event()
+    watcher = asyncio.ensure_future(_watch_disconnect(receive, gone))
+    try:
+        fd = handle.fileno() if local is not None else None
+        offset, left = answer.start, answer.length
+        if fd is None and offset:
+            await asyncio.to_thread(handle.seek, offset)
+        while left > 0 and not gone.is_set():
+            size = min(CHUNK_SIZE, left)
+            # A page-cached read is a memcpy; a cold one would block the event loop, so it runs in a thread.
+            if fd is not None:
+                chunk = await asyncio.to_thread(os.pread, fd, size, offset)
+            else:
+                chunk = await asyncio.to_thread(handle.read, size)
+            if not chunk:
+                break  # the blob shrank under us; the client sees a short body and retries with Range
+            offset += len(chunk)
+            left -= len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": left > 0})
+    finally:
+        watcher.cancel()
+        handle.close()
+
+
+async def _watch_disconnect(receive, gone: asyncio.Event) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            return
+
+
+def _raw(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in headers]
+
+
+def _cookie(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None

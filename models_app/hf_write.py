@@ -1,0 +1,164 @@
+"""The Hugging Face write protocol: the endpoints ``huggingface_hub`` calls to publish.
+
+``create_repo`` -> ``POST /api/repos/create``; ``upload_file``/``upload_folder``
+/``push_to_hub`` -> ``validate-yaml`` (README.md), ``preupload``, the LFS batch
+(``models_app/lfs.py``) and ``commit``. Rules live in ``hf_commits.py``; every
+byte goes through ``uploads.Ingest`` and every change through ``revision_create``.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from hub.api import ApiError, error_response
+from hub.permissions import READ_ONLY_TOKEN_MESSAGE, TokenScopeAllows, request_can_write
+from models_app.cards import validate_card
+from models_app.hf_commits import (
+    branch_tip,
+    hf_commit,
+    hub_base_url,
+    ndjson_lines,
+    preupload_answer,
+    refuse_pull_requests,
+    repo_for_write,
+)
+from models_app.models import ModelRepo
+from models_app.repos import can_write, repo_create, repo_delete, visible_repos
+
+WRITERS = [IsAuthenticated, TokenScopeAllows]
+XET_UNSUPPORTED = (
+    "This hub does not support Xet uploads yet: set HF_HUB_DISABLE_XET=1 in the environment and upload again."
+)
+
+
+def _model_type_only(repo_type) -> None:
+    if repo_type not in (None, "", "model"):
+        raise ApiError(f"This hub hosts models only; {repo_type} repositories are not supported.", status_code=400)
+
+
+def _namespace(request, organization) -> None:
+    if organization not in (None, "", request.user.username):
+        raise ApiError(
+            f"You can only create or delete repositories in your own namespace ({request.user.username}); "
+            "organizations are not supported.",
+            status_code=403,
+        )
+
+
+@api_view(["POST"])
+@permission_classes(WRITERS)
+def repos_create(request) -> Response:
+    data = request.data if isinstance(request.data, dict) else {}
+    _model_type_only(data.get("type"))
+    _namespace(request, data.get("organization"))
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise ApiError("'name' is required.", status_code=400)
+    private = bool(data.get("private")) or data.get("visibility") == "private"
+    base = hub_base_url(request)
+    try:
+        repo = repo_create(request.user, name, private=private)
+    except ApiError as exc:
+        if exc.status_code != 409:
+            raise
+        # huggingface_hub's create_repo(exist_ok=True) reads 'url' from the 409 body.
+        existing = ModelRepo.objects.get(owner=request.user, name__iexact=name)
+        response = Response({"error": exc.message, "url": f"{base}/{existing.repo_id}"}, status=409)
+        response["X-Error-Message"] = exc.message
+        return response
+    return Response({"url": f"{base}/{repo.repo_id}", "name": repo.repo_id, "id": repo.repo_id})
+
+
+@api_view(["DELETE"])
+@permission_classes(WRITERS)
+def repos_delete(request) -> Response:
+    data = request.data if isinstance(request.data, dict) else {}
+    _model_type_only(data.get("type"))
+    owner = data.get("organization") or request.user.username
+    name = data.get("name") or ""
+    repo = visible_repos(request.user).filter(owner__username__iexact=owner, name__iexact=name).first()
+    if repo is None:
+        raise ApiError(f"Repository {owner}/{name} not found.", status_code=404, code="RepoNotFound")
+    if not can_write(request.user, repo):
+        raise ApiError(f"You cannot delete {repo.repo_id}: only its owner can.", status_code=403)
+    repo_delete(request.user, repo)
+    return Response({"deleted": f"{owner}/{name}"})
+
+
+@api_view(["POST"])
+@permission_classes(WRITERS)
+def validate_yaml(request) -> Response:
+    data = request.data if isinstance(request.data, dict) else {}
+    _model_type_only(data.get("repoType"))
+    content = data.get("content")
+    if not isinstance(content, str):
+        raise ApiError("'content' (the README.md text) is required.", status_code=400)
+    errors, warnings = validate_card(content)
+    body = {"errors": [_issue(e) for e in errors], "warnings": [_issue(w) for w in warnings]}
+    if errors:
+        message = "Invalid metadata in README.md: " + "; ".join(item["message"] for item in body["errors"])
+        response = Response({"error": message, **body}, status=400)
+        response["X-Error-Message"] = message.encode("ascii", "replace").decode()[:500]
+        return response
+    return Response(body)
+
+
+def _issue(item) -> dict:
+    if isinstance(item, dict):
+        return {**item, "message": str(item.get("message", item))}
+    return {"message": str(item)}
+
+
+@api_view(["POST"])
+@permission_classes(WRITERS)
+def preupload(request, owner: str, name: str, rev: str) -> Response:
+    repo = repo_for_write(request.user, owner, name)
+    refuse_pull_requests(request.query_params.get("create_pr"))
+    data = request.data if isinstance(request.data, dict) else {}
+    files = preupload_answer(repo, branch_tip(repo, rev), data.get("files"))
+    return Response({"files": files})
+
+
+@api_view(["POST"])
+@permission_classes(WRITERS)
+def commit(request, owner: str, name: str, rev: str) -> Response:
+    """An ndjson commit. A commit that changes nothing creates no revision and answers the current sha."""
+    repo = repo_for_write(request.user, owner, name)
+    refuse_pull_requests(request.query_params.get("create_pr"))
+    # Read line by line from the body stream: request.data would load it all (and refuse it past 10 MiB).
+    result = hf_commit(repo, request.user, rev, ndjson_lines(request._request.readline))
+    sha = result.revision.sha
+    return Response(
+        {
+            "success": True,
+            "commitOid": sha,
+            "commitUrl": f"{hub_base_url(request)}/{repo.repo_id}/commit/{sha}",
+            "pullRequestUrl": None,
+            "created": result.created,
+        }
+    )
+
+
+@api_view(["GET"])
+@permission_classes(WRITERS)
+def xet_write_token(request, owner: str, name: str, rev: str):
+    """Until Xet lands: send the client to a URL that spells out the fix.
+
+    hf_xet fetches this URL itself and shows only the status and the URL of a
+    failed request, never the body or X-Error-Message, so the instruction has
+    to be in the URL the request ends on.
+    """
+    if not request_can_write(request):
+        raise ApiError(READ_ONLY_TOKEN_MESSAGE, status_code=403)
+    repo_for_write(request.user, owner, name)
+    response = HttpResponseRedirect(reverse("hf_xet_unsupported"), status=307)
+    response["X-Error-Message"] = XET_UNSUPPORTED
+    return response
+
+
+def xet_unsupported(request):
+    return error_response(XET_UNSUPPORTED, 501)

@@ -1,0 +1,122 @@
+"""Git LFS batch API (basic transfer) for the Hugging Face clients' large files.
+
+``POST /<owner>/<name>.git/info/lfs/objects/batch`` answers, per object, an
+upload link back to this hub, or no action when the uploader may already use
+the stored object. The client PUTs the bytes to that link *without* its
+``Authorization`` header (``huggingface_hub/lfs.py`` sends a bare PUT), so the
+link carries a signed grant (user, repo, sha256, size). A ``verify`` action
+(with the bearer token) confirms the object before the commit names it.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+from rest_framework.decorators import api_view, parser_classes, permission_classes, renderer_classes
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from hub.api import ApiError, error_response
+from hub.permissions import TokenScopeAllows
+from models_app import lfs_objects
+from models_app.hf_commits import OID_RE, hub_base_url, repo_for_write
+from models_app.uploads import Limits, iter_file
+
+LFS_MEDIA_TYPE = "application/vnd.git-lfs+json"
+
+
+class GitLfsJSONParser(JSONParser):
+    media_type = LFS_MEDIA_TYPE
+
+
+class GitLfsJSONRenderer(JSONRenderer):
+    media_type = LFS_MEDIA_TYPE
+
+
+def _object_error(oid, size, code: int, message: str) -> dict:
+    return {"oid": str(oid), "size": size if isinstance(size, int) else 0, "error": {"code": code, "message": message}}
+
+
+@api_view(["POST"])
+@parser_classes([GitLfsJSONParser, JSONParser])
+@renderer_classes([GitLfsJSONRenderer, JSONRenderer])
+@permission_classes([IsAuthenticated, TokenScopeAllows])
+def lfs_batch(request, owner: str, name: str) -> Response:
+    repo = repo_for_write(request.user, owner, name)
+    payload = request.data if isinstance(request.data, dict) else {}
+    if payload.get("operation") != "upload":
+        raise ApiError("This LFS endpoint only takes uploads; download files with /resolve/.", status_code=400)
+    if "basic" not in (payload.get("transfers") or ["basic"]):
+        raise ApiError("Only the 'basic' LFS transfer is supported.", status_code=400)
+    if payload.get("hash_algo", "sha256") != "sha256":
+        raise ApiError("Only sha256 object ids are supported.", status_code=400)
+    objects = payload.get("objects")
+    if not isinstance(objects, list):
+        raise ApiError("'objects' must be a list of {oid, size}.", status_code=400)
+    limits = Limits.for_repo(repo)
+    base = hub_base_url(request)
+    answer = []
+    for obj in objects:
+        oid, size = (obj.get("oid"), obj.get("size")) if isinstance(obj, dict) else (None, None)
+        if not isinstance(oid, str) or not OID_RE.match(oid) or not isinstance(size, int) or size < 0:
+            answer.append(_object_error(oid, size, 422, "An object needs a lowercase sha256 'oid' and a 'size'."))
+        elif size > limits.max_file_size:
+            answer.append(_object_error(oid, size, 413, "This file is larger than the hub's limit per file."))
+        elif lfs_objects.usable_blob(request.user, repo, oid, size) is not None:
+            answer.append({"oid": oid, "size": size})  # already stored and readable by the uploader: no upload
+        else:
+            token = lfs_objects.upload_link_token(request.user, repo, oid, size)
+            path = reverse("hf_lfs_upload", kwargs={"owner": repo.owner.username, "name": repo.name, "oid": oid})
+            verify = reverse("hf_lfs_verify", kwargs={"owner": repo.owner.username, "name": repo.name})
+            answer.append(
+                {
+                    "oid": oid,
+                    "size": size,
+                    "authenticated": True,
+                    "actions": {
+                        "upload": {
+                            "href": f"{base}{path}?t={quote(token)}",
+                            "expires_in": lfs_objects.UPLOAD_LINK_MAX_AGE,
+                        },
+                        "verify": {"href": f"{base}{verify}"},
+                    },
+                }
+            )
+    return Response({"transfer": "basic", "objects": answer, "hash_algo": "sha256"})
+
+
+@csrf_exempt
+@require_http_methods(["PUT"])
+def lfs_upload(request: HttpRequest, owner: str, name: str, oid: str) -> HttpResponse:
+    """Receive one object's bytes; authorised by the signed grant in the link, not by a header."""
+    try:
+        lfs_objects.upload_receive(request.GET.get("t", ""), oid, request_chunks(request))
+    except ApiError as exc:
+        return error_response(exc.message, exc.status_code, code=exc.error_code)
+    return HttpResponse(status=200)
+
+
+def request_chunks(request: HttpRequest):
+    # Only without the ASGI front (test client, WSGI): under uvicorn lfs_stream.py takes this URL.
+    return iter_file(request)
+
+
+@api_view(["POST"])
+@parser_classes([GitLfsJSONParser, JSONParser])
+@renderer_classes([GitLfsJSONRenderer, JSONRenderer])
+@permission_classes([IsAuthenticated, TokenScopeAllows])
+def lfs_verify(request, owner: str, name: str) -> Response:
+    repo = repo_for_write(request.user, owner, name)
+    data = request.data if isinstance(request.data, dict) else {}
+    oid, size = data.get("oid"), data.get("size")
+    if not isinstance(oid, str) or not OID_RE.match(oid):
+        raise ApiError("Verify needs the object's lowercase sha256 'oid'.", status_code=422)
+    if lfs_objects.usable_blob(request.user, repo, oid, size if isinstance(size, int) else None) is None:
+        raise ApiError(f"LFS object {oid} ({size} bytes) is not stored for {repo.repo_id}.", status_code=404)
+    return Response({"oid": oid, "size": size})

@@ -1,0 +1,26 @@
+"""The LFS ``PUT`` streamed in front of Django (``models_app/streaming.py``, imported by ``hub/asgi.py``).
+
+Bytes reach ``Ingest`` as they arrive instead of after Django has spooled the
+whole body to a temp file. The Django view ``lfs.lfs_upload`` serves the same
+URL where this front is absent (test client, WSGI); both check the link with
+``lfs_objects.upload_open``. No Content-Length is needed: the signed link
+names the size, and ``open_file`` checks it against the limits before a byte
+is read.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from models_app import lfs_objects
+from models_app.streaming import StreamRequest, stream_body_into, stream_route
+
+
+@stream_route("PUT", r"/(?P<owner>[^/]+)/(?P<name>[^/]+)\.git/info/lfs/objects/(?P<oid>[0-9a-f]{64})")
+async def lfs_upload_streamed(request: StreamRequest, owner: str, name: str, oid: str) -> None:
+    token = (parse_qs(request.scope.get("query_string", b"").decode("latin-1")).get("t") or [""])[0]
+    upload = await request.run(lfs_objects.upload_open, token, oid)
+    if await stream_body_into(request, lambda: upload.staged) is None:
+        return  # the client went away: nothing is kept
+    await request.run(upload.remember)
+    await request.respond_json(200, {})

@@ -1,0 +1,171 @@
+"""Read-side shapes of one repo: model info, file trees, refs and history (HF JSON plus our fields).
+
+Each function does a fixed number of queries whatever the number of files or
+revisions: manifests come back as ``.values()`` rows joined to their blobs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from models_app.download_counts import downloads_last_days
+from models_app.hf_errors import HubNotFound
+from models_app.models import ModelRepo, Ref, RepoFile, Revision
+
+TREE_PAGE = 1000
+TREE_PAGE_EXPANDED = 50
+LFS_MIN_SIZE = 10 * 1024 * 1024
+LFS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".onnx", ".gguf", ".h5", ".msgpack", ".model")
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _is_lfs(path: str, size: int) -> bool:
+    # What the HF hub would have stored in LFS; the client only uses it for display and sizes.
+    return size >= LFS_MIN_SIZE or path.endswith(LFS_SUFFIXES)
+
+
+def manifest_rows(revision: Revision) -> list[dict]:
+    return list(RepoFile.objects.filter(revision=revision).order_by("path").values("path", "blob_id", "blob__size"))
+
+
+def model_info(repo: ModelRepo, revision: Revision | None) -> dict:
+    """The HF ``model_info`` shape (``id``, ``sha``, ``siblings``, ...) and TransferHub's own fields."""
+    rows = manifest_rows(revision) if revision is not None else []
+    siblings = []
+    for row in rows:
+        sibling = {"rfilename": row["path"], "size": row["blob__size"], "blobId": row["blob_id"]}
+        if _is_lfs(row["path"], row["blob__size"]):
+            sibling["lfs"] = {"sha256": row["blob_id"], "size": row["blob__size"], "pointerSize": 134}
+        siblings.append(sibling)
+    validation = getattr(repo, "validation", None) if _has_validation(repo) else None
+    return {
+        "_id": str(repo.pk),
+        "id": repo.repo_id,
+        "modelId": repo.repo_id,
+        "author": repo.owner.username,
+        "sha": revision.sha if revision is not None else None,
+        "private": repo.private,
+        "gated": False,
+        "disabled": False,
+        "downloads": repo.downloads,
+        "downloadsAllTime": repo.downloads,
+        "downloadsLast30Days": downloads_last_days(repo.pk, 30),
+        "likes": repo.likes,
+        "tags": repo.tags,
+        "pipeline_tag": repo.pipeline_tag or None,
+        "library_name": repo.library_name or None,
+        "license": repo.license or None,
+        "languages": repo.languages,
+        "cardData": repo.card_meta or {},
+        "siblings": siblings,
+        "usedStorage": sum(row["blob__size"] for row in rows),
+        "createdAt": _iso(repo.created),
+        "lastModified": _iso(revision.created if revision is not None else repo.updated),
+        "validation": {
+            "verdict": validation.verdict,
+            "score": validation.score,
+            "task": validation.task,
+            "finished": _iso(validation.finished),
+        }
+        if validation is not None
+        else None,
+    }
+
+
+def _has_validation(repo: ModelRepo) -> bool:
+    from models_app.validation.models import ValidationSummary
+
+    try:
+        repo.validation  # noqa: B018 - loads the one-to-one (select_related makes it free)
+        return True
+    except ValidationSummary.DoesNotExist:
+        return False
+
+
+def tree_entries(revision: Revision, path: str, recursive: bool) -> list[dict]:
+    """Files and folders under ``path`` (everything below it when ``recursive``), in path order."""
+    prefix = f"{path.strip('/')}/" if path.strip("/") else ""
+    files: list[dict] = []
+    folders: dict[str, list[str]] = {}
+    for row in manifest_rows(revision):
+        if not row["path"].startswith(prefix):
+            continue
+        rel = row["path"][len(prefix) :]
+        parts = rel.split("/")
+        for depth in range(1, len(parts)):
+            folder = prefix + "/".join(parts[:depth])
+            folders.setdefault(folder, []).append(row["blob_id"])
+            if not recursive:
+                break
+        if recursive or len(parts) == 1:
+            entry = {"type": "file", "oid": row["blob_id"], "size": row["blob__size"], "path": row["path"]}
+            if _is_lfs(row["path"], row["blob__size"]):
+                entry["lfs"] = {"oid": row["blob_id"], "size": row["blob__size"], "pointerSize": 134}
+            files.append(entry)
+    if prefix and not files and not folders:
+        raise HubNotFound(404, "EntryNotFound", f"{path} is not a folder of this revision.", commit=revision.sha)
+    for folder, oids in folders.items():
+        oid = hashlib.sha1("".join(sorted(oids)).encode(), usedforsecurity=False).hexdigest()
+        files.append({"type": "directory", "oid": oid, "size": 0, "path": folder})
+    return sorted(files, key=lambda e: e["path"])
+
+
+def history(repo: ModelRepo, revision: Revision) -> list[dict]:
+    """``revision`` and its ancestors, newest first, as ``.values()`` rows (one query)."""
+    rows = {
+        row["pk"]: row
+        for row in Revision.objects.filter(repo=repo).values(
+            "pk", "sha", "parent_id", "message", "description", "created", "author__username"
+        )
+    }
+    chain = []
+    current = rows.get(revision.pk)
+    while current is not None:
+        chain.append(current)
+        current = rows.get(current["parent_id"])
+    return chain
+
+
+def add_last_commits(entries: list[dict], repo: ModelRepo, revision: Revision) -> None:
+    """``lastCommit`` per file: the oldest revision since which the file's content is unchanged."""
+    chain = history(repo, revision)
+    paths = [e["path"] for e in entries if e["type"] == "file"]
+    blobs: dict[tuple[int, str], str] = {
+        (row["revision_id"], row["path"]): row["blob_id"]
+        for row in RepoFile.objects.filter(revision__in=[r["pk"] for r in chain], path__in=paths).values(
+            "revision_id", "path", "blob_id"
+        )
+    }
+    for entry in entries:
+        if entry["type"] != "file":
+            continue
+        last = chain[0]
+        for older in chain[1:]:
+            if blobs.get((older["pk"], entry["path"])) != entry["oid"]:
+                break
+            last = older
+        entry["lastCommit"] = {"id": last["sha"], "title": last["message"], "date": _iso(last["created"])}
+
+
+def commit_json(row: dict) -> dict:
+    return {
+        "id": row["sha"],
+        "title": row["message"],
+        "message": row["description"],
+        "date": _iso(row["created"]),
+        "authors": [{"user": row["author__username"]}] if row["author__username"] else [],
+    }
+
+
+def refs_json(repo: ModelRepo) -> dict:
+    refs = Ref.objects.filter(repo=repo).order_by("name").values("name", "kind", "revision__sha")
+    out = {"branches": [], "tags": [], "converts": [], "pullRequests": []}
+    for ref in refs:
+        kind = "branches" if ref["kind"] == Ref.Kind.BRANCH else "tags"
+        prefix = "refs/heads/" if kind == "branches" else "refs/tags/"
+        out[kind].append({"name": ref["name"], "ref": prefix + ref["name"], "targetCommit": ref["revision__sha"]})
+    return out

@@ -1,0 +1,83 @@
+"""The blob store: content-addressed bytes behind one small interface.
+
+``local`` keeps blobs under ``BLOB_DIR/ab/cd/<sha256>``; temp files are
+written beside it (same filesystem) so accepting a blob is one atomic
+``os.replace``. ``s3`` hands finished temp files to S3-compatible object
+storage through django-storages. ``get_store()`` returns the configured one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from django.conf import settings
+
+
+def blob_key(sha256: str) -> str:
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+class BlobStore(Protocol):
+    def temp_file(self) -> tempfile._TemporaryFileWrapper: ...
+    def accept(self, temp_path: Path, sha256: str) -> str: ...
+    def exists(self, key: str) -> bool: ...
+    def open(self, key: str) -> BinaryIO: ...
+    def local_path(self, key: str) -> Path | None: ...
+    def delete(self, key: str) -> None: ...
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path, tmp_root: Path):
+        self.root = Path(root)
+        self.tmp_root = Path(tmp_root)
+
+    def temp_file(self) -> tempfile._TemporaryFileWrapper:
+        """A new temp file on the store's filesystem; the ``.part`` suffix marks it for cleanup."""
+        self.tmp_root.mkdir(parents=True, exist_ok=True)
+        return tempfile.NamedTemporaryFile(dir=self.tmp_root, prefix="upload-", suffix=".part", delete=False)
+
+    def accept(self, temp_path: Path, sha256: str) -> str:
+        """Move a finished temp file into place. Same bytes already stored: the temp file goes."""
+        key = blob_key(sha256)
+        dest = self.root / key
+        if dest.exists():
+            os.unlink(temp_path)
+            return key
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(temp_path, 0o644)
+        # Atomic on one filesystem: readers see no file or the whole file, never a part.
+        os.replace(temp_path, dest)
+        return key
+
+    def exists(self, key: str) -> bool:
+        return (self.root / key).is_file()
+
+    def open(self, key: str) -> BinaryIO:
+        return open(self.root / key, "rb")  # noqa: SIM115 - the caller closes it
+
+    def local_path(self, key: str) -> Path | None:
+        return self.root / key
+
+    def delete(self, key: str) -> None:
+        try:
+            os.unlink(self.root / key)
+        except FileNotFoundError:
+            pass
+
+
+@lru_cache(maxsize=1)
+def _configured_store(kind: str, root: str, tmp_root: str) -> BlobStore:
+    if kind == "s3":
+        from models_app.storage_s3 import S3BlobStore
+
+        return S3BlobStore(Path(tmp_root))
+    return LocalBlobStore(Path(root), Path(tmp_root))
+
+
+def get_store() -> BlobStore:
+    # Keyed on the settings so tests that point BLOB_DIR elsewhere get a fresh store.
+    return _configured_store(settings.HUB_STORAGE, str(settings.BLOB_DIR), str(settings.UPLOAD_TMP_DIR))

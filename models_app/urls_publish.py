@@ -1,0 +1,22 @@
+"""Publishing: the native API (create, upload, settings, tags) and the website pages (new, upload, revisions, settings).
+
+``POST /api/models/<owner>/<name>/upload`` is streamed by ``models_app.streaming``
+in front of Django; the route here serves other callers and the schema.
+"""
+
+from django.urls import path
+
+from models_app import api_publish, views_publish
+
+urlpatterns = [
+    path("api/models", api_publish.ModelsCollection.as_view(), name="api_models_create"),
+    path("api/models/<str:owner>/<str:name>/upload", api_publish.UploadView.as_view(), name="api_upload"),
+    path("api/models/<str:owner>/<str:name>/settings", api_publish.repo_settings, name="api_repo_settings"),
+    path("api/models/<str:owner>/<str:name>/tag/<path:revision>", api_publish.revision_tag, name="api_revision_tag"),
+    path("new", views_publish.new_model, name="model_new"),
+    path("<str:owner>/<str:name>/upload", views_publish.upload_page, name="model_upload"),
+    path("<str:owner>/<str:name>/commit/<str:sha>", views_publish.commit_page, name="model_commit"),
+    path("<str:owner>/<str:name>/commits", views_publish.commits_page, name="model_commits"),
+    path("<str:owner>/<str:name>/commits/<path:rev>", views_publish.commits_page, name="model_commits_rev"),
+    path("<str:owner>/<str:name>/settings", views_publish.settings_page, name="model_settings"),
+]

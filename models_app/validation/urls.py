@@ -1,0 +1,3 @@
+"""URL patterns; included by models_app/urls.py."""
+
+urlpatterns: list = []

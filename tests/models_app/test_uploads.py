@@ -1,0 +1,95 @@
+"""The streaming ingest: hashing, dedup, limits enforced while bytes arrive, nothing left on failure."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from models_app.models import Blob
+from models_app.repos import repo_create
+from models_app.uploads import Ingest, Limits, UploadError
+
+
+def chunks(data: bytes, size: int = 7):
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def leftovers(settings) -> list:
+    return list(settings.UPLOAD_TMP_DIR.iterdir())
+
+
+def test_file_is_hashed_and_stored_once_across_repos(owner, other_user, isolated_store):
+    weights = b"\x00\x01weights" * 1000
+    first = Ingest(repo_create(owner, "tiny-bert")).add("model.safetensors", chunks(weights))
+    second = Ingest(repo_create(other_user, "copy")).add("model.safetensors", chunks(weights))
+    assert first.sha256 == second.sha256 == hashlib.sha256(weights).hexdigest()
+    assert Blob.objects.count() == 1
+    stored = list((isolated_store.BLOB_DIR).rglob("*"))
+    assert [p.read_bytes() for p in stored if p.is_file()] == [weights]
+    assert leftovers(isolated_store) == []
+
+
+def test_digest_mismatch_is_refused_and_nothing_kept(owner, isolated_store):
+    ingest = Ingest(repo_create(owner, "m"))
+    with pytest.raises(UploadError) as excinfo:
+        ingest.add("config.json", [b"{}"], sha256="0" * 64)
+    assert excinfo.value.status_code == 422 and "sha256 mismatch" in excinfo.value.message
+    assert Blob.objects.count() == 0 and leftovers(isolated_store) == []
+
+
+def test_file_size_limit_stops_the_stream_before_the_rest_arrives(owner, isolated_store):
+    isolated_store.HUB_MAX_FILE_SIZE = 100
+    sent = []
+
+    def body():
+        for chunk in chunks(b"x" * 10_000, 10):
+            sent.append(chunk)
+            yield chunk
+
+    with pytest.raises(UploadError) as excinfo:
+        Ingest(repo_create(owner, "m")).add("big.bin", body())
+    assert excinfo.value.status_code == 413 and "limit per file" in excinfo.value.message
+    assert len(sent) <= 11  # refused at the chunk that crossed the limit, not after 10,000 bytes
+    assert Blob.objects.count() == 0 and leftovers(isolated_store) == []
+
+
+def test_announced_size_over_the_limit_is_refused_before_reading(owner, isolated_store):
+    isolated_store.HUB_MAX_FILE_SIZE = 100
+    with pytest.raises(UploadError):
+        Ingest(repo_create(owner, "m")).open_file("big.bin", size=101)
+    assert leftovers(isolated_store) == []
+
+
+def test_repo_and_user_quotas_count_across_files(owner, isolated_store):
+    repo = repo_create(owner, "m")
+    ingest = Ingest(repo, limits=Limits(max_file_size=10**6, max_files=10, repo_remaining=150, user_remaining=10**6))
+    ingest.add("a.bin", [b"a" * 100])
+    with pytest.raises(UploadError) as excinfo:
+        ingest.add("b.bin", chunks(b"b" * 100, 10))
+    assert "repository's storage quota" in excinfo.value.message
+    ingest = Ingest(repo, limits=Limits(max_file_size=10**6, max_files=10, repo_remaining=10**6, user_remaining=50))
+    with pytest.raises(UploadError) as excinfo:
+        ingest.add("c.bin", chunks(b"c" * 100, 10))
+    assert "your storage quota" in excinfo.value.message
+
+
+def test_files_per_commit_and_duplicate_paths(owner, isolated_store):
+    isolated_store.HUB_MAX_FILES_PER_COMMIT = 2
+    ingest = Ingest(repo_create(owner, "m"))
+    ingest.add("a.txt", [b"a"])
+    with pytest.raises(UploadError) as excinfo:
+        ingest.add("a.txt", [b"again"])
+    assert "twice" in excinfo.value.message
+    ingest.add("b.txt", [b"b"])
+    with pytest.raises(UploadError) as excinfo:
+        ingest.add("c.txt", [b"c"])
+    assert excinfo.value.status_code == 413 and "at most 2 files" in excinfo.value.message
+
+
+def test_bad_path_is_refused_before_any_byte_is_stored(owner, isolated_store):
+    with pytest.raises(UploadError) as excinfo:
+        Ingest(repo_create(owner, "m")).add("../escape.txt", [b"x"])
+    assert excinfo.value.status_code == 400 and "'..'" in excinfo.value.message
+    assert leftovers(isolated_store) == [] and Blob.objects.count() == 0
