@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "hub",
     "models_app",
     "models_app.validation",
+    "models_app.xet",
     "models_app.engagement",
     "discussions",
 ]
@@ -164,9 +165,11 @@ CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if not REDIS_URL:
     _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Without it kombu writes its exchange tables to ./control in the working directory.
+        "control_folder": str(_broker_dir / "control"),
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "data_folder_processed": str(_broker_dir / "processed"),
@@ -176,6 +179,40 @@ VALIDATION_SOFT_TIME_LIMIT = env_int(
     "VALIDATION_SOFT_TIME_LIMIT", 1800, doc="seconds a validation run may take before it is stopped", minimum=10
 )
 VALIDATION_HARD_TIME_LIMIT = VALIDATION_SOFT_TIME_LIMIT + 120
+VALIDATION_HEARTBEAT_SECONDS = env_int(
+    "VALIDATION_HEARTBEAT_SECONDS", 10, doc="seconds between a running validation's heartbeats", minimum=1
+)
+VALIDATION_STALE_AFTER = env_int(
+    "VALIDATION_STALE_AFTER", 120, doc="seconds without a heartbeat before the sweeper re-queues a run", minimum=2
+)
+VALIDATION_SWEEP_INTERVAL = env_int(
+    "VALIDATION_SWEEP_INTERVAL", 60, doc="seconds between sweeps for stale validation runs (Celery beat)", minimum=1
+)
+VALIDATION_REQUEUE_AFTER = env_int(
+    "VALIDATION_REQUEUE_AFTER",
+    6 * 3600,
+    doc="seconds a run may sit queued before its message is sent again",
+    minimum=60,
+)
+VALIDATION_BUDGET_SCALE = float(
+    env_str("VALIDATION_BUDGET_SCALE", "1.0", doc="shrink the reference budgets (tests; published runs use 1.0)")
+)
+VALIDATION_MEMORY_LIMIT = env_size(
+    "VALIDATION_MEMORY_LIMIT", 0, doc="address-space limit of the fine-tune child on CPU workers (0: 3/4 of RAM)"
+)
+VALIDATION_CACHE_DIR = Path(
+    env_str(
+        "VALIDATION_CACHE_DIR",
+        str(DATA_DIR / "validation-cache"),
+        doc="worker cache: blobs by sha256 and per-run snapshots",
+    )
+)
+VALIDATION_CACHE_MAX_BYTES = env_size(
+    "VALIDATION_CACHE_MAX_BYTES", 100 * 1024**3, doc="blob copies a worker keeps cached (least recently used go)"
+)
+CELERY_BEAT_SCHEDULE = {
+    "validation-sweep": {"task": "validation.sweep_stale_runs", "schedule": float(VALIDATION_SWEEP_INTERVAL)},
+}
 if REDIS_URL:
     # acks_late redelivers a job whose worker died; the visibility timeout must
     # outlast the longest job or Redis hands a running job to a second worker.
@@ -208,13 +245,29 @@ DOWNLOAD_ACCEL_REDIRECT = env_str(
     doc="internal nginx location for X-Accel-Redirect downloads, e.g. /_blobs/ (empty: the app streams)",
 )
 
+# --- Xet uploads (see docs/xet.md) ---------------------------------------------------
+XET_DIR = DATA_DIR / "xet"
+XET_TOKEN_TTL = env_int(
+    "HUB_XET_TOKEN_TTL", 900, doc="seconds a Xet CAS access token lives (the client refreshes it)", minimum=60
+)
+XET_UNREFERENCED_GRACE = env_int(
+    "HUB_XET_GRACE_HOURS",
+    24,
+    doc="hours an uploaded xorb or Xet file may wait for its commit before cleanup",
+    minimum=1,
+)
+
 # --- Upload limits ------------------------------------------------------------------
 HUB_MAX_FILE_SIZE = env_size("HUB_MAX_FILE_SIZE", 50 * 1024**3, doc="largest single file")
 HUB_MAX_FILES_PER_COMMIT = env_int("HUB_MAX_FILES_PER_COMMIT", 1000, doc="most files in one upload", minimum=1)
 HUB_REPO_QUOTA = env_size("HUB_REPO_QUOTA", 200 * 1024**3, doc="most bytes one repo's new blobs may hold")
 HUB_USER_QUOTA = env_size("HUB_USER_QUOTA", 500 * 1024**3, doc="most bytes one user's uploads may hold")
-# Uploads are streamed to disk by the ingest code; Django must not buffer them.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+# Upload routes are streamed by models_app.streaming before Django sees them. For any
+# body that still reaches Django: multipart files always go to temp files (the one
+# handler below), and Django's ASGI handler spools a request body to disk once it
+# passes this size. Not 0: SpooledTemporaryFile treats 0 as "never roll over",
+# which would hold every body in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = str(UPLOAD_TMP_DIR)
 UPLOAD_TMP_DIR.mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,7 @@ from models_app import download_counts
 from models_app.hf_errors import HubNotFound, missing_repo
 from models_app.models import Blob, RepoFile
 from models_app.repos import visible_repos
-from models_app.revisions import RevisionError, resolve_revision
+from models_app.revisions import DEFAULT_BRANCH, RevisionError, resolve_revision
 from models_app.storage import get_store
 
 log = logging.getLogger(__name__)
@@ -159,6 +159,10 @@ def prepare(user, owner: str, name: str, rev: str, path: str, method: str, heade
     try:
         revision = resolve_revision(repo, rev)
     except RevisionError as exc:
+        if rev == DEFAULT_BRANCH and not repo.revisions.exists():
+            # A new repo's main holds no file yet. transformers' push_to_hub asks for README.md
+            # first and only tolerates EntryNotFound (the HF hub starts repos with a commit).
+            raise HubNotFound(404, "EntryNotFound", f"{path} does not exist: {owner}/{name} is empty.") from None
         raise HubNotFound(404, "RevisionNotFound", exc.message) from None
     entry = RepoFile.objects.filter(revision=revision, path=path).select_related("blob").first()
     if entry is None:

@@ -8,14 +8,14 @@ byte goes through ``uploads.Ingest`` and every change through ``revision_create`
 
 from __future__ import annotations
 
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from hub.api import ApiError, error_response
-from hub.permissions import READ_ONLY_TOKEN_MESSAGE, TokenScopeAllows, request_can_write
+from hub.api import ApiError
+from hub.permissions import TokenScopeAllows
 from models_app.cards import validate_card
 from models_app.hf_commits import (
     branch_tip,
@@ -30,9 +30,6 @@ from models_app.models import ModelRepo
 from models_app.repos import can_write, repo_create, repo_delete, visible_repos
 
 WRITERS = [IsAuthenticated, TokenScopeAllows]
-XET_UNSUPPORTED = (
-    "This hub does not support Xet uploads yet: set HF_HUB_DISABLE_XET=1 in the environment and upload again."
-)
 
 
 def _model_type_only(repo_type) -> None:
@@ -49,6 +46,12 @@ def _namespace(request, organization) -> None:
         )
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Create a repo (huggingface_hub create_repo)",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def repos_create(request) -> Response:
@@ -73,6 +76,12 @@ def repos_create(request) -> Response:
     return Response({"url": f"{base}/{repo.repo_id}", "name": repo.repo_id, "id": repo.repo_id})
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Delete a repo (huggingface_hub delete_repo)",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["DELETE"])
 @permission_classes(WRITERS)
 def repos_delete(request) -> Response:
@@ -89,6 +98,12 @@ def repos_delete(request) -> Response:
     return Response({"deleted": f"{owner}/{name}"})
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Validate a model card's YAML front matter",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def validate_yaml(request) -> Response:
@@ -113,6 +128,12 @@ def _issue(item) -> dict:
     return {"message": str(item)}
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Tell the client how to upload each file (regular or LFS)",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def preupload(request, owner: str, name: str, rev: str) -> Response:
@@ -123,6 +144,12 @@ def preupload(request, owner: str, name: str, rev: str) -> Response:
     return Response({"files": files})
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Commit files (application/x-ndjson, huggingface_hub create_commit)",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def commit(request, owner: str, name: str, rev: str) -> Response:
@@ -141,24 +168,3 @@ def commit(request, owner: str, name: str, rev: str) -> Response:
             "created": result.created,
         }
     )
-
-
-@api_view(["GET"])
-@permission_classes(WRITERS)
-def xet_write_token(request, owner: str, name: str, rev: str):
-    """Until Xet lands: send the client to a URL that spells out the fix.
-
-    hf_xet fetches this URL itself and shows only the status and the URL of a
-    failed request, never the body or X-Error-Message, so the instruction has
-    to be in the URL the request ends on.
-    """
-    if not request_can_write(request):
-        raise ApiError(READ_ONLY_TOKEN_MESSAGE, status_code=403)
-    repo_for_write(request.user, owner, name)
-    response = HttpResponseRedirect(reverse("hf_xet_unsupported"), status=307)
-    response["X-Error-Message"] = XET_UNSUPPORTED
-    return response
-
-
-def xet_unsupported(request):
-    return error_response(XET_UNSUPPORTED, 501)

@@ -16,6 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, parser_classes, permission_classes, renderer_classes
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
@@ -43,6 +45,12 @@ def _object_error(oid, size, code: int, message: str) -> dict:
     return {"oid": str(oid), "size": size if isinstance(size, int) else 0, "error": {"code": code, "message": message}}
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Git LFS batch API (basic transfer)",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["POST"])
 @parser_classes([GitLfsJSONParser, JSONParser])
 @renderer_classes([GitLfsJSONRenderer, JSONRenderer])
@@ -107,6 +115,12 @@ def request_chunks(request: HttpRequest):
     return iter_file(request)
 
 
+@extend_schema(
+    tags=["Hugging Face protocol"],
+    summary="Git LFS verify an uploaded object",
+    request=OpenApiTypes.OBJECT,
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["POST"])
 @parser_classes([GitLfsJSONParser, JSONParser])
 @renderer_classes([GitLfsJSONRenderer, JSONRenderer])

@@ -12,6 +12,9 @@ from hub.models import ApiToken, User
 from hub.tokens import token_create
 from tests.live import LiveHub, free_port  # noqa: F401 - re-exported for tests
 
+# Fixtures of the validation jobs tests (a plugin module, so each part keeps its own file).
+pytest_plugins = ["tests.validation.jobs_fixtures"]
+
 
 @pytest.fixture
 def owner(db) -> User:

@@ -1,0 +1,101 @@
+"""REST API: a model's validation runs (and a re-run), and the leaderboards."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hub.api import ApiError
+from models_app.repos import get_visible_repo
+from models_app.validation import report
+from models_app.validation.runs import run_rerun
+from models_app.validation.selectors import leaderboard_rows, run_as_json, runs_of
+
+RunSchema = inline_serializer(
+    "ValidationRun",
+    {
+        "id": serializers.IntegerField(),
+        "revision": serializers.CharField(),
+        "status": serializers.ChoiceField(["queued", "running", "passed", "failed", "error"]),
+        "verdict": serializers.CharField(allow_null=True),
+        "reason": serializers.CharField(allow_null=True, help_text="typed reason when failed or error"),
+        "message": serializers.CharField(),
+        "stage": serializers.CharField(allow_null=True),
+        "progress": serializers.DictField(help_text="{step, total, loss}"),
+        "queue_position": serializers.IntegerField(allow_null=True),
+        "task": serializers.DictField(help_text="{name, kind, dataset, dataset_sha256, seed, budget}"),
+        "score": serializers.FloatField(allow_null=True),
+        "metrics": serializers.DictField(),
+        "findings": serializers.ListField(child=serializers.DictField()),
+        "log_tail": serializers.CharField(),
+        "attempts": serializers.IntegerField(),
+        "created": serializers.DateTimeField(),
+        "started": serializers.DateTimeField(allow_null=True),
+        "finished": serializers.DateTimeField(allow_null=True),
+    },
+)
+
+LeaderboardSchema = inline_serializer(
+    "Leaderboard",
+    {
+        "task": serializers.CharField(),
+        "title": serializers.CharField(),
+        "metric": serializers.CharField(),
+        "higher_is_better": serializers.BooleanField(),
+        "rows": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+class ModelValidationApi(APIView):
+    @extend_schema(
+        summary="Validation runs of a model, newest first",
+        parameters=[OpenApiParameter("limit", int, description="at most this many runs (default 20, max 100)")],
+        responses={200: inline_serializer("ValidationRuns", {"runs": serializers.ListField(child=RunSchema)})},
+        tags=["validation"],
+    )
+    def get(self, request: Request, owner: str, name: str) -> Response:
+        repo = get_visible_repo(request.user, owner, name)
+        try:
+            limit = max(1, min(100, int(request.query_params.get("limit", 20))))
+        except ValueError:
+            raise ApiError("limit must be a whole number.", status_code=400) from None
+        return Response({"runs": [run_as_json(run) for run in runs_of(repo)[:limit]]})
+
+    @extend_schema(
+        summary="Re-run the validation of the model's main revision (owner or staff)",
+        request=None,
+        responses={202: RunSchema},
+        tags=["validation"],
+    )
+    def post(self, request: Request, owner: str, name: str) -> Response:
+        repo = get_visible_repo(request.user, owner, name)
+        run = run_rerun(repo, request.user)
+        return Response(run_as_json(run), status=202)
+
+
+class LeaderboardApi(APIView):
+    @extend_schema(
+        summary="The leaderboard of one reference task: each model's passed main, best first",
+        responses={200: LeaderboardSchema},
+        tags=["validation"],
+    )
+    def get(self, request: Request, task: str) -> Response:
+        board = report.BOARDS.get(task)
+        if board is None:
+            raise ApiError(
+                f"No leaderboard named {task!r}; try one of: {', '.join(report.BOARDS)}.",
+                status_code=404,
+            )
+        return Response(
+            {
+                "task": board.name,
+                "title": board.title,
+                "metric": board.metric,
+                "higher_is_better": board.higher_is_better,
+                "rows": leaderboard_rows(request.user, task, limit=100),
+            }
+        )

@@ -1,0 +1,59 @@
+"""``manage.py publish_demo``: publish ``demo/tiny-bert`` once, so the worker validates it.
+
+Idempotent: a demo repo that already has a ``main`` is left alone. The model is
+built in a child process (torch stays out of ``runhub``), then published the
+way any upload is: ``Ingest`` streams each file into the blob store and
+``revision_create`` commits them (applying the README's card metadata, which
+picks the reference task), which queues the validation run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from models_app.models import ModelRepo, Ref
+from models_app.revisions import revision_create
+from models_app.uploads import Ingest, iter_file
+from models_app.validation.demo import DEMO_NAME, DEMO_OWNER
+
+
+class Command(BaseCommand):
+    help = "Build a tiny BERT locally and publish it as demo/tiny-bert (once)."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        owner = User.objects.filter(username__iexact=DEMO_OWNER).first()
+        if owner is None:
+            owner = User.objects.create_user(username=DEMO_OWNER)  # no password: nobody logs in as demo
+        repo = ModelRepo.objects.filter(owner=owner, name__iexact=DEMO_NAME).first()
+        if repo is not None and Ref.objects.filter(repo=repo, name="main").exists():
+            self.stdout.write(f"{DEMO_OWNER}/{DEMO_NAME} is already published.")
+            return
+        with tempfile.TemporaryDirectory(dir=settings.DATA_DIR) as tmp:
+            out = Path(tmp) / "model"
+            build = subprocess.run(
+                [sys.executable, "-m", "models_app.validation.demo", str(out)],
+                cwd=settings.BASE_DIR,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            if build.returncode != 0:
+                raise CommandError(f"building the demo model failed:\n{build.stderr[-2000:]}")
+            if repo is None:
+                repo = ModelRepo.objects.create(owner=owner, name=DEMO_NAME)
+            ingest = Ingest(repo)
+            for path in sorted(p for p in out.rglob("*") if p.is_file()):
+                with path.open("rb") as handle:
+                    ingest.add(path.relative_to(out).as_posix(), iter_file(handle))
+            result = revision_create(repo, author=owner, message="Publish the demo model", add=ingest.files)
+        self.stdout.write(
+            self.style.SUCCESS(f"Published {DEMO_OWNER}/{DEMO_NAME} at {result.revision.sha[:12]}; validation queued.")
+        )

@@ -1,0 +1,85 @@
+"""A real browser on the validation tab: queued, then live progress, then the verdict, without a manual reload.
+
+The run is driven through the state machine from ``manage.py shell`` (standing in
+for the worker, to keep this test fast); the page learns of it over the model's
+websocket when the room consumer is installed, else by polling the runs API.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.live import LiveHub
+
+pytestmark = [pytest.mark.e2e, pytest.mark.live, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+
+SETUP = """
+from hub.models import User
+from models_app.models import ModelRepo
+from models_app.revisions import revision_create
+from models_app.uploads import Ingest
+alice = User.objects.create_user("alice")
+repo = ModelRepo.objects.create(owner=alice, name="tiny")
+ingest = Ingest(repo)
+ingest.add("config.json", [b"{}"])
+revision_create(repo, author=alice, message="Upload", add=ingest.files)
+"""
+
+PROGRESS = """
+from models_app.validation.models import ValidationRun
+from models_app.validation.runs import publish_progress
+run = ValidationRun.claim(ValidationRun.objects.get().pk, "browser-test")
+run.beat(stage="finetune", progress={"step": 5, "total": 10, "loss": 0.5})
+publish_progress(run)
+"""
+
+FINISH = """
+from models_app.validation.models import ValidationRun
+from models_app.validation.runs import run_finish
+run = ValidationRun.objects.get()
+result = {"verdict": "passed", "reason": None, "message": "Fine-tuned accuracy 80.0%.",
+          "task": {"name": "imdb-sentiment", "seed": 1234, "dataset_sha256": "cd" * 32},
+          "metrics": {"baseline": {"accuracy": 0.6, "macro_f1": 0.6}, "finetuned": {"accuracy": 0.8, "macro_f1": 0.79},
+                      "loss_curve": {"step": [1, 2, 3], "loss": [0.7, 0.6, 0.5]}},
+          "findings": [], "log_tail": "done"}
+assert run_finish(run, result)
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("needs Debian chromium at /usr/bin/chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+def test_validation_tab_follows_a_run_live(browser, tmp_path):
+    with LiveHub(tmp_path / "hub") as hub:
+        hub.manage("shell", "-c", SETUP)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(hub.url + "/alice/tiny/validation")
+        assert page.locator("[data-field=queue]").inner_text() == "Position 1 in the queue."
+        hub.manage("shell", "-c", PROGRESS)
+        expect = pytest.importorskip("playwright.sync_api").expect
+        expect(page.locator("[data-field=stage]")).to_contain_text("finetune", timeout=20000)
+        assert "loss 0.5000" in page.locator("[data-field=loss]").inner_text()
+        assert page.locator("[data-field=progress]").evaluate("el => el.value") == 50
+        hub.manage("shell", "-c", FINISH)
+        page.wait_for_selector(".verdict-passed", timeout=20000)  # the page reloaded itself
+        assert "Fine-tuned accuracy 80.0%." in page.content()
+        assert page.locator("svg.loss-chart polyline").count() == 1
+        assert errors == []

@@ -1,0 +1,161 @@
+"""The validation tab, re-run, leaderboards, the API and the model-index shape, as users see them."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from models_app.models import ModelRepo
+from models_app.validation.models import ValidationRun
+from models_app.validation.report import model_index_for
+from tests.validation.jobs_fixtures import finished_run, publish_bytes
+
+pytestmark = pytest.mark.django_db
+
+FINDINGS = [
+    {"path": "model.safetensors", "kind": "safetensors", "status": "ok", "detail": "header sound", "globals": []},
+    {
+        "path": "pytorch_model.bin",
+        "kind": "pickle",
+        "status": "unsafe",
+        "detail": "dangerous imports",
+        "globals": ["builtins.open (dangerous)"],
+    },
+]
+
+
+def _login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def passed(jobs_settings, tiny_repo):
+    revision = publish_bytes(tiny_repo, {"config.json": b"{}"})
+    return finished_run(revision, findings=FINDINGS, log="step 5 loss 0.52\n<script>alert(1)</script>")
+
+
+def test_validation_tab_shows_verdict_metrics_chart_findings_and_log(passed, anon_client):
+    page = anon_client.get("/alice/tiny/validation")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'aria-current="page">Validation' in html
+    assert "verdict-passed" in html and "Fine-tuned accuracy 78.0%." in html
+    assert "61.0%" in html and "78.0%" in html and "77.5%" in html  # probe vs fine-tune, macro-F1
+    assert "<polyline points=" in html and 'class="loss-chart"' in html
+    assert "cpu (x86_64, 2 threads)" in html and "270.5" in html and "512 MiB" in html
+    assert "abababab" in html and "1234" in html  # dataset hash and seed
+    assert "pytorch_model.bin" in html and "builtins.open (dangerous)" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+    assert "Re-run validation" not in html  # anonymous visitors cannot re-run
+
+
+def test_queued_run_shows_its_queue_position(jobs_settings, tiny_repo, anon_client):
+    revision = publish_bytes(tiny_repo, {"config.json": b"{}"})
+    ValidationRun.objects.create(revision=revision)
+    mine = ValidationRun.objects.create(revision=revision)
+    html = anon_client.get("/alice/tiny/validation").content.decode()
+    assert f'data-run="{mine.pk}"' in html and 'data-status="queued"' in html
+    assert "Position 2 in the queue" in html
+    assert "js/validation.js" in html
+
+
+def test_owner_reruns_from_the_page_others_cannot(passed, owner, other_user):
+    assert "Re-run validation" not in _login(other_user).get("/alice/tiny/validation").content.decode()
+    client = _login(owner)
+    assert "Re-run validation" in client.get("/alice/tiny/validation").content.decode()
+    response = client.post("/alice/tiny/validation/rerun", follow=True)
+    assert response.status_code == 200
+    assert "Validation queued" in response.content.decode()
+    assert ValidationRun.objects.filter(revision=passed.revision, status="queued").count() == 1
+    again = client.post("/alice/tiny/validation/rerun", follow=True).content.decode()
+    assert "already queued" in again
+    refused = _login(other_user).post("/alice/tiny/validation/rerun", follow=True).content.decode()
+    assert "Only the model&#x27;s owner or staff" in refused
+
+
+def test_private_model_validation_is_hidden_from_others(passed, other_user, anon_client, owner):
+    ModelRepo.objects.filter(pk=passed.revision.repo_id).update(private=True)
+    assert anon_client.get("/alice/tiny/validation").status_code == 404
+    assert _login(other_user).get("/alice/tiny/validation").status_code == 404
+    assert anon_client.get("/api/models/alice/tiny/validation").status_code == 404
+    assert _login(owner).get("/alice/tiny/validation").status_code == 200
+    assert anon_client.get("/api/leaderboards/imdb-sentiment").json()["rows"] == []
+
+
+def test_api_lists_runs_and_reruns_with_a_write_token(passed, anon_client, write_client, read_client, other_client):
+    body = anon_client.get("/api/models/alice/tiny/validation").json()
+    (run,) = body["runs"]
+    assert (run["status"], run["verdict"], run["reason"], run["score"]) == ("passed", "passed", None, 0.78)
+    assert run["task"]["name"] == "imdb-sentiment" and run["task"]["seed"] == 1234
+    assert run["metrics"]["finetuned"]["accuracy"] == 0.78 and run["findings"][1]["status"] == "unsafe"
+    assert read_client.post("/api/models/alice/tiny/validation").status_code == 403
+    denied = other_client.post("/api/models/alice/tiny/validation")
+    assert denied.status_code == 403 and "owner or staff" in denied.json()["error"]
+    queued = write_client.post("/api/models/alice/tiny/validation")
+    assert queued.status_code == 202 and queued.json()["status"] == "queued"
+    assert queued.json()["queue_position"] == 1
+    busy = write_client.post("/api/models/alice/tiny/validation")
+    assert busy.status_code == 409 and busy.json()["detail"] == {"run": queued.json()["id"]}
+    assert [r["status"] for r in anon_client.get("/api/models/alice/tiny/validation").json()["runs"]] == [
+        "queued",
+        "passed",
+    ]
+
+
+def test_leaderboards_rank_passed_models_best_first(passed, other_user, anon_client):
+    bob_repo = ModelRepo.objects.create(owner=other_user, name="better")
+    better = finished_run(publish_bytes(bob_repo, {"config.json": b"{}"}))
+    better.metrics = {**better.metrics, "finetuned": {"accuracy": 0.91, "macro_f1": 0.9}}
+    better.save()
+    from models_app.validation.runs import summary_update
+
+    summary_update(better)
+    body = anon_client.get("/api/leaderboards/imdb-sentiment").json()
+    assert body["metric"] == "accuracy" and body["higher_is_better"] is True
+    assert [(r["rank"], r["model"], r["value"]) for r in body["rows"]] == [
+        (1, "bob/better", 0.91),
+        (2, "alice/tiny", 0.78),
+    ]
+    missing = anon_client.get("/api/leaderboards/nope")
+    assert missing.status_code == 404 and "imdb-sentiment" in missing.json()["error"]
+    html = anon_client.get("/leaderboards/imdb-sentiment").content.decode()
+    assert html.index("bob/better") < html.index("alice/tiny")
+    overview = anon_client.get("/leaderboards").content.decode()
+    assert "IMDB sentiment" in overview and "Digits" in overview and "No model has passed this task yet." in overview
+    assert anon_client.get("/leaderboards/nope").status_code == 404
+
+
+def test_leaderboard_api_and_runs_api_are_in_the_openapi_schema(anon_client):
+    schema = anon_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert "/api/leaderboards/{task}" in schema["paths"]
+    assert "/api/models/{owner}/{name}/validation" in schema["paths"]
+
+
+def test_model_index_for_gives_the_hugging_face_card_shape(passed, tiny_repo):
+    (entry,) = model_index_for(tiny_repo)
+    assert entry["name"] == "alice/tiny"
+    (result,) = entry["results"]
+    assert result["task"]["type"] == "text-classification"
+    assert result["dataset"]["type"] == "imdb" and result["dataset"]["revision"] == "ab" * 32
+    assert {"type": "accuracy", "name": "Accuracy (fine-tuned)", "value": 0.78, "verified": False} in result["metrics"]
+
+
+def test_model_index_is_empty_without_a_passed_run(jobs_settings, tiny_repo):
+    assert model_index_for(tiny_repo) == []
+    finished_run(publish_bytes(tiny_repo, {"config.json": b"{}"}), status="failed", reason="unsafe_format", metrics={})
+    assert model_index_for(tiny_repo) == []
+    assert "unsafe_format" in Client().get("/alice/tiny/validation").content.decode()
+
+
+def test_verdict_summary_is_one_readable_sentence(passed, jobs_settings, other_user):
+    from models_app.validation.report import verdict_summary
+
+    assert verdict_summary(passed) == (
+        f"Validation of {passed.revision.sha[:8]}: passed on imdb-sentiment, "
+        "accuracy 78.0% fine-tuned vs 61.0% linear probe."
+    )
+    repo = ModelRepo.objects.create(owner=other_user, name="pickled")
+    refused = finished_run(publish_bytes(repo, {"a.pkl": b"x"}), status="failed", reason="unsafe_format", metrics={})
+    assert verdict_summary(refused).endswith(": failed (unsafe_format). Refused.")
