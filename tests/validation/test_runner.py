@@ -26,6 +26,7 @@ def _validate(snapshot, **kwargs) -> tuple[ValidationResult, list[dict]]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # about 40 s on 2 idle cores; a busy shared machine can take several times that
 def test_tiny_bert_passes_with_all_metrics(tiny_bert_dir):
     result, events = _validate(tiny_bert_dir, card_meta={"library_name": "transformers"})
 
@@ -119,6 +120,15 @@ def test_tiny_gpt2_gets_a_perplexity(tmp_path):
     assert after < before
     assert (result.verdict, result.reason) == ("passed", None), result.message
     assert "Perplexity" in result.message
+
+
+def test_nan_weights_give_nan_loss(tmp_path):
+    snapshot = tiny_models.build_nan_bert(tmp_path / "nan-bert")
+
+    result, _ = _validate(snapshot, budget_scale=0.02)
+
+    assert (result.verdict, result.reason) == ("failed", "nan_loss")
+    assert "NaN" in result.message
 
 
 def test_unknown_architecture_is_named(tmp_path):
