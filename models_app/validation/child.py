@@ -19,7 +19,16 @@ import time
 import traceback
 from pathlib import Path
 
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "spiece.model")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+    "vocab.json",
+    "merges.txt",
+    "spiece.model",
+    "tokenizer.model",
+    "sentencepiece.bpe.model",
+)
 
 
 class Failure(Exception):
@@ -175,6 +184,8 @@ def classification_stages(model, maker, train_y, test_y, task: dict, device, emi
     train_x = training.features(model.base_model, maker("train"), len(train_y), budget["eval_batch_size"], device)
     emit("baseline", 1, 2)
     test_x = training.features(model.base_model, maker("test"), len(test_y), budget["eval_batch_size"], device)
+    if not (train_x.isfinite().all() and test_x.isfinite().all()):
+        raise training.NanLoss("the model's outputs are NaN or infinite before any training")
     baseline = training.linear_probe(train_x, train_y.numpy(), test_x, test_y.numpy(), seed)
     emit("baseline", 2, 2)
     timings["baseline"] = time.perf_counter() - started
@@ -316,13 +327,13 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG (Linux)
     except (OSError, AttributeError):
         return  # not Linux: the broken event pipe still ends the child at its next progress event
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 def main() -> int:
     die_with_parent()
     job = json.loads(Path(sys.argv[1]).read_text())
+    if os.getppid() != job.get("parent_pid", os.getppid()):  # the worker died before prctl took effect
+        return 1
     apply_limits(job.get("limits") or {})
     emit = Events(int(sys.argv[2]))
     try:

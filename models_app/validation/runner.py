@@ -172,7 +172,13 @@ def _run_child(
     workdir = Path(tempfile.mkdtemp(prefix="th-validation-"))
     job = workdir / "job.json"
     limits = {"cpu_seconds": int(timeout_s * threads) + 60, "memory_bytes": memory}
-    spec = {"snapshot_dir": str(snapshot_dir.resolve()), "task": task.to_dict(), "threads": threads, "limits": limits}
+    spec = {
+        "snapshot_dir": str(snapshot_dir.resolve()),
+        "task": task.to_dict(),
+        "threads": threads,
+        "limits": limits,
+        "parent_pid": os.getpid(),
+    }
     job.write_text(json.dumps(spec))
     log_path = workdir / "child.log"
     read_fd, write_fd = os.pipe()

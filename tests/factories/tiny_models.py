@@ -174,6 +174,19 @@ def corrupt_safetensors_header(snapshot: Path) -> Path:
     return path
 
 
+def build_nan_bert(out: Path) -> Path:
+    """A tiny BERT whose word embeddings are NaN: it loads, but nothing it computes is finite."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    out = build_tiny_bert(out)
+    weights = load_file(str(out / "model.safetensors"))
+    key = next(k for k in weights if k.endswith("word_embeddings.weight"))
+    weights[key] = torch.full_like(weights[key], float("nan"))
+    save_file(weights, str(out / "model.safetensors"), metadata={"format": "pt"})
+    return out
+
+
 def build_unknown_architecture_model(out: Path) -> Path:
     """Sound safetensors weights under a model_type no library knows."""
     import torch

@@ -121,6 +121,15 @@ def test_tiny_gpt2_gets_a_perplexity(tmp_path):
     assert "Perplexity" in result.message
 
 
+def test_nan_weights_give_nan_loss(tmp_path):
+    snapshot = tiny_models.build_nan_bert(tmp_path / "nan-bert")
+
+    result, _ = _validate(snapshot, budget_scale=0.02)
+
+    assert (result.verdict, result.reason) == ("failed", "nan_loss")
+    assert "NaN" in result.message
+
+
 def test_unknown_architecture_is_named(tmp_path):
     snapshot = tiny_models.build_unknown_architecture_model(tmp_path / "model")
 
