@@ -2,8 +2,10 @@
 
 baseline: hash (sha256) and write the file to a temp file beside the store, then
 rename: what ``uploads.Ingest`` must do whatever the transport.
-raw PUT: one streamed PUT of the same bytes to a signed upload link (uvicorn +
-Django; today Django spools the body to a temp file before the view reads it).
+raw PUT: one PUT of the same bytes to a signed upload link, answered by the
+streamed route in front of Django (``models_app/lfs_stream.py``).
+raw PUT, Django view: the same PUT to a second uvicorn serving Django alone
+(same database and store), where Django spools the body to a temp file first.
 upload_file: ``HfApi.upload_file`` over LFS (client sha256 pass, preupload,
 batch, PUT, commit), with ``HF_HUB_DISABLE_XET=1``.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from tests.live import LiveHub  # noqa: E402
+from tests.live import LiveHub, free_port  # noqa: E402
 
 SIZE = int(os.environ.get("BENCH_MB", "128")) * 1024 * 1024
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
@@ -75,6 +78,21 @@ def raw_put(href: str, path: Path) -> float:
     return elapsed
 
 
+def django_only(hub: LiveHub) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "_django_only_app:application", "--app-dir", str(ROOT / "bench")]
+    command += ["--port", str(port), "--lifespan", "off", "--log-level", "warning"]
+    proc = subprocess.Popen(command, cwd=ROOT, env={**hub.env, "PYTHONPATH": str(ROOT)})
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(url + "/healthz")
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return proc, url
+
+
 def hf_upload(hub: LiveHub, token: str, path: Path) -> float:
     os.environ["HF_HUB_DISABLE_XET"] = "1"
     os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
@@ -100,6 +118,12 @@ def main() -> None:
             floor = min(ingest_floor(first, tmp / "store") for _ in range(REPEAT))
             href = upload_link(hub, token, first)
             put = min(raw_put(href, first) for _ in range(REPEAT))
+            proc, plain_url = django_only(hub)
+            try:
+                plain = min(raw_put(href.replace(hub.url, plain_url), first) for _ in range(REPEAT))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
             uploads = []
             for number in range(REPEAT):  # a new file each time: a stored object is not uploaded again
                 path = random_file(tmp, f"upload-{number}.bin")
@@ -110,6 +134,7 @@ def main() -> None:
     print(f"file: {SIZE // 2**20} MiB")
     print(f"ingest floor (sha256 + write + rename): {mb / floor:7.0f} MB/s  1.00x")
     print(f"raw PUT to the signed link:             {mb / put:7.0f} MB/s  {floor / put:.2f}x")
+    print(f"raw PUT, Django view (body spooled):    {mb / plain:7.0f} MB/s  {floor / plain:.2f}x")
     print(f"HfApi.upload_file over LFS:             {mb / upload:7.0f} MB/s  {floor / upload:.2f}x")
 
 

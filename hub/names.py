@@ -36,6 +36,7 @@ RESERVED_NAMES = frozenset(
         "join",
         "help",
         "status",
+        "xet",  # the Xet CAS routes live under /xet/
     }
 )
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "hub",
     "models_app",
     "models_app.validation",
+    "models_app.xet",
     "models_app.engagement",
     "discussions",
 ]
@@ -244,13 +245,29 @@ DOWNLOAD_ACCEL_REDIRECT = env_str(
     doc="internal nginx location for X-Accel-Redirect downloads, e.g. /_blobs/ (empty: the app streams)",
 )
 
+# --- Xet uploads (see docs/xet.md) ---------------------------------------------------
+XET_DIR = DATA_DIR / "xet"
+XET_TOKEN_TTL = env_int(
+    "HUB_XET_TOKEN_TTL", 900, doc="seconds a Xet CAS access token lives (the client refreshes it)", minimum=60
+)
+XET_UNREFERENCED_GRACE = env_int(
+    "HUB_XET_GRACE_HOURS",
+    24,
+    doc="hours an uploaded xorb or Xet file may wait for its commit before cleanup",
+    minimum=1,
+)
+
 # --- Upload limits ------------------------------------------------------------------
 HUB_MAX_FILE_SIZE = env_size("HUB_MAX_FILE_SIZE", 50 * 1024**3, doc="largest single file")
 HUB_MAX_FILES_PER_COMMIT = env_int("HUB_MAX_FILES_PER_COMMIT", 1000, doc="most files in one upload", minimum=1)
 HUB_REPO_QUOTA = env_size("HUB_REPO_QUOTA", 200 * 1024**3, doc="most bytes one repo's new blobs may hold")
 HUB_USER_QUOTA = env_size("HUB_USER_QUOTA", 500 * 1024**3, doc="most bytes one user's uploads may hold")
-# Uploads are streamed to disk by the ingest code; Django must not buffer them.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+# Upload routes are streamed by models_app.streaming before Django sees them. For any
+# body that still reaches Django: multipart files always go to temp files (the one
+# handler below), and Django's ASGI handler spools a request body to disk once it
+# passes this size. Not 0: SpooledTemporaryFile treats 0 as "never roll over",
+# which would hold every body in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = str(UPLOAD_TMP_DIR)
 UPLOAD_TMP_DIR.mkdir(parents=True, exist_ok=True)

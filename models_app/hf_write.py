@@ -8,16 +8,14 @@ byte goes through ``uploads.Ingest`` and every change through ``revision_create`
 
 from __future__ import annotations
 
-from django.http import HttpResponseRedirect
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from hub.api import ApiError, error_response
-from hub.permissions import READ_ONLY_TOKEN_MESSAGE, TokenScopeAllows, request_can_write
+from hub.api import ApiError
+from hub.permissions import TokenScopeAllows
 from models_app.cards import validate_card
 from models_app.hf_commits import (
     branch_tip,
@@ -32,9 +30,6 @@ from models_app.models import ModelRepo
 from models_app.repos import can_write, repo_create, repo_delete, visible_repos
 
 WRITERS = [IsAuthenticated, TokenScopeAllows]
-XET_UNSUPPORTED = (
-    "This hub does not support Xet uploads yet: set HF_HUB_DISABLE_XET=1 in the environment and upload again."
-)
 
 
 def _model_type_only(repo_type) -> None:
@@ -173,30 +168,3 @@ def commit(request, owner: str, name: str, rev: str) -> Response:
             "created": result.created,
         }
     )
-
-
-@extend_schema(
-    tags=["Hugging Face protocol"],
-    summary="Xet write token for the CAS upload path",
-    request=OpenApiTypes.OBJECT,
-    responses=OpenApiTypes.OBJECT,
-)
-@api_view(["GET"])
-@permission_classes(WRITERS)
-def xet_write_token(request, owner: str, name: str, rev: str):
-    """Until Xet lands: send the client to a URL that spells out the fix.
-
-    hf_xet fetches this URL itself and shows only the status and the URL of a
-    failed request, never the body or X-Error-Message, so the instruction has
-    to be in the URL the request ends on.
-    """
-    if not request_can_write(request):
-        raise ApiError(READ_ONLY_TOKEN_MESSAGE, status_code=403)
-    repo_for_write(request.user, owner, name)
-    response = HttpResponseRedirect(reverse("hf_xet_unsupported"), status=307)
-    response["X-Error-Message"] = XET_UNSUPPORTED
-    return response
-
-
-def xet_unsupported(request):
-    return error_response(XET_UNSUPPORTED, 501)

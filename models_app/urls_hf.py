@@ -12,12 +12,7 @@ urlpatterns = [
     path("api/validate-yaml", hf_write.validate_yaml, name="hf_validate_yaml"),
     path(f"{REPO}/preupload/<path:rev>", hf_write.preupload, name="hf_preupload"),
     path(f"{REPO}/commit/<path:rev>", hf_write.commit, name="hf_commit"),
-    path(f"{REPO}/xet-write-token/<path:rev>", hf_write.xet_write_token, name="hf_xet_write_token"),
-    path(
-        "api/xet-is-not-supported-by-this-hub/set-HF_HUB_DISABLE_XET=1-and-upload-again",
-        hf_write.xet_unsupported,
-        name="hf_xet_unsupported",
-    ),
+    # xet-write-token: models_app/xet/urls.py (included first).
     re_path(r"^(?P<owner>[^/]+)/(?P<name>[^/]+)\.git/info/lfs/objects/batch$", lfs.lfs_batch, name="hf_lfs_batch"),
     re_path(r"^(?P<owner>[^/]+)/(?P<name>[^/]+)\.git/info/lfs/objects/verify$", lfs.lfs_verify, name="hf_lfs_verify"),
     re_path(

@@ -8,6 +8,7 @@ import pytest
 
 from models_app.downloads import match_resolve, parse_range
 from models_app.models import ModelRepo
+from models_app.repos import repo_create
 from tests.models_app.reuse_helpers import publish
 
 WEIGHTS = bytes(range(256)) * 40  # 10,240 bytes
@@ -81,6 +82,14 @@ def test_missing_file_is_entry_not_found_with_commit(anon_client, model):
     assert response.status_code == 404
     assert response["X-Error-Code"] == "EntryNotFound"
     assert response["X-Repo-Commit"] == revision.sha
+
+
+def test_a_file_of_an_empty_repo_is_entry_not_found(owner, anon_client):
+    repo_create(owner, "empty")  # what push_to_hub does first; it then reads README.md
+    response = anon_client.head(url(repo="alice/empty", path="README.md"))
+    assert response.status_code == 404 and response["X-Error-Code"] == "EntryNotFound"
+    assert not response.has_header("X-Repo-Commit")
+    assert anon_client.head(url(repo="alice/empty", rev="dev", path="README.md"))["X-Error-Code"] == "RevisionNotFound"
 
 
 def test_unknown_revision(anon_client, model):

@@ -189,16 +189,6 @@ def test_pull_requests_are_refused_clearly(hf_env, tokens):
     assert excinfo.value.response.status_code == 400 and "Pull requests are not supported" in str(excinfo.value)
 
 
-def test_a_client_using_xet_is_told_to_set_hf_hub_disable_xet(hf_env, tokens, monkeypatch):
-    pytest.importorskip("hf_xet")
-    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", False)
-    api = api_for(hf_env, tokens["alice"])
-    api.create_repo("alice/xet")
-    with pytest.raises(Exception) as excinfo:  # hf_xet raises its own ConnectionError
-        api.upload_file(path_or_fileobj=str(_file(hf_env, b"\0weights")), path_in_repo="w.bin", repo_id="alice/xet")
-    assert "HF_HUB_DISABLE_XET=1" in str(excinfo.value)
-
-
 def _file(hub, data: bytes) -> Path:
     path = Path(hub.data_dir).parent / f"upload-{sha256(data)[:8]}.bin"
     path.write_bytes(data)
@@ -218,10 +208,10 @@ def test_push_to_hub_model_and_tokenizer(hf_env, tokens, monkeypatch, tmp_path):
     vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"]) + "\n")
     tokenizer = transformers.BertTokenizerFast(vocab_file=str(vocab))
 
-    model_commit = model.push_to_hub("alice/tiny-bert", token=tokens["alice"])
-    tokenizer_commit = tokenizer.push_to_hub("alice/tiny-bert", token=tokens["alice"])
+    model_commit = model.push_to_hub("alice/pushed-bert", token=tokens["alice"])
+    tokenizer_commit = tokenizer.push_to_hub("alice/pushed-bert", token=tokens["alice"])
 
-    state = hub_state(hf_env, "alice/tiny-bert")
+    state = hub_state(hf_env, "alice/pushed-bert")
     assert state["sha"] == tokenizer_commit.oid != model_commit.oid
     model.save_pretrained(tmp_path / "model")
     tokenizer.save_pretrained(tmp_path / "model")

@@ -1,0 +1,8 @@
+"""Django's ASGI app without the streaming front, for comparison in bench_lfs_upload.py."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+application = get_asgi_application()

@@ -1,0 +1,204 @@
+"""1 GiB upload through Xet against the same upload through the LFS path, in the same run.
+
+Starts a hub on loopback (tests.live.LiveHub), then uploads one file of random
+bytes (XET_BENCH_MB, default 1024):
+
+- Xet: the real hf_xet client in a subprocess, as huggingface_hub calls it
+  (token, chunking + sha256 on the client, xorbs, shard; the hub verifies each
+  xorb and rebuilds the file into a blob before the shard call returns).
+- LFS: what huggingface_hub does with HF_HUB_DISABLE_XET=1: sha256 on the
+  client, ``POST /{repo}.git/info/lfs/objects/batch``, then one streamed PUT.
+  When this hub has no LFS batch route yet, the baseline is the floor of any
+  upload path instead: sha256 on the client plus the hub's Ingest of the same
+  file (hash + write, no network), and the script says so.
+
+Also times the same hf_xet client against a CAS that only discards bytes, to
+separate the client's own cost (chunking, hashing, compression attempts) from
+the hub's. Prints seconds, MB/s and the ratio xet / baseline. Run: python bench/bench_xet_upload.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.live import ROOT, LiveHub  # noqa: E402
+
+SIZE = int(os.environ.get("XET_BENCH_MB", "1024")) * 1024 * 1024
+
+
+def make_file(path: Path) -> None:
+    rng = np.random.default_rng(1)
+    with open(path, "wb") as handle:
+        for _ in range(SIZE // (64 << 20)):
+            handle.write(rng.bytes(64 << 20))
+        handle.write(rng.bytes(SIZE % (64 << 20)))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def xet_upload(hub: LiveHub, token: str, path: Path, cache: Path) -> tuple[float, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
+    env["HF_XET_CACHE"] = str(cache)
+    url = f"{hub.url}/api/models/alice/bench/xet-write-token/main"
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.xet.xet_client", url, token, str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return time.perf_counter() - start, json.loads(result.stdout.splitlines()[0])["sha256"]
+
+
+class _NullCas(BaseHTTPRequestHandler):
+    """Answers what hf_xet needs and discards every body: the client's own cost, with no server work."""
+
+    protocol_version = "HTTP/1.1"
+
+    def _answer(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _any(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        while length:
+            length -= len(self.rfile.read(min(length, 1 << 20)))
+        if "xet-write-token" in self.path:
+            cas = f"http://127.0.0.1:{self.server.server_port}"
+            token = {"accessToken": "x", "exp": int(time.time()) + 3600, "casUrl": cas}
+            return self._answer(200, json.dumps(token).encode())
+        if self.path.startswith("/v1/xorbs/"):
+            return self._answer(200, b'{"was_inserted": true}')
+        if self.path == "/v1/shards":
+            return self._answer(200, b'{"result": 1}')
+        return self._answer(404, b"{}")
+
+    do_GET = do_POST = _any
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def client_floor(path: Path, cache: Path) -> float:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NullCas)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
+        env["HF_XET_CACHE"] = str(cache)
+        url = f"http://127.0.0.1:{server.server_port}/api/models/a/b/xet-write-token/main"
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "tests.xet.xet_client", url, "x", str(path)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+        return time.perf_counter() - start
+    finally:
+        server.shutdown()
+
+
+def lfs_upload(hub: LiveHub, token: str, path: Path) -> float | None:
+    """The LFS path, or None when the hub has no LFS batch route."""
+    headers = {"Authorization": f"Bearer {token}"}
+    start = time.perf_counter()
+    sha = sha256_of(path)
+    with httpx.Client(timeout=600) as client:
+        batch = client.post(
+            f"{hub.url}/alice/bench.git/info/lfs/objects/batch",
+            headers={**headers, "Accept": "application/vnd.git-lfs+json"},
+            json={
+                "operation": "upload",
+                "transfers": ["basic"],
+                "objects": [{"oid": sha, "size": SIZE}],
+                "hash_algo": "sha256",
+            },
+        )
+        if batch.status_code == 404:
+            return None
+        batch.raise_for_status()
+        action = batch.json()["objects"][0].get("actions", {}).get("upload")
+        if action:
+            with open(path, "rb") as handle:
+                put = client.put(action["href"], headers=action.get("header") or headers, content=handle)
+            put.raise_for_status()
+    return time.perf_counter() - start
+
+
+def ingest_floor(hub: LiveHub, path: Path) -> float:
+    """Client sha256 + the hub's own Ingest of the file, in a process of the hub's settings."""
+    code = (
+        "import time,sys; from models_app.models import ModelRepo; from models_app.uploads import Ingest, iter_file;"
+        "repo=ModelRepo.objects.get(name='bench'); t=time.perf_counter();"
+        f"Ingest(repo).add('floor.bin', iter_file(open({str(path)!r},'rb')));"
+        "print(time.perf_counter()-t)"
+    )
+    start = time.perf_counter()
+    sha256_of(path)
+    client_side = time.perf_counter() - start
+    return client_side + float(hub.manage("shell", "-c", code).strip().splitlines()[-1])
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="xet-bench-") as tmp:
+        tmp = Path(tmp)
+        path = tmp / "weights.bin"
+        make_file(path)
+        floor = client_floor(path, tmp / "floor-cache")
+        with LiveHub(tmp / "hub") as hub:
+            token = hub.create_token("alice", "write")
+            hub.manage(
+                "shell",
+                "-c",
+                "from hub.models import User; from models_app.repos import repo_create; "
+                "repo_create(User.objects.get(username='alice'), 'bench')",
+            )
+            xet_seconds, sha = xet_upload(hub, token, path, tmp / "cache")
+            rebuilt = [line for line in hub.log("web").splitlines() if "xet shard:" in line]
+            stored = hub.data_dir / "blobs" / sha[:2] / sha[2:4] / sha
+            assert sha256_of(stored) == sha256_of(path), "stored blob differs from the file"
+            # The blob now exists: remove it so the baseline stores the bytes again.
+            stored.unlink()
+            baseline = lfs_upload(hub, token, path)
+            label = "LFS batch + PUT"
+            if baseline is None:
+                label = "floor (no LFS route on this branch): client sha256 + hub Ingest, no network"
+                baseline = ingest_floor(hub, path)
+    mb = SIZE / 1e6
+    print(f"file: {SIZE / 2**20:.0f} MiB of random bytes")
+    print(f"xet upload      : {xet_seconds:6.2f} s  {mb / xet_seconds:7.1f} MB/s")
+    for line in rebuilt:
+        print(f"  of which the shard call: {line.split('xet shard: ', 1)[1]}")
+    print(f"hf_xet alone    : {floor:6.2f} s  {mb / floor:7.1f} MB/s  (same client, a CAS that discards the bytes)")
+    print(f"baseline        : {baseline:6.2f} s  {mb / baseline:7.1f} MB/s  ({label})")
+    print(f"ratio xet/baseline: {xet_seconds / baseline:.2f}x (target <= 1.5x against LFS)")
+
+
+if __name__ == "__main__":
+    main()
