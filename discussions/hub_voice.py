@@ -22,24 +22,10 @@ def revision_text(revision, created_by=None) -> str:
 
 
 def verdict_text(run) -> str:
-    revision = getattr(run, "revision", None)
-    sha = getattr(revision, "sha", "") or ""
-    status = str(getattr(run, "status", "") or "finished")
-    task = getattr(run, "task", "") or ""
-    parts = [f"Validation of `{sha[:8]}`" if sha else "Validation", f"**{status}**"]
-    if task:
-        parts.append(f"on {task}")
-    text = " ".join(parts)
-    metrics = getattr(run, "metrics", None)
-    if isinstance(metrics, dict) and metrics:
-        shown = ", ".join(
-            f"{k} {v:.4g}" if isinstance(v, int | float) else f"{k} {v}" for k, v in list(metrics.items())[:6]
-        )
-        text += f" ({shown})"
-    reason = getattr(run, "reason", "") or ""
-    if reason:
-        text += f": {str(reason)[:500]}"
-    return text
+    from models_app.validation.report import verdict_summary
+
+    repo = run.revision.repo
+    return f"{verdict_summary(run)} [Details](/{repo.owner.username}/{repo.name}/validation)"
 
 
 def on_revision_created(sender, revision, created_by=None, **kwargs) -> None:

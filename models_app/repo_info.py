@@ -73,7 +73,15 @@ def model_info(repo: ModelRepo, revision: Revision | None) -> dict:
         }
         if validation is not None
         else None,
+        # The hub's own measurement in the card's model-index shape, for HF-style tools.
+        "model-index": _model_index(repo) if validation is not None and validation.verdict == "passed" else [],
     }
+
+
+def _model_index(repo: ModelRepo) -> list:
+    from models_app.validation.report import model_index_for
+
+    return model_index_for(repo)
 
 
 def _has_validation(repo: ModelRepo) -> bool:

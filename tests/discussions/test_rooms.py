@@ -95,20 +95,18 @@ def test_new_revision_is_posted_after_commit(public_repo, owner):
     assert Mention.objects.count() == 0
 
 
-class FakeRun:
-    """Stands in for the validation app's run (written in parallel); only the fields the room reads."""
-
-    def __init__(self, revision):
-        self.revision = revision
-        self.status = "passed"
-        self.task = "sst2-tiny"
-        self.metrics = {"accuracy": 0.8125, "baseline": 0.5}
-        self.reason = ""
-
-
 def test_validation_verdict_is_posted(public_repo, owner):
+    from models_app.validation.models import ValidationRun
+
     revision = Revision.objects.create(repo=public_repo, sha="cd" * 20, author=owner)
-    validation_finished.send(sender=FakeRun, run=FakeRun(revision))
+    run = ValidationRun.objects.create(
+        revision=revision, task="imdb-sentiment", status="passed",
+        metrics={"finetuned": {"accuracy": 0.8125}, "baseline": {"accuracy": 0.5}},
+    )  # fmt: skip
+    validation_finished.send(sender=ValidationRun, run=run)
     message = Message.objects.get()
     assert message.kind == "system"
-    assert message.body == "Validation of `cdcdcdcd` **passed** on sst2-tiny (accuracy 0.8125, baseline 0.5)"
+    assert message.body.startswith(
+        "Validation of cdcdcdcd: passed on imdb-sentiment, accuracy 81.2% fine-tuned vs 50.0% linear probe."
+    )
+    assert f"(/{public_repo.owner.username}/{public_repo.name}/validation)" in message.body

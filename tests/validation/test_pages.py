@@ -140,6 +140,8 @@ def test_model_index_for_gives_the_hugging_face_card_shape(passed, tiny_repo):
     assert result["task"]["type"] == "text-classification"
     assert result["dataset"]["type"] == "imdb" and result["dataset"]["revision"] == "ab" * 32
     assert {"type": "accuracy", "name": "Accuracy (fine-tuned)", "value": 0.78, "verified": False} in result["metrics"]
+    # The model's API detail carries the same result.
+    assert Client().get("/api/models/alice/tiny").json()["model-index"] == [entry]
 
 
 def test_model_index_is_empty_without_a_passed_run(jobs_settings, tiny_repo):
