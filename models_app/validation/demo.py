@@ -55,8 +55,10 @@ def build_word_vocab(n_words: int = 2000) -> list[str]:
     return SPECIAL_TOKENS + CHARS + [f"##{c}" for c in CHARS] + words[:n_words]
 
 
-def build_tiny_bert(out: Path, *, hidden: int = 64, layers: int = 2, vocab_words: int = 2000) -> Path:
-    """Write config, safetensors weights, tokenizer files and README.md into ``out``."""
+def build_tiny_bert(
+    out: Path, *, hidden: int = 64, layers: int = 2, vocab_words: int = 2000, card: bool = True
+) -> Path:
+    """Write config, safetensors weights, tokenizer files (and README.md with ``card``) into ``out``."""
     import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
@@ -77,7 +79,8 @@ def build_tiny_bert(out: Path, *, hidden: int = 64, layers: int = 2, vocab_words
     )
     torch.manual_seed(0)
     BertModel(config).save_pretrained(out, safe_serialization=True)
-    (out / "README.md").write_text(CARD, encoding="utf-8")
+    if card:
+        (out / "README.md").write_text(CARD, encoding="utf-8")
     return out
 
 

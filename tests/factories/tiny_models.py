@@ -11,54 +11,18 @@ from __future__ import annotations
 import io
 import json
 import pickle
-import re
 import struct
 import zipfile
-from collections import Counter
 from pathlib import Path
 
-SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-CHARS = list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'\"-():;/&*")
-
-
-def build_word_vocab(n_words: int = 2000) -> list[str]:
-    """Special tokens, single characters (and their ## pieces), then the most frequent train words."""
-    from models_app.validation.reference import load_imdb
-
-    texts, _ = load_imdb()["train"]
-    counts = Counter(w for t in texts for w in re.findall(r"[a-z0-9]+", t.lower()))
-    words = [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if w not in CHARS]
-    return SPECIAL_TOKENS + CHARS + [f"##{c}" for c in CHARS] + words[:n_words]
-
-
-def _save_wordpiece_tokenizer(out: Path, vocab: list[str]) -> None:
-    from transformers import BertTokenizerFast
-
-    # transformers 5 takes the vocabulary as a dict (a vocab_file argument is silently ignored).
-    ids = {w: i for i, w in enumerate(vocab)}
-    BertTokenizerFast(vocab=ids, do_lower_case=True, model_max_length=256).save_pretrained(out)
+# The demo (shipped code) and the tests build the tiny BERT the same way.
+from models_app.validation import demo
+from models_app.validation.demo import CHARS, SPECIAL_TOKENS, build_word_vocab  # noqa: F401 - used by tests
 
 
 def build_tiny_bert(out: Path, *, hidden: int = 64, layers: int = 2, vocab_words: int = 2000) -> Path:
-    """A BERT encoder (about 0.25M parameters) with a local WordPiece tokenizer, saved as safetensors."""
-    import torch
-    from transformers import BertConfig, BertModel
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    vocab = build_word_vocab(vocab_words)
-    _save_wordpiece_tokenizer(out, vocab)
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=2,
-        intermediate_size=hidden * 2,
-        max_position_embeddings=256,
-    )
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(out, safe_serialization=True)
-    return out
+    """A BERT encoder (about 0.25M parameters) with a local WordPiece tokenizer, saved as safetensors; no card."""
+    return demo.build_tiny_bert(out, hidden=hidden, layers=layers, vocab_words=vocab_words, card=False)
 
 
 def build_tiny_gpt2(out: Path, *, hidden: int = 64, layers: int = 2, vocab_words: int = 2000) -> Path:
