@@ -7,15 +7,12 @@ websocket when the room consumer is installed, else by polling the runs API.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.live import LiveHub
 
 pytestmark = [pytest.mark.e2e, pytest.mark.live, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
 
 SETUP = """
 from hub.models import User
@@ -48,21 +45,6 @@ result = {"verdict": "passed", "reason": None, "message": "Fine-tuned accuracy 8
           "findings": [], "log_tail": "done"}
 assert run_finish(run, result)
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("needs Debian chromium at /usr/bin/chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        yield browser
-        browser.close()
 
 
 def test_validation_tab_follows_a_run_live(browser, tmp_path):
