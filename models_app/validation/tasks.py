@@ -15,6 +15,7 @@ import traceback
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_init
 from django.conf import settings
 from django.db import close_old_connections, connection
 
@@ -176,3 +177,17 @@ def validate_revision(run_id: int) -> None:
 @shared_task(name="validation.sweep_stale_runs", ignore_result=True, soft_time_limit=120, time_limit=180)
 def sweep_stale_runs() -> dict:
     return runs.sweep_stale_runs()
+
+
+@worker_init.connect
+def warm_up_worker(**kwargs) -> None:
+    """Import transformers' architecture tables once, in the worker's main process before the pool forks.
+
+    Choosing a reference task reads them, and importing them takes about 2 s:
+    without this, the first job of every fresh worker child pays it in its
+    upload-to-verdict time. The fine-tune itself runs in a spawned child, so
+    nothing here is shared with it.
+    """
+    from models_app.validation.reference import _auto_mappings
+
+    _auto_mappings()
