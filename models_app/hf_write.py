@@ -8,8 +8,6 @@ byte goes through ``uploads.Ingest`` and every change through ``revision_create`
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -26,6 +24,7 @@ from models_app.hf_commits import (
     refuse_pull_requests,
     repo_for_write,
 )
+from models_app.hf_schema import hf_schema
 from models_app.models import ModelRepo
 from models_app.repos import can_write, repo_create, repo_delete, visible_repos
 
@@ -46,12 +45,7 @@ def _namespace(request, organization) -> None:
         )
 
 
-@extend_schema(
-    tags=["Hugging Face protocol"],
-    summary="Create a repo (huggingface_hub create_repo)",
-    request=OpenApiTypes.OBJECT,
-    responses=OpenApiTypes.OBJECT,
-)
+@hf_schema("Create a repo (huggingface_hub create_repo)")
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def repos_create(request) -> Response:
@@ -76,12 +70,7 @@ def repos_create(request) -> Response:
     return Response({"url": f"{base}/{repo.repo_id}", "name": repo.repo_id, "id": repo.repo_id})
 
 
-@extend_schema(
-    tags=["Hugging Face protocol"],
-    summary="Delete a repo (huggingface_hub delete_repo)",
-    request=OpenApiTypes.OBJECT,
-    responses=OpenApiTypes.OBJECT,
-)
+@hf_schema("Delete a repo (huggingface_hub delete_repo)")
 @api_view(["DELETE"])
 @permission_classes(WRITERS)
 def repos_delete(request) -> Response:
@@ -98,12 +87,7 @@ def repos_delete(request) -> Response:
     return Response({"deleted": f"{owner}/{name}"})
 
 
-@extend_schema(
-    tags=["Hugging Face protocol"],
-    summary="Validate a model card's YAML front matter",
-    request=OpenApiTypes.OBJECT,
-    responses=OpenApiTypes.OBJECT,
-)
+@hf_schema("Validate a model card's YAML front matter")
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def validate_yaml(request) -> Response:
@@ -128,12 +112,7 @@ def _issue(item) -> dict:
     return {"message": str(item)}
 
 
-@extend_schema(
-    tags=["Hugging Face protocol"],
-    summary="Tell the client how to upload each file (regular or LFS)",
-    request=OpenApiTypes.OBJECT,
-    responses=OpenApiTypes.OBJECT,
-)
+@hf_schema("Tell the client how to upload each file (regular or LFS)")
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def preupload(request, owner: str, name: str, rev: str) -> Response:
@@ -144,12 +123,7 @@ def preupload(request, owner: str, name: str, rev: str) -> Response:
     return Response({"files": files})
 
 
-@extend_schema(
-    tags=["Hugging Face protocol"],
-    summary="Commit files (application/x-ndjson, huggingface_hub create_commit)",
-    request=OpenApiTypes.OBJECT,
-    responses=OpenApiTypes.OBJECT,
-)
+@hf_schema("Commit files (application/x-ndjson, huggingface_hub create_commit)")
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def commit(request, owner: str, name: str, rev: str) -> Response:

@@ -16,8 +16,6 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, parser_classes, permission_classes, renderer_classes
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
@@ -28,6 +26,7 @@ from hub.api import ApiError, error_response
 from hub.permissions import TokenScopeAllows
 from models_app import lfs_objects
 from models_app.hf_commits import OID_RE, hub_base_url, repo_for_write
+from models_app.hf_schema import hf_schema
 from models_app.uploads import Limits, iter_file
 
 LFS_MEDIA_TYPE = "application/vnd.git-lfs+json"
@@ -41,20 +40,24 @@ class GitLfsJSONRenderer(JSONRenderer):
     media_type = LFS_MEDIA_TYPE
 
 
+def lfs_api(view):
+    """A git-lfs+json POST endpoint that needs a token allowed to write."""
+    for decorate in (
+        permission_classes([IsAuthenticated, TokenScopeAllows]),
+        renderer_classes([GitLfsJSONRenderer, JSONRenderer]),
+        parser_classes([GitLfsJSONParser, JSONParser]),
+        api_view(["POST"]),
+    ):
+        view = decorate(view)
+    return view
+
+
 def _object_error(oid, size, code: int, message: str) -> dict:
     return {"oid": str(oid), "size": size if isinstance(size, int) else 0, "error": {"code": code, "message": message}}
 
 
-@extend_schema(
-    tags=["Hugging Face protocol"],
-    summary="Git LFS batch API (basic transfer)",
-    request=OpenApiTypes.OBJECT,
-    responses=OpenApiTypes.OBJECT,
-)
-@api_view(["POST"])
-@parser_classes([GitLfsJSONParser, JSONParser])
-@renderer_classes([GitLfsJSONRenderer, JSONRenderer])
-@permission_classes([IsAuthenticated, TokenScopeAllows])
+@hf_schema("Git LFS batch API (basic transfer)")
+@lfs_api
 def lfs_batch(request, owner: str, name: str) -> Response:
     repo = repo_for_write(request.user, owner, name)
     payload = request.data if isinstance(request.data, dict) else {}
@@ -115,16 +118,8 @@ def request_chunks(request: HttpRequest):
     return iter_file(request)
 
 
-@extend_schema(
-    tags=["Hugging Face protocol"],
-    summary="Git LFS verify an uploaded object",
-    request=OpenApiTypes.OBJECT,
-    responses=OpenApiTypes.OBJECT,
-)
-@api_view(["POST"])
-@parser_classes([GitLfsJSONParser, JSONParser])
-@renderer_classes([GitLfsJSONRenderer, JSONRenderer])
-@permission_classes([IsAuthenticated, TokenScopeAllows])
+@hf_schema("Git LFS verify an uploaded object")
+@lfs_api
 def lfs_verify(request, owner: str, name: str) -> Response:
     repo = repo_for_write(request.user, owner, name)
     data = request.data if isinstance(request.data, dict) else {}
