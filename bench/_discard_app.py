@@ -1,5 +1,12 @@
 """The floor for bench_ingest: an ASGI app that reads a request body and throws it away."""
 
+try:  # the body read-ahead hub/asgi.py gives uvicorn (HUB_HTTP_BODY_BUFFER's default)
+    from uvicorn.protocols.http import httptools_impl
+
+    httptools_impl.HIGH_WATER_LIMIT = 4 * 1024 * 1024
+except ImportError:
+    pass
+
 
 async def app(scope, receive, send):
     if scope["type"] != "http":

@@ -15,7 +15,9 @@ from hub.routing import websocket_urlpatterns  # noqa: E402
 from hub.wsauth import RawSendMiddleware, TokenAuthMiddleware, browser_origin_validator  # noqa: E402
 from models_app import lfs_stream  # noqa: E402,F401 - registers the streamed LFS PUT
 from models_app.downloads import DownloadApp  # noqa: E402
-from models_app.streaming import StreamingUploads  # noqa: E402
+from models_app.streaming import StreamingUploads, tune_uvicorn  # noqa: E402
+
+tune_uvicorn()
 
 application = ProtocolTypeRouter(
     {

@@ -31,6 +31,7 @@ fallback when the app runs without this front (test client, WSGI).
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import io
 import json
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH_BYTES = 1024 * 1024
+PIPELINE_DEPTH = 3
 Handler = Callable[..., Awaitable[None]]
 ROUTES: list[tuple[str, re.Pattern, Handler]] = []
 
@@ -63,6 +65,29 @@ def stream_route(method: str, pattern: str) -> Callable[[Handler], Handler]:
         return handler
 
     return register
+
+
+def tune_uvicorn() -> None:
+    """Let uvicorn read ``HUB_HTTP_BODY_BUFFER`` of a body ahead instead of 64 KiB.
+
+    uvicorn's httptools protocol stops reading the socket once 64 KiB of body
+    wait for the app, and resumes on the next ``receive()``: for a large upload
+    that is a pause, a wake-up and a resume every 256 KiB read, which made
+    uvicorn's own delivery of 1 GiB cost twice ``sha256`` of it
+    (``bench/bench_ingest.py`` prints that floor). Its limit is a module
+    constant read on every body chunk, so setting it here (each worker imports
+    ``hub.asgi``) is enough; other servers are not affected.
+    """
+    from django.conf import settings
+
+    try:
+        from uvicorn.protocols.http import httptools_impl
+    except ImportError:  # uvicorn[standard] not installed: nothing to tune
+        return
+    if hasattr(httptools_impl, "HIGH_WATER_LIMIT"):
+        httptools_impl.HIGH_WATER_LIMIT = max(settings.HUB_HTTP_BODY_BUFFER, 64 * 1024)
+    else:  # pragma: no cover - a uvicorn that reorganised its flow control
+        log.warning("uvicorn's body flow control changed; HUB_HTTP_BODY_BUFFER has no effect")
 
 
 class StreamingUploads:
@@ -153,35 +178,58 @@ class StreamRequest:
     async def pump(self, feed: Callable[[bytes], None], batch_bytes: int = BATCH_BYTES) -> bool:
         """Feed the body to ``feed`` (run in the worker thread) in batches; False if the client went away.
 
-        An exception from ``feed`` propagates at the next batch at the latest,
-        so reading stops within about one batch of a refused chunk.
+        Receiving goes on while earlier batches are fed: servers read the socket
+        only when the app asks for the next message, so waiting for each batch
+        would leave the socket idle while the worker hashes and writes. At most
+        ``PIPELINE_DEPTH`` batches wait, which bounds memory. After ``feed``
+        raises, the batches behind it are dropped, and the error propagates
+        within ``PIPELINE_DEPTH`` batches of the refused chunk.
         """
         loop = asyncio.get_running_loop()
-        pending: asyncio.Future | None = None
+        pending: collections.deque[asyncio.Future] = collections.deque()
+        failed = False
+
+        def guarded(data: bytes) -> None:
+            nonlocal failed
+            if failed:
+                return
+            try:
+                feed(data)
+            except BaseException:
+                failed = True
+                raise
+
+        async def drain(keep: int) -> None:
+            while len(pending) > keep:
+                await pending.popleft()
+
         parts: list[bytes] = []
         size = 0
-        while True:
-            message = await self.receive()
-            if message["type"] == "http.disconnect":
-                if pending is not None:
-                    await asyncio.gather(pending, return_exceptions=True)
-                return False
-            body = message.get("body", b"")
-            if body:
-                parts.append(body)
-                size += len(body)
-            more = message.get("more_body", False)
-            if parts and (size >= batch_bytes or not more):
-                data = parts[0] if len(parts) == 1 else b"".join(parts)
-                parts, size = [], 0
-                if pending is not None:
-                    await pending
-                pending = loop.run_in_executor(self._executor, feed, data)
-            if not more:
-                if pending is not None:
-                    await pending
-                self.body_done = True
-                return True
+        try:
+            while True:
+                message = await self.receive()
+                if message["type"] == "http.disconnect":
+                    await asyncio.gather(*pending, return_exceptions=True)
+                    pending.clear()
+                    return False
+                body = message.get("body", b"")
+                if body:
+                    parts.append(body)
+                    size += len(body)
+                more = message.get("more_body", False)
+                if parts and (size >= batch_bytes or not more):
+                    data = parts[0] if len(parts) == 1 else b"".join(parts)
+                    parts, size = [], 0
+                    await drain(PIPELINE_DEPTH - 1)
+                    pending.append(loop.run_in_executor(self._executor, guarded, data))
+                if not more:
+                    await drain(0)
+                    self.body_done = True
+                    return True
+        finally:
+            # On an error, let the queued batches finish (they are skipped) before the caller cleans up.
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
 
     async def respond_json(self, status: int, data: dict, headers: list[tuple[bytes, bytes]] | None = None) -> None:
         if self.responded:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,13 +23,14 @@ from django.conf import settings
 from django.db.models import Subquery, Sum
 
 from hub.api import ApiError
+from models_app.diskwrite import Lane, open_sink
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.paths import PathError, normalize_path
 from models_app.storage import get_store
 
-# Chunks at least this large are written by a helper thread while this one hashes them.
+# From the first chunk at least this large on, a file is hashed on one thread and written on
+# another (two diskwrite.Lane) while the caller parses the next chunk.
 OVERLAP_BYTES = 256 * 1024
-_writers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="blob-write")
 
 
 class UploadError(ApiError):
@@ -86,12 +86,15 @@ class StagedFile:
     _hash: hashlib._Hash = field(default_factory=hashlib.sha256)
     _temp_path: Path | None = None
     _file: object = None
+    _sink: object = None
+    _lanes: tuple[Lane, Lane] | None = None
 
     def __post_init__(self) -> None:
         if self.expected_size is not None:
             self._check_size(self.expected_size)  # refuse before reading a byte when the size is announced
         handle = get_store().temp_file()
         self._file, self._temp_path = handle, Path(handle.name)
+        self._sink = open_sink(handle, direct=settings.HUB_INGEST_DIRECT_IO, window=settings.HUB_INGEST_FLUSH_BYTES)
 
     def _check_size(self, size: int) -> None:
         limits = self.ingest.limits
@@ -112,20 +115,42 @@ class StagedFile:
                 status_code=413,
             )
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | memoryview) -> None:
         self._check_size(self.size + len(chunk))
-        if len(chunk) >= OVERLAP_BYTES:
-            # Hashing and the write both release the GIL: run them side by side on two cores.
-            written = _writers.submit(self._file.write, chunk)
-            self._hash.update(chunk)
-            written.result()
+        if len(chunk) >= OVERLAP_BYTES and self._lanes is None:
+            self._lanes = (Lane(self._hash.update, "blob-hash"), Lane(self._sink.write, "blob-write"))
+        if self._lanes is not None:
+            if isinstance(chunk, memoryview) and not chunk.readonly:
+                chunk = bytes(chunk)  # the caller may reuse its buffer before the lanes get to it
+            for lane in self._lanes:
+                lane.submit(chunk)
         else:
             self._hash.update(chunk)
-            self._file.write(chunk)
+            self._sink.write(chunk)
         self.size += len(chunk)
 
+    def _close_file(self, *, keep: bool) -> None:
+        """Every queued step done (its error raised), the lanes stopped, the file completed if ``keep``."""
+        try:
+            if self._lanes is not None:
+                for lane in self._lanes:
+                    lane.drain()
+            if keep:
+                self._sink.close()
+        finally:
+            if self._lanes is not None:
+                for lane in self._lanes:
+                    lane.close()
+                self._lanes = None
+            self._sink.discard()
+            self._file.close()
+
     def finish(self) -> Blob:
-        self._file.close()
+        try:
+            self._close_file(keep=True)
+        except BaseException:
+            self.abort()
+            raise
         digest = self._hash.hexdigest()
         if self.expected_size is not None and self.size != self.expected_size:
             self.abort()
@@ -155,7 +180,7 @@ class StagedFile:
 
     def abort(self) -> None:
         try:
-            self._file.close()
+            self._close_file(keep=False)
         except Exception:  # noqa: BLE001,S110 - best effort on an already failing path
             pass
         if self._temp_path is not None:

@@ -1,6 +1,6 @@
 """A real hub on loopback for tests that talk to it as a user would.
 
-``LiveHub`` starts ``uvicorn hub.asgi:application`` (and, on request, a Celery
+``LiveHub`` starts the web server as ``runhub`` does (``hub/webserver.py``) (and, on request, a Celery
 worker) in subprocesses with their own data folder and database, migrated
 fresh. Tests reach it over HTTP, websockets or the Hugging Face clients, and
 create users and tokens with ``manage.py`` as an operator would. In the
@@ -21,6 +21,9 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # benches import this module from bench/
+
+from hub import webserver  # noqa: E402
 
 
 def free_port() -> int:
@@ -87,24 +90,9 @@ class LiveHub:
     def start_web(self) -> None:
         log = open(self.data_dir / "web.log", "ab")  # noqa: SIM115 - closed with the process
         self.processes["web"] = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "hub.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--ws",
-                "websockets",
-                "--lifespan",
-                "off",
-                "--log-level",
-                "warning",
-            ],
+            webserver.command("127.0.0.1", self.port, log_level="warning"),
             cwd=ROOT,
-            env=self.env,
+            env=webserver.environ(self.env),
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -27,10 +27,11 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from hub.api import ApiError
+from models_app import diskwrite
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.storage import get_store
-from models_app.uploads import Ingest, user_usage
-from models_app.xet import hashing, shard, xorb
+from models_app.uploads import Ingest, StagedFile, user_usage
+from models_app.xet import assembly, hashing, shard, xorb
 from models_app.xet.models import XetChunk, XetFile, Xorb
 
 try:  # the LFS write path (issue 5): lets the uploader commit what they sent, as after an LFS PUT
@@ -105,26 +106,46 @@ class XorbUpload:
     ``abort``. No database work, so it may run off the request thread.
     """
 
-    def __init__(self, hex_hash: str, limit: int):
+    def __init__(self, hex_hash: str, limit: int, feed: assembly.XorbFeed | None = None):
+        """``feed``: the upload session's speculative assembly (assembly.py), told each plain chunk."""
         self.hex_hash = hex_hash
         self.expected = parse_hash(hex_hash)
         self.limit = limit
         self.size = 0
-        self.parser = xorb.XorbParser()
+        self._feed, self._finished = feed, False
+        self.parser = xorb.XorbParser(on_chunk=feed.chunk if feed is not None and feed.live else None)
         self._temp = _temp_file("xorb-")
+        # Written as blobs are (O_DIRECT or write-behind), on a lane of its own while this
+        # thread decompresses and hashes the same bytes.
+        self._sink = diskwrite.open_sink(
+            self._temp, direct=settings.HUB_INGEST_DIRECT_IO, window=settings.HUB_INGEST_FLUSH_BYTES
+        )
+        self._lane = diskwrite.Lane(self._sink.write, "xorb-write")
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.limit:  # counted as it arrives, whatever Content-Length said
             raise CasError(too_big(self.limit), status_code=413)
-        self._temp.write(data)
+        if isinstance(data, memoryview) and not data.readonly:
+            data = bytes(data)  # the lane writes it later; the caller may reuse its buffer
+        self._lane.submit(data)
         try:
             self.parser.feed(data)
         except xorb.XorbError as exc:
             raise CasError(f"Xorb refused: {exc}.", status_code=400) from None
 
+    def _close(self, *, keep: bool) -> None:
+        try:
+            self._lane.drain()
+            if keep:
+                self._sink.close()
+        finally:
+            self._lane.close()
+            self._sink.discard()
+            self._temp.close()
+
     def finish(self) -> tuple[int, list[xorb.ChunkRef]]:
-        self._temp.close()
+        self._close(keep=True)
         if self.size == 0:
             raise CasError("The xorb is empty.", status_code=400)
         try:
@@ -139,10 +160,16 @@ class XorbUpload:
         # Two uploads of the same xorb write identical, verified bytes, so either rename may win.
         os.replace(index.name, index_path(self.hex_hash))
         os.replace(self._temp.name, dest)
+        self._finished = True
+        if self._feed is not None:
+            self._feed.done(refs, dest.read_bytes)
         return self.size, refs
 
     def abort(self) -> None:
-        self._temp.close()
+        if self._feed is not None and not self._finished:
+            self._feed.failed()
+        with contextlib.suppress(Exception):
+            self._close(keep=False)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._temp.name)
 
@@ -263,11 +290,18 @@ def shard_register(data: bytes, repo: ModelRepo, uploader=None) -> int:
         _check_file(entry, indexes)
 
     started = time.perf_counter()
-    rebuilt = _rebuild_files(parsed.files, indexes, repo)
+    assembled = None
+    if uploader is not None:
+        if len(parsed.files) == 1:
+            assembled = assembly.take(uploader.pk, repo.pk, parsed.files[0])
+        else:
+            assembly.forget(uploader.pk, repo.pk)
+    rebuilt = _rebuild_files(parsed.files, indexes, repo, assembled)
     log.info(
-        "xet shard: %d file(s), %d bytes checked and rebuilt in %.2f s",
+        "xet shard: %d file(s), %d bytes checked and %s in %.2f s",
         len(parsed.files),
         sum(entry.size for entry in parsed.files),
+        "assembled while the xorbs arrived" if assembled is not None else "rebuilt",
         time.perf_counter() - started,
     )
     new = 0
@@ -283,10 +317,15 @@ def shard_register(data: bytes, repo: ModelRepo, uploader=None) -> int:
 
 
 def _rebuild_files(
-    files: list[shard.FileEntry], indexes: dict[str, list[xorb.ChunkRef]], repo: ModelRepo
+    files: list[shard.FileEntry],
+    indexes: dict[str, list[xorb.ChunkRef]],
+    repo: ModelRepo,
+    assembled: StagedFile | None = None,
 ) -> list[tuple[str, Blob]]:
     """Each file's blob, rebuilt through Ingest unless this file hash was rebuilt into it before.
 
+    ``assembled`` (one file only): the file already received while its xorbs
+    arrived (assembly.py); its size and sha256 are checked like any upload's.
     All or nothing: when one file fails (a limit, a sha256 that does not match),
     the blobs this call created for the others are removed again.
     """
@@ -302,7 +341,12 @@ def _rebuild_files(
             blob = _blob_for(sha256) if XetFile.objects.filter(hash=file_hex, blob_id=sha256).exists() else None
             if blob is None:
                 existed = _blob_for(sha256) is not None
-                blob = ingest.add(f"xet/{file_hex}", file_bytes(entry, indexes), sha256=sha256, size=entry.size)
+                if assembled is not None:
+                    staged, assembled = assembled, None
+                    staged.path, staged.expected_sha256, staged.expected_size = f"xet/{file_hex}", sha256, entry.size
+                    blob = staged.finish()
+                else:
+                    blob = ingest.add(f"xet/{file_hex}", file_bytes(entry, indexes), sha256=sha256, size=entry.size)
                 if not existed:
                     created.append(blob)
             out.append((file_hex, blob))
@@ -311,6 +355,8 @@ def _rebuild_files(
         raise
     finally:
         ingest.abort()
+        if assembled is not None:
+            assembled.abort()
     return out
 
 

@@ -15,7 +15,7 @@ except ImportError:  # pragma: no cover - the front app is not on this branch ye
     stream_route = None
 
 from hub.api import ApiError
-from models_app.xet import cas, views
+from models_app.xet import assembly, cas, views
 
 if stream_route is not None:
 
@@ -23,7 +23,7 @@ if stream_route is not None:
     async def xorb_upload_streamed(request: StreamRequest, prefix: str, hash: str) -> None:
         def prepare():
             grant = views.grant_from(request.headers.get("authorization"), write=True)
-            _, user = views.writable_repo(grant)
+            repo, user = views.writable_repo(grant)
             if prefix != "default":
                 raise ApiError("Unknown xorb prefix (use 'default').", status_code=400)
             limit = cas.xorb_limit(hash, user)
@@ -31,7 +31,7 @@ if stream_route is not None:
                 return user, None
             if request.content_length is not None and request.content_length > limit:
                 raise cas.CasError(cas.too_big(limit), status_code=413)
-            return user, cas.XorbUpload(hash, limit)
+            return user, cas.XorbUpload(hash, limit, assembly.xorb_started(user.pk, repo, hash))
 
         user, upload = await request.run(prepare)
         if upload is None:  # already held: read the body anyway, so the connection stays usable

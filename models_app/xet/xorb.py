@@ -108,7 +108,9 @@ class XorbParser:
     stays at about one chunk plus the last slice, whatever the xorb's size.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_chunk=None) -> None:
+        """``on_chunk(plain)`` (optional) gets each chunk's plain bytes, in order, once decoded."""
+        self.on_chunk = on_chunk
         self.refs: list[ChunkRef] = []
         self.size = 0
         self._buf = bytearray()
@@ -122,22 +124,55 @@ class XorbParser:
         if self._footer is not None:
             self._footer += data
             return
-        self._buf += data
-        pos, buf = 0, self._buf
-        while len(buf) - pos >= CHUNK_HEADER_SIZE:
-            if buf[pos : pos + len(FOOTER_IDENT)] == FOOTER_IDENT:
-                self._footer = buf[pos:]
-                pos = len(buf)
-                break
-            packed, scheme, size = read_header(buf, pos)
+        if not isinstance(data, bytes) and not memoryview(data).readonly:
+            data = bytes(data)  # chunks handed on are views into it: it must not change
+        view = memoryview(data).cast("B")
+        # A chunk split across slices is completed in the small buffer; the rest is parsed
+        # in place, so the bulk of a slice is never copied before its chunks are hashed.
+        while self._buf and view:
+            take = self._needed()
+            self._buf += view[:take]
+            view = view[take:]
+            if self._footer is None and len(self._buf) >= CHUNK_HEADER_SIZE and self._needed() == 0:
+                held = bytes(self._buf)
+                self._buf = bytearray()
+                self._parse(memoryview(held))
+            if self._footer is not None:
+                self._footer += view
+                return
+        if view:
+            used = self._parse(view)
+            if self._footer is None:
+                self._buf = bytearray(view[used:])
+
+    def _needed(self) -> int:
+        """Bytes still missing from the chunk that starts the buffer (its header first)."""
+        if len(self._buf) < CHUNK_HEADER_SIZE:
+            return CHUNK_HEADER_SIZE - len(self._buf)
+        if self._buf[: len(FOOTER_IDENT)] == FOOTER_IDENT:
+            return 0
+        packed, _, _ = read_header(self._buf, 0)
+        return max(CHUNK_HEADER_SIZE + packed - len(self._buf), 0)
+
+    def _parse(self, view: memoryview) -> int:
+        """Decode and hash the whole chunks at the start of ``view``; the bytes used. A footer ends parsing."""
+        pos = 0
+        while len(view) - pos >= CHUNK_HEADER_SIZE:
+            if view[pos : pos + len(FOOTER_IDENT)] == FOOTER_IDENT:
+                self._footer = bytearray(view[pos:])
+                self._base += len(view)
+                return len(view)
+            packed, scheme, size = read_header(view, pos)
             end = pos + CHUNK_HEADER_SIZE + packed
-            if end > len(buf):
+            if end > len(view):
                 break  # the rest of this chunk is still on its way
-            plain = decode_chunk(scheme, bytes(buf[pos + CHUNK_HEADER_SIZE : end]), size)
+            plain = decode_chunk(scheme, view[pos + CHUNK_HEADER_SIZE : end], size)
             self.refs.append(ChunkRef(hashing.chunk_hash(plain), self._base + pos, end - pos, size))
+            if self.on_chunk is not None:
+                self.on_chunk(plain)
             pos = end
-        del buf[:pos]
         self._base += pos
+        return pos
 
     def finish(self, expected_hash: bytes) -> list[ChunkRef]:
         """The chunk index, once the chunks' merkle root (and any footer) matches ``expected_hash``."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 import urllib.request
 
 import pytest
 
+from hub import webserver
 from tests.discussions.live_client import RoomClient, make_repo
 from tests.live import ROOT, LiveHub, free_port
 
@@ -16,13 +16,12 @@ pytestmark = [pytest.mark.live, pytest.mark.slow, pytest.mark.redis]
 
 
 def start_second_web(hub: LiveHub) -> str:
-    """Another uvicorn process on the same database and Redis; returns its base URL."""
+    """Another web server process on the same database and Redis; returns its base URL."""
     port = free_port()
     log = open(hub.data_dir / "web2.log", "ab")  # noqa: SIM115 - closed with the process
     hub.processes["web2"] = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "hub.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--ws", "websockets", "--lifespan", "off", "--log-level", "warning"],
-        cwd=ROOT, env=hub.env, stdout=log, stderr=subprocess.STDOUT,
+        webserver.command("127.0.0.1", port, log_level="warning"),
+        cwd=ROOT, env=webserver.environ(hub.env), stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):

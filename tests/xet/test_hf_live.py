@@ -126,3 +126,15 @@ def test_snapshot_download_gets_the_same_bytes(hub, tmp_path):
     path = Path(hf(hub, "snapshot_download", repo_id=REPO, cache_dir=str(tmp_path / "dl"))["path"])
     for name, digest in manifest(hub, REPO).items():
         assert sha((path / name).read_bytes()) == digest
+
+
+def test_one_large_file_is_assembled_while_its_xorbs_arrive(hub, tmp_path):
+    """A single-file upload: the hub hashes and writes the file as the xorbs come, not after the shard."""
+    hf(hub, "create_repo", repo_id="alice/assembled")
+    data = np.random.default_rng(11).bytes(20 * 1024 * 1024)
+    (tmp_path / "weights.bin").write_bytes(data)
+    hf(hub, "upload_file", repo_id="alice/assembled", path=str(tmp_path / "weights.bin"), path_in_repo="weights.bin")
+    shard_lines = [line for line in hub.log("web").splitlines() if "xet shard:" in line]
+    assert "assembled while the xorbs arrived" in shard_lines[-1]
+    files = manifest(hub, "alice/assembled")
+    assert files["weights.bin"] == sha(data) and stored(hub, files["weights.bin"]) == data

@@ -1,6 +1,6 @@
 """``manage.py runhub``: the whole hub on one machine (what ``make run`` starts).
 
-Starts the ASGI server (HTTP and websockets, uvicorn) and one Celery worker
+Starts the ASGI server (HTTP and websockets, uvicorn, as hub/webserver.py says) and one Celery worker
 for the ``gpu`` queue with its beat scheduler (the periodic sweepers), as
 child processes, and stops both when either stops or on Ctrl-C.
 """
@@ -16,6 +16,8 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from hub import webserver
 
 
 class Command(BaseCommand):
@@ -35,22 +37,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _interrupt)
         python = sys.executable
         children: list[subprocess.Popen] = []
-        web = [
-            python,
-            "-m",
-            "uvicorn",
-            "hub.asgi:application",
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--ws",
-            "websockets",
-            "--proxy-headers",
-            "--lifespan",
-            "off",
-        ]
-        children.append(subprocess.Popen(web))
+        web = webserver.command(host, port, proxy_headers=True)
+        children.append(subprocess.Popen(web, env=webserver.environ()))
         if not no_worker:
             worker = [
                 python,
