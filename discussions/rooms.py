@@ -89,13 +89,20 @@ def _check_body(body) -> str:
 
 
 def _check_rate(user) -> None:
-    """A fixed-window counter per user in the shared cache (Redis when scaled out)."""
+    """Per-user counters per window in the shared cache (Redis when scaled out).
+
+    A post is refused when this window's count plus the previous window's passes
+    the limit: any ``limit + 1`` posts within one window span at most two
+    adjacent windows, so a burst across a window boundary is refused too (a
+    plain fixed window lets up to twice the limit through there).
+    """
     limit, window = settings.HUB_CHAT_RATE_MESSAGES, settings.HUB_CHAT_RATE_SECONDS
     now = timezone.now().timestamp()
-    key = f"chat-rate:{user.pk}:{int(now // window)}"
+    bucket = int(now // window)
+    key = f"chat-rate:{user.pk}:{bucket}"
     try:
-        cache.add(key, 0, timeout=window + 1)
-        count = cache.incr(key)
+        cache.add(key, 0, timeout=2 * window + 1)
+        count = cache.incr(key) + (cache.get(f"chat-rate:{user.pk}:{bucket - 1}") or 0)
     except Exception:  # noqa: BLE001 - a cache outage must not stop the chat; fail open
         log.warning("chat rate limit cache unavailable", exc_info=True)
         return
