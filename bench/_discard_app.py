@@ -1,11 +1,8 @@
 """The floor for bench_ingest: an ASGI app that reads a request body and throws it away."""
 
-try:  # the body read-ahead hub/asgi.py gives uvicorn (HUB_HTTP_BODY_BUFFER's default)
-    from uvicorn.protocols.http import httptools_impl
+from hub import webserver
 
-    httptools_impl.HIGH_WATER_LIMIT = 4 * 1024 * 1024
-except ImportError:
-    pass
+webserver.tune_uvicorn(webserver.DEFAULT_BODY_BUFFER)  # the read-ahead the hub runs with (hub/asgi.py)
 
 
 async def app(scope, receive, send):

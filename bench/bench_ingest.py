@@ -82,8 +82,7 @@ class Server:
     def __init__(self, app: str, kind: str = "uvicorn", cwd: Path | None = None, env: dict | None = None):
         self.port = free_port()
         if kind == "uvicorn":
-            args = webserver.command("127.0.0.1", self.port, log_level="warning")
-            args[args.index("hub.asgi:application")] = app
+            args = webserver.command("127.0.0.1", self.port, log_level="warning", app=app)
         else:
             # granian's counterpart of HUB_HTTP_BODY_BUFFER is its HTTP/1 buffer size.
             args = [sys.executable, "-m", "granian", "--interface", "asginl", "--http1-buffer-size", "4194304"]

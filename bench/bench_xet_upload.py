@@ -48,11 +48,8 @@ def make_file(path: Path) -> None:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def xet_upload(hub: LiveHub, token: str, path: Path, cache: Path) -> tuple[float, str]:
@@ -181,7 +178,7 @@ def main() -> None:
             )
             xet_seconds, sha = xet_upload(hub, token, path, tmp / "cache")
             rebuilt = [line for line in hub.log("web").splitlines() if "xet shard:" in line]
-            stored = hub.data_dir / "blobs" / sha[:2] / sha[2:4] / sha
+            stored = hub.blob_path(sha)
             assert sha256_of(stored) == sha256_of(path), "stored blob differs from the file"
             # The blob now exists: remove it so the baseline stores the bytes again.
             stored.unlink()

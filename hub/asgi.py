@@ -10,14 +10,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from hub import webserver  # noqa: E402
 from hub.routing import websocket_urlpatterns  # noqa: E402
 from hub.wsauth import RawSendMiddleware, TokenAuthMiddleware, browser_origin_validator  # noqa: E402
 from models_app import lfs_stream  # noqa: E402,F401 - registers the streamed LFS PUT
 from models_app.downloads import DownloadApp  # noqa: E402
-from models_app.streaming import StreamingUploads, tune_uvicorn  # noqa: E402
+from models_app.streaming import StreamingUploads  # noqa: E402
 
-tune_uvicorn()
+webserver.tune_uvicorn(settings.HUB_HTTP_BODY_BUFFER)
 
 application = ProtocolTypeRouter(
     {

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from hub import webserver
 from hub.env import env_bool, env_int, env_list, env_size, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -267,11 +268,13 @@ HUB_USER_QUOTA = env_size("HUB_USER_QUOTA", 500 * 1024**3, doc="most bytes one u
 HUB_INGEST_DIRECT_IO = env_bool(
     "HUB_INGEST_DIRECT_IO", True, doc="write uploads with O_DIRECT where the file system supports it"
 )
-# hub/asgi.py: how much of a request body uvicorn reads ahead before it stops reading the
-# socket. Its default (64 KiB) makes every 256 KiB read a pause/resume round trip; 4 MiB
-# halves the cost of receiving a large upload. Bounded per connection.
+# hub/webserver.py (tune_uvicorn): how much of a request body uvicorn reads ahead before it
+# stops reading the socket. Its default (64 KiB) makes every 256 KiB read a pause/resume
+# round trip; 4 MiB halves the cost of receiving a large upload. Bounded per connection.
 HUB_HTTP_BODY_BUFFER = env_size(
-    "HUB_HTTP_BODY_BUFFER", 4 * 1024**2, doc="request body bytes the web server reads ahead per connection"
+    "HUB_HTTP_BODY_BUFFER",
+    webserver.DEFAULT_BODY_BUFFER,
+    doc="request body bytes the web server reads ahead per connection",
 )
 HUB_INGEST_FLUSH_BYTES = env_size(
     "HUB_INGEST_FLUSH_BYTES",

@@ -23,11 +23,8 @@ from hub.api import ApiError
 from hub.permissions import IsAuthenticatedForWrites, TokenScopeAllows
 from models_app import publish
 from models_app.models import Ref
-from models_app.multipart import UploadForm
 from models_app.repos import get_visible_repo, repo_create, repo_rename, repo_update
 from models_app.revisions import RevisionError, resolve_revision, tag_create
-from models_app.streaming import BATCH_BYTES
-from models_app.uploads import Ingest
 
 WRITE = [TokenScopeAllows, IsAuthenticatedForWrites]
 ERROR = inline_serializer("Error", {"error": serializers.CharField(), "detail": serializers.JSONField()})
@@ -148,18 +145,8 @@ class UploadView(APIView):
         summary="Upload files as a new revision of main",
     )
     def post(self, request: Request, owner: str, name: str) -> Response:
-        raw = request._request
         repo = publish.upload_target(request.user, request.auth, owner, name)
-        ingest = Ingest(repo)
-        length = raw.META.get("CONTENT_LENGTH")
-        publish.upload_limits_check(ingest.limits, int(length) if str(length or "").isdigit() else None)
-        form = UploadForm(ingest, raw.META.get("CONTENT_TYPE", ""))
-        try:
-            while chunk := raw.read(BATCH_BYTES):
-                form.feed(chunk)
-            status, payload = publish.upload_commit(repo, request.user, form)
-        finally:
-            form.abort()
+        status, payload = publish.upload_from_request(repo, request.user, request._request)
         return Response(payload, status=status)
 
 

@@ -40,6 +40,17 @@ BLOCK = 4096  # O_DIRECT offsets, lengths and buffer addresses are multiples of 
 DIRECT_BUFFER = 4 * 1024 * 1024
 
 
+def immutable(chunk):
+    """``chunk``, or a copy of it when its buffer may change (a view of a bytearray).
+
+    Lanes and parsers keep chunks (or views into them) after the caller moves on,
+    so a caller that reuses its buffer must not be able to change them.
+    """
+    if isinstance(chunk, bytes) or memoryview(chunk).readonly:
+        return chunk
+    return bytes(chunk)
+
+
 def _load_sync_file_range():
     if not hasattr(os, "posix_fadvise"):
         return None
@@ -137,6 +148,7 @@ class DirectSink:
 
     def __init__(self, handle, fd: int):
         self._handle, self._fd = handle, fd
+        self._write_fd = fd
         self._buffer = _take_buffer()
         self._view = memoryview(self._buffer)
         self._filled = 0
@@ -169,13 +181,12 @@ class DirectSink:
         written = 0
         while written < length:
             try:
-                written += os.pwrite(self._fd, self._view[written:length], self._offset + written)
+                written += os.pwrite(self._write_fd, self._view[written:length], self._offset + written)
             except OSError as exc:
-                if exc.errno != errno.EINVAL:
+                if exc.errno != errno.EINVAL or self._write_fd != self._fd:
                     raise
-                # Accepted at open but refused now (alignment rules of an odd device): buffered from here.
-                os.pwrite(self._handle.fileno(), self._view[written:length], self._offset + written)
-                written = length
+                # Accepted at open but refused now (alignment rules of an odd device): buffered from here on.
+                self._write_fd = self._handle.fileno()
         self._offset += length
         rest = self._filled - length
         if rest:

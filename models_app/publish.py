@@ -17,7 +17,8 @@ from models_app.models import ModelRepo, RepoFile
 from models_app.multipart import PART_OVERHEAD, UploadForm
 from models_app.repos import can_write, get_visible_repo, redirect_target, visible_repos
 from models_app.revisions import revision_create
-from models_app.uploads import Limits, UploadError, _human
+from models_app.streaming import BATCH_BYTES
+from models_app.uploads import Ingest, Limits, UploadError, _human
 
 
 def upload_target(user, token, owner: str, name: str) -> ModelRepo:
@@ -80,6 +81,24 @@ def upload_commit(repo: ModelRepo, user, form: UploadForm) -> tuple[int, dict]:
         return 200, payload
     payload["message"] = f"Created revision {result.revision.sha[:12]} with {len(form.ingest.files)} file(s)."
     return 201, payload
+
+
+def upload_from_request(repo: ModelRepo, user, request, *, before_files=None) -> tuple[int, dict]:
+    """A multipart upload in a Django request's body, read and committed like the streamed route does.
+
+    For the paths without the streaming front (test client, WSGI, the website's
+    no-JS form); ``before_files`` as for ``UploadForm``.
+    """
+    ingest = Ingest(repo)
+    length = request.META.get("CONTENT_LENGTH")
+    upload_limits_check(ingest.limits, int(length) if str(length or "").isdigit() else None)
+    form = UploadForm(ingest, request.META.get("CONTENT_TYPE", ""), before_files=before_files)
+    try:
+        while chunk := request.read(BATCH_BYTES):
+            form.feed(chunk)
+        return upload_commit(repo, user, form)
+    finally:
+        form.abort()
 
 
 def _default_message(files) -> str:

@@ -67,29 +67,6 @@ def stream_route(method: str, pattern: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def tune_uvicorn() -> None:
-    """Let uvicorn read ``HUB_HTTP_BODY_BUFFER`` of a body ahead instead of 64 KiB.
-
-    uvicorn's httptools protocol stops reading the socket once 64 KiB of body
-    wait for the app, and resumes on the next ``receive()``: for a large upload
-    that is a pause, a wake-up and a resume every 256 KiB read, which made
-    uvicorn's own delivery of 1 GiB cost twice ``sha256`` of it
-    (``bench/bench_ingest.py`` prints that floor). Its limit is a module
-    constant read on every body chunk, so setting it here (each worker imports
-    ``hub.asgi``) is enough; other servers are not affected.
-    """
-    from django.conf import settings
-
-    try:
-        from uvicorn.protocols.http import httptools_impl
-    except ImportError:  # uvicorn[standard] not installed: nothing to tune
-        return
-    if hasattr(httptools_impl, "HIGH_WATER_LIMIT"):
-        httptools_impl.HIGH_WATER_LIMIT = max(settings.HUB_HTTP_BODY_BUFFER, 64 * 1024)
-    else:  # pragma: no cover - a uvicorn that reorganised its flow control
-        log.warning("uvicorn's body flow control changed; HUB_HTTP_BODY_BUFFER has no effect")
-
-
 class StreamingUploads:
     """ASGI middleware: streamed routes here, everything else to ``app``."""
 
@@ -209,8 +186,6 @@ class StreamRequest:
             while True:
                 message = await self.receive()
                 if message["type"] == "http.disconnect":
-                    await asyncio.gather(*pending, return_exceptions=True)
-                    pending.clear()
                     return False
                 body = message.get("body", b"")
                 if body:
@@ -227,7 +202,8 @@ class StreamRequest:
                     self.body_done = True
                     return True
         finally:
-            # On an error, let the queued batches finish (they are skipped) before the caller cleans up.
+            # On an error or a disconnect, let the queued batches finish (after an error they are
+            # skipped) before the caller cleans up.
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
 

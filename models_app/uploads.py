@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db.models import Subquery, Sum
 
 from hub.api import ApiError
-from models_app.diskwrite import Lane, open_sink
+from models_app.diskwrite import Lane, immutable, open_sink
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.paths import PathError, normalize_path
 from models_app.storage import get_store
@@ -120,8 +120,7 @@ class StagedFile:
         if len(chunk) >= OVERLAP_BYTES and self._lanes is None:
             self._lanes = (Lane(self._hash.update, "blob-hash"), Lane(self._sink.write, "blob-write"))
         if self._lanes is not None:
-            if isinstance(chunk, memoryview) and not chunk.readonly:
-                chunk = bytes(chunk)  # the caller may reuse its buffer before the lanes get to it
+            chunk = immutable(chunk)  # the lanes get to it after the caller moves on
             for lane in self._lanes:
                 lane.submit(chunk)
         else:

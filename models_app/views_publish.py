@@ -18,10 +18,8 @@ from hub.api import ApiError
 from models_app import publish
 from models_app.card_vocab import LICENSES, PIPELINE_TAGS
 from models_app.models import Blob, RepoFile, Revision
-from models_app.multipart import UploadForm
 from models_app.repos import can_write, get_visible_repo, repo_create, repo_delete, repo_rename, repo_update
 from models_app.revisions import manifest_changes
-from models_app.streaming import BATCH_BYTES
 from models_app.uploads import Ingest
 
 LICENSE_CHOICES = sorted(LICENSES - {"other", "unknown"}) + ["other", "unknown"]
@@ -75,16 +73,9 @@ def upload_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:
         return render(request, "models_app/upload.html", context)
     # No-JS fallback: the page's script posts to the streamed API instead.
     try:
-        ingest = Ingest(repo)
-        length = request.META.get("CONTENT_LENGTH")
-        publish.upload_limits_check(ingest.limits, int(length) if str(length or "").isdigit() else None)
-        form = UploadForm(ingest, request.META.get("CONTENT_TYPE", ""), before_files=lambda f: _csrf_check(request, f))
-        try:
-            while chunk := request.read(BATCH_BYTES):
-                form.feed(chunk)
-            status, payload = publish.upload_commit(repo, request.user, form)
-        finally:
-            form.abort()
+        status, payload = publish.upload_from_request(
+            repo, request.user, request, before_files=lambda fields: _csrf_check(request, fields)
+        )
     except ApiError as exc:
         context["error"] = exc.message
         context["detail"] = exc.extra

@@ -32,6 +32,36 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_redis(binary: str, port: int, data_dir: Path) -> subprocess.Popen:
+    """A throwaway redis-server on loopback (nothing saved), up and answering PING."""
+    import redis
+
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            redis.Redis(port=port).ping()
+            return proc
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("redis-server did not start")
+
+
 def _postgres_database(base_url: str, name: str, *, drop: bool = False) -> str:
     """Create (or drop) database ``name`` on the server of ``base_url``; return its URL."""
     import psycopg
@@ -136,6 +166,12 @@ class LiveHub:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"web server did not come up:\n{self.log('web')[-3000:]}")
+
+    def blob_path(self, sha256: str) -> Path:
+        """Where this hub's local store keeps the blob of ``sha256``."""
+        from models_app.storage import blob_key
+
+        return self.data_dir / "blobs" / blob_key(sha256)
 
     def log(self, name: str) -> str:
         path = self.data_dir / f"{name}.log"

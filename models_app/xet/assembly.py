@@ -139,8 +139,7 @@ def take(user_id: int, repo_id: int, entry: shard.FileEntry) -> StagedFile | Non
         )
         if usable:
             return stream.staged
-        stream.broken = True
-        stream.staged.abort()
+    _drop(stream, "the shard names other ranges")
     return None
 
 

@@ -126,8 +126,7 @@ class XorbUpload:
         self.size += len(data)
         if self.size > self.limit:  # counted as it arrives, whatever Content-Length said
             raise CasError(too_big(self.limit), status_code=413)
-        if isinstance(data, memoryview) and not data.readonly:
-            data = bytes(data)  # the lane writes it later; the caller may reuse its buffer
+        data = diskwrite.immutable(data)  # the lane writes it after the caller moves on
         self._lane.submit(data)
         try:
             self.parser.feed(data)

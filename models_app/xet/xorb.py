@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import lz4.frame
 import numpy as np
 
+from models_app.diskwrite import immutable
 from models_app.xet import hashing
 
 CHUNK_HEADER_SIZE = 8
@@ -124,9 +125,7 @@ class XorbParser:
         if self._footer is not None:
             self._footer += data
             return
-        if not isinstance(data, bytes) and not memoryview(data).readonly:
-            data = bytes(data)  # chunks handed on are views into it: it must not change
-        view = memoryview(data).cast("B")
+        view = memoryview(immutable(data)).cast("B")  # chunks handed on are views into it
         # A chunk split across slices is completed in the small buffer; the rest is parsed
         # in place, so the bulk of a slice is never copied before its chunks are hashed.
         while self._buf and view:

@@ -10,7 +10,7 @@ import pytest
 
 from hub import webserver
 from tests.discussions.live_client import RoomClient, make_repo
-from tests.live import ROOT, LiveHub, free_port
+from tests.live import ROOT, LiveHub, free_port, start_redis
 
 pytestmark = [pytest.mark.live, pytest.mark.slow, pytest.mark.redis]
 
@@ -31,34 +31,6 @@ def start_second_web(hub: LiveHub) -> str:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(hub.log("web2"))
-
-
-def start_redis(binary: str, port: int, data_dir) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(data_dir),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    import redis
-
-    for _ in range(100):
-        try:
-            redis.Redis(port=port).ping()
-            return proc
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
 
 
 async def test_two_web_processes_sharing_redis_deliver_to_each_others_clients(redis_url, tmp_path):

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import time
-
-import redis
 from django.test import override_settings
 
-from tests.live import free_port
+from tests.live import free_port, start_redis
 
 
 def test_healthz_is_up_in_one_machine_mode(client, db, settings):
@@ -24,30 +20,9 @@ def test_healthz_is_up_in_one_machine_mode(client, db, settings):
 
 def test_healthz_reports_a_stopped_redis_as_down(client, db, redis_server_binary, tmp_path):
     port = free_port()
-    server = subprocess.Popen(
-        [
-            redis_server_binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    server = start_redis(redis_server_binary, port, tmp_path)
     url = f"redis://127.0.0.1:{port}/0"
     try:
-        for _ in range(100):
-            try:
-                redis.Redis.from_url(url).ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
         with override_settings(REDIS_URL=url, CELERY_BROKER_URL=url):
             assert client.get("/healthz").status_code == 200
             server.terminate()

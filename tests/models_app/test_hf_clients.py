@@ -204,7 +204,7 @@ def test_a_lost_blob_is_a_json_500_not_a_broken_body(live_hub, tmp_path):
     (folder / "weights.bin").write_bytes(data)
     live_hub.manage("publish_folder", "alice/reuse-lost-blob", str(folder))
     sha = hashlib.sha256(data).hexdigest()
-    (live_hub.data_dir / "blobs" / sha[:2] / sha[2:4] / sha).unlink()
+    live_hub.blob_path(sha).unlink()
     response = httpx.get(f"{live_hub.url}/alice/reuse-lost-blob/resolve/main/weights.bin")
     assert response.status_code == 500
     assert response.json()["error"].startswith("This file's content is missing")

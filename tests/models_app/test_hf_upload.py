@@ -18,8 +18,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from models_app.storage import blob_key
-
 huggingface_hub = pytest.importorskip("huggingface_hub")
 from huggingface_hub import HfApi, constants  # noqa: E402
 from huggingface_hub.errors import HfHubHTTPError  # noqa: E402
@@ -77,7 +75,7 @@ def hub_state(hub, repo_id: str) -> dict:
 
 
 def stored_bytes(hub, digest: str) -> bytes:
-    return (Path(hub.data_dir) / "blobs" / blob_key(digest)).read_bytes()
+    return hub.blob_path(digest).read_bytes()
 
 
 def local_files(folder: Path) -> dict[str, str]:

@@ -71,7 +71,7 @@ def manifest(hub: LiveHub, repo_id: str) -> dict[str, str]:
 
 
 def stored(hub: LiveHub, sha256: str) -> bytes:
-    return (hub.data_dir / "blobs" / sha256[:2] / sha256[2:4] / sha256).read_bytes()
+    return hub.blob_path(sha256).read_bytes()
 
 
 def xorb_bytes(hub: LiveHub) -> int:

@@ -47,20 +47,13 @@ def upload(hub: LiveHub, token: str, paths: list[Path], cache: Path) -> subproce
     )
 
 
-def stored_blob(hub: LiveHub, sha256: str) -> Path:
-    return hub.data_dir / "blobs" / sha256[:2] / sha256[2:4] / sha256
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def xorb_bytes(hub: LiveHub) -> int:
     return sum(p.stat().st_size for p in (hub.data_dir / "xet" / "xorbs").rglob("*.xorb"))
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def test_files_arrive_byte_identical_and_a_small_edit_uploads_little(hub, tmp_path):
@@ -74,8 +67,8 @@ def test_files_arrive_byte_identical_and_a_small_edit_uploads_little(hub, tmp_pa
     assert result.returncode == 0, result.stderr[-3000:] + hub.log("web")[-3000:]
     reported = [json.loads(line) for line in result.stdout.splitlines()]
     for path, info in zip([tmp_path / "model.safetensors", tmp_path / "config.json"], reported, strict=True):
-        assert info["sha256"] == sha256_of(path)
-        assert sha256_of(stored_blob(hub, info["sha256"])) == info["sha256"]
+        assert info["sha256"] == file_sha256(path)
+        assert file_sha256(hub.blob_path(info["sha256"])) == info["sha256"]
     first_upload = xorb_bytes(hub)
     assert first_upload >= BIG  # random bytes do not compress
 
@@ -86,7 +79,7 @@ def test_files_arrive_byte_identical_and_a_small_edit_uploads_little(hub, tmp_pa
     assert result.returncode == 0, result.stderr[-3000:]
     sha = json.loads(result.stdout.splitlines()[0])["sha256"]
     assert sha == hashlib.sha256(weights).hexdigest()
-    assert sha256_of(stored_blob(hub, sha)) == sha
+    assert file_sha256(hub.blob_path(sha)) == sha
     second_upload = xorb_bytes(hub) - first_upload
     print(f"\nsecond revision uploaded {second_upload:,} bytes of a {BIG:,}-byte file")
     assert second_upload < BIG // 50
