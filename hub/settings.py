@@ -140,11 +140,15 @@ REDIS_MAX_CONNECTIONS = env_int(
     minimum=1,
 )
 if REDIS_URL:
+    # channels-redis waits for a message with BZPOPMIN blocking 5 s; redis-py 8 gives every
+    # socket a 5 s read timeout too, so on a busy machine the "nothing yet" reply can come
+    # after the client gave up and receive() raises TimeoutError (seen in CI: a listener
+    # died mid-validation). The read timeout must outlast the block.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
+                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS, "socket_timeout": 30}],
                 "capacity": 1500,
                 "expiry": 30,
             },

@@ -48,7 +48,13 @@ def test_database_and_redis_urls_switch_to_scale_out_backends(tmp_path):
     config = json.loads(result.stdout)
     assert config["db"] == "django.db.backends.postgresql"
     assert config["layer"] == "channels_redis.core.RedisChannelLayer"
-    assert config["hosts"] == [{"address": "redis://127.0.0.1:6379/3", "max_connections": 2000}]
+    hosts = config["hosts"]
+    assert [(h["address"], h["max_connections"]) for h in hosts] == [("redis://127.0.0.1:6379/3", 2000)]
+    # receive() blocks in BZPOPMIN for brpop_timeout; a shorter socket read timeout (redis-py 8: 5 s,
+    # the same) makes an idle receive raise TimeoutError on a busy machine.
+    from channels_redis.core import RedisChannelLayer
+
+    assert hosts[0]["socket_timeout"] > RedisChannelLayer.brpop_timeout
     assert config["broker"] == "redis://127.0.0.1:6379/3"
     # A running job is never handed to a second worker while the first may still run it.
     assert config["vis"] > config["hard"]
