@@ -2,7 +2,10 @@
 
 Prints the ratio ``upload time / hashlib.file_digest time`` (target <= 1.3)
 and the web server's resident memory growth during the upload (target <= 64
-MiB). The client sends the multipart body with ``socket.sendfile`` so its own
+MiB), then floors in the same units: the bytes through a bare loopback socket
+(what TCP alone costs on this machine), and through uvicorn (the hub's
+protocol, hub/httpproto.py, and uvicorn's stock one) and granian to an app
+that drops them. The client sends the multipart body with ``socket.sendfile`` so its own
 cost stays out of the figure as far as possible; both timings are measured in
 this run, on this machine, best of ``ROUNDS``.
 
@@ -76,13 +79,41 @@ def upload_time(hub, token: str, path: Path, repo: str) -> tuple[float, dict]:
     return elapsed, body
 
 
+def socket_floor(path: Path) -> float:
+    """The same bytes sent the same way to a thread that only receives them: what loopback TCP costs here."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def drain():
+            conn, _ = listener.accept()
+            buffer = bytearray(4 * 1024 * 1024)
+            with conn:
+                while conn.recv_into(buffer):
+                    pass
+
+        thread = threading.Thread(target=drain)
+        thread.start()
+        with socket.create_connection(listener.getsockname()) as sock, open(path, "rb") as handle:
+            start = time.perf_counter()
+            sock.sendfile(handle)
+            sock.shutdown(socket.SHUT_WR)
+            thread.join()
+            return time.perf_counter() - start
+
+
 class Server:
-    """``app`` under uvicorn as runhub starts it (hub/webserver.py) or under granian, on a free port."""
+    """``app`` under uvicorn as runhub starts it (hub/webserver.py) or under granian, on a free port.
+
+    ``kind`` "uvicorn-stock" is uvicorn with its own httptools protocol instead of hub/httpproto.py.
+    """
 
     def __init__(self, app: str, kind: str = "uvicorn", cwd: Path | None = None, env: dict | None = None):
         self.port = free_port()
         if kind == "uvicorn":
             args = webserver.command("127.0.0.1", self.port, log_level="warning", app=app)
+        elif kind == "uvicorn-stock":
+            args = webserver.command("127.0.0.1", self.port, log_level="warning", app=app, http="httptools")
         else:
             # granian's counterpart of HUB_HTTP_BODY_BUFFER is its HTTP/1 buffer size.
             args = [sys.executable, "-m", "granian", "--interface", "asginl", "--http1-buffer-size", "4194304"]
@@ -181,8 +212,8 @@ def main() -> None:
             hashes += [hash_time(source) for _ in range(ROUNDS)]
             expected = hashlib.file_digest(open(source, "rb"), "sha256").hexdigest()  # noqa: SIM115
             assert body["manifest"][0]["sha256"] == expected, "the server stored other bytes"
-            floors = {}
-            for kind in ("uvicorn", "granian"):
+            floors = {"bare loopback socket (no HTTP)": min(socket_floor(source) for _ in range(ROUNDS))}
+            for kind in ("uvicorn", "uvicorn-stock", "granian"):
                 floor = Server("bench._discard_app:app", kind)
                 try:
                     floors[kind] = min(upload_time(floor, token, source, "x")[0] for _ in range(ROUNDS))
@@ -202,9 +233,8 @@ def main() -> None:
     print(f"ratio upload/hash: {best_upload / best_hash:.2f}x (target <= 1.3x)")
     print(f"server RSS growth: {max(growth) / 1024**2:.1f} MiB (target <= 64 MiB)")
     for kind, seconds in floors.items():
-        print(
-            f"floor: {kind} delivering the body to an app that discards it: {seconds:.3f} s, {seconds / best_hash:.2f}x"
-        )
+        what = kind if kind.startswith("bare") else f"{kind} delivering the body to an app that discards it"
+        print(f"floor: {what}: {seconds:.3f} s, {seconds / best_hash:.2f}x")
     print(
         f"the same hub under granian: {min(g_uploads):.3f} s, {min(g_uploads) / best_hash:.2f}x; "
         f"RSS growth {max(g_growth) / 1024**2:.1f} MiB"

@@ -15,6 +15,9 @@ import sys
 
 log = logging.getLogger(__name__)
 
+# uvicorn's httptools protocol, minus its copies of request bodies (hub/httpproto.py).
+HTTP_PROTOCOL = "hub.httpproto:HubHttpProtocol"
+
 # HUB_HTTP_BODY_BUFFER's default: request body bytes uvicorn reads ahead per connection.
 DEFAULT_BODY_BUFFER = 4 * 1024 * 1024
 
@@ -33,8 +36,9 @@ def command(
     proxy_headers: bool = False,
     log_level: str = "info",
     app: str = "hub.asgi:application",
+    http: str = HTTP_PROTOCOL,
 ) -> list[str]:
-    """argv for one web server process serving ``app`` (the hub; benches pass their own floor app)."""
+    """argv for one web server process serving ``app`` (the hub; benches pass their own floor app and protocol)."""
     argv = [
         sys.executable,
         "-m",
@@ -45,7 +49,7 @@ def command(
         "--port",
         str(port),
         "--http",
-        "httptools",
+        http,
         "--ws",
         "websockets",
         "--lifespan",
@@ -78,8 +82,11 @@ def tune_uvicorn(body_buffer: int) -> None:
     """
     try:
         from uvicorn.protocols.http import httptools_impl
+
+        from hub import httpproto
     except ImportError:  # uvicorn[standard] not installed: nothing to tune
         return
+    httpproto.read_ahead = max(body_buffer, 64 * 1024)
     if hasattr(httptools_impl, "HIGH_WATER_LIMIT"):
         httptools_impl.HIGH_WATER_LIMIT = max(body_buffer, 64 * 1024)
     else:  # pragma: no cover - a uvicorn that reorganised its flow control

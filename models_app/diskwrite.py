@@ -51,6 +51,16 @@ def immutable(chunk):
     return bytes(chunk)
 
 
+def each(step):
+    """``step`` applied to every chunk of a batch, in order: a Lane step for batched submissions."""
+
+    def run(batch) -> None:
+        for chunk in batch:
+            step(chunk)
+
+    return run
+
+
 def _load_sync_file_range():
     if not hasattr(os, "posix_fadvise"):
         return None

@@ -15,6 +15,8 @@ the commit).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import re
 from collections.abc import Callable
 from urllib.parse import unquote
@@ -26,6 +28,35 @@ MAX_FIELD_BYTES = 64 * 1024
 MAX_FIELDS = 2000
 # Multipart framing per part that a Content-Length may hold besides file bytes.
 PART_OVERHEAD = MAX_HEADER_BYTES
+
+
+def _load_memmem():
+    try:
+        memmem = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").memmem
+    except (OSError, AttributeError):
+        return None
+    memmem.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+    memmem.restype = ctypes.c_void_p
+    return memmem
+
+
+_memmem = _load_memmem()
+MEMMEM_FROM = 64 * 1024  # below this, bytes.find is as fast and costs no foreign call
+
+
+def find(haystack: bytes, needle: bytes) -> int:
+    """``haystack.find(needle)``; through libc's ``memmem`` for large haystacks.
+
+    CPython searches long haystacks with the two-way algorithm, about 5 GB/s
+    over random bytes here; glibc's memmem skips through them at about 14 GB/s
+    (``bench/bench_ingest.py`` profiles), and the boundary search runs over
+    every byte of an upload.
+    """
+    if _memmem is None or len(haystack) < MEMMEM_FROM or type(haystack) is not bytes:
+        return haystack.find(needle)
+    start = ctypes.c_char_p(haystack)  # points into the bytes object itself: no copy
+    at = _memmem(start, len(haystack), needle, len(needle))
+    return -1 if at is None else at - ctypes.cast(start, ctypes.c_void_p).value
 
 
 def boundary_of(content_type: str) -> bytes:
@@ -106,7 +137,7 @@ class MultipartParser:
                 self._on_part(self._parse_headers(self._buf[:end]))
                 self._buf, self._state = self._buf[end + 4 :], "data"
             elif self._state == "data":
-                at = self._buf.find(self._delim)
+                at = find(self._buf, self._delim)
                 if at < 0:
                     # Keep what could be the start of a boundary split across chunks.
                     keep = len(self._delim) - 1

@@ -10,9 +10,10 @@ Django unchanged. For an upload it:
    CSRF check), finds the repo and refuses early (401/403/404, and 413 from
    ``Content-Length`` before a byte of the body is read);
 2. pulls the body chunk by chunk from the server and feeds it, in batches of
-   about 1 MiB, to a per-request worker thread that parses, hashes and writes
-   (sha256 releases the GIL, so receiving and hashing overlap); one batch in
-   flight at a time bounds memory;
+   about 4 MiB (the server's messages as they came, never joined), to a
+   per-request worker thread that parses and hands the bytes to a hash lane
+   and a write lane (uploads.py); at most ``PIPELINE_DEPTH`` batches in
+   flight bound memory;
 3. answers 413 on the first chunk over a limit, with ``Connection: close``
    so the server stops reading the rest of the body.
 
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BATCH_BYTES = 1024 * 1024
+BATCH_BYTES = 4 * 1024 * 1024
 PIPELINE_DEPTH = 3
 Handler = Callable[..., Awaitable[None]]
 ROUTES: list[tuple[str, re.Pattern, Handler]] = []
@@ -153,7 +154,9 @@ class StreamRequest:
         return user, None
 
     async def pump(self, feed: Callable[[bytes], None], batch_bytes: int = BATCH_BYTES) -> bool:
-        """Feed the body to ``feed`` (run in the worker thread) in batches; False if the client went away.
+        """Feed the body to ``feed`` (run in the worker thread), message by message; False if the client went away.
+
+        Messages are handed to the worker thread in batches of about ``batch_bytes``.
 
         Receiving goes on while earlier batches are fed: servers read the socket
         only when the app asks for the next message, so waiting for each batch
@@ -166,12 +169,13 @@ class StreamRequest:
         pending: collections.deque[asyncio.Future] = collections.deque()
         failed = False
 
-        def guarded(data: bytes) -> None:
+        def guarded(batch: list[bytes]) -> None:
             nonlocal failed
             if failed:
                 return
             try:
-                feed(data)
+                for data in batch:
+                    feed(data)
             except BaseException:
                 failed = True
                 raise
@@ -180,7 +184,8 @@ class StreamRequest:
             while len(pending) > keep:
                 await pending.popleft()
 
-        parts: list[bytes] = []
+        # A batch is the server's messages as they came, never joined: joining would copy every byte.
+        batch: list[bytes] = []
         size = 0
         try:
             while True:
@@ -189,14 +194,13 @@ class StreamRequest:
                     return False
                 body = message.get("body", b"")
                 if body:
-                    parts.append(body)
+                    batch.append(body)
                     size += len(body)
                 more = message.get("more_body", False)
-                if parts and (size >= batch_bytes or not more):
-                    data = parts[0] if len(parts) == 1 else b"".join(parts)
-                    parts, size = [], 0
+                if batch and (size >= batch_bytes or not more):
                     await drain(PIPELINE_DEPTH - 1)
-                    pending.append(loop.run_in_executor(self._executor, guarded, data))
+                    pending.append(loop.run_in_executor(self._executor, guarded, batch))
+                    batch, size = [], 0
                 if not more:
                     await drain(0)
                     self.body_done = True

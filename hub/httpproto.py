@@ -1,0 +1,154 @@
+"""uvicorn's httptools protocol, handing request bodies to the app as the bytes the socket gave.
+
+Stock uvicorn copies every body byte three times before the app sees it:
+httptools slices each body piece out of what the socket read, uvicorn appends
+the pieces to a ``bytearray``, and ``receive()`` copies that into ``bytes``.
+For a multi-GiB upload those copies cost as much CPU as hashing the bytes
+(``bench/bench_ingest.py`` prints the floor of both protocols). This protocol:
+
+- once a request with a ``Content-Length`` (not chunked, not an upgrade) is in
+  its body, stops feeding httptools and takes each read's bytes as they are,
+  slicing only a read that runs past the body's end; when the body ends it
+  answers for the parser (``on_message_complete``) and starts a fresh parser
+  for the next request on the connection;
+- queues body pieces in a list, and ``receive()`` hands out one piece per
+  message, so nothing is joined or copied on the way to the app.
+
+Everything else (headers, chunked bodies, websocket upgrades, pipelining,
+responses) is uvicorn's own code. Selected with ``--http
+hub.httpproto:HubHttpProtocol`` (hub/webserver.py).
+"""
+
+from __future__ import annotations
+
+import collections
+
+import httptools
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+# Body bytes read ahead per connection before reading pauses (HUB_HTTP_BODY_BUFFER; hub/webserver.py).
+read_ahead = 4 * 1024 * 1024
+
+
+class BodyQueue:
+    """A request's body pieces waiting for ``receive()``: bytes objects, never copied."""
+
+    __slots__ = ("pieces", "size")
+
+    def __init__(self):
+        self.pieces: collections.deque[bytes] = collections.deque()
+        self.size = 0
+
+    def append(self, piece: bytes) -> None:
+        self.pieces.append(piece)
+        self.size += len(piece)
+
+    def pop(self) -> bytes:
+        piece = self.pieces.popleft()
+        self.size -= len(piece)
+        return piece
+
+    def __len__(self) -> int:
+        return self.size
+
+
+class HubCycle(RequestResponseCycle):
+    """uvicorn's request/response cycle with a ``BodyQueue`` for the body (set by the protocol)."""
+
+    body: BodyQueue
+    ended = False  # the message with more_body False has been handed out
+
+    async def receive(self):
+        if self.waiting_for_100_continue and not self.transport.is_closing():
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.waiting_for_100_continue = False
+        if len(self.body) < read_ahead:
+            self.flow.resume_reading()
+        # The event only wakes this up; the state is in the flags and the queue. After the last
+        # body message, the next receive() waits for the disconnect (Django listens for it).
+        while not (
+            self.disconnected or self.response_complete or self.body.pieces or not (self.more_body or self.ended)
+        ):
+            self.message_event.clear()
+            await self.message_event.wait()
+        if self.disconnected or self.response_complete:
+            return {"type": "http.disconnect"}
+        body = self.body.pop() if self.body.pieces else b""
+        more = self.more_body or bool(self.body.pieces)
+        self.ended = not more
+        return {"type": "http.request", "body": body, "more_body": more}
+
+
+class HubHttpProtocol(HttpToolsProtocol):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._length: int | None = None  # Content-Length of the request being parsed, when it may bypass
+        self._seen = 0  # its body bytes so far
+        self._left = 0  # body bytes still to come past the parser (0: the parser reads)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._length, self._seen = None, 0
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        if type(self.cycle) is RequestResponseCycle:
+            # uvicorn built its cycle (its task has not run yet): give it the body queue.
+            self.cycle.__class__ = HubCycle
+            self.cycle.body = BodyQueue()
+        if self.parser.should_upgrade():
+            return
+        length = None
+        for name, value in self.headers:
+            if name == b"transfer-encoding":
+                return  # chunked: httptools decodes it
+            if name == b"content-length":
+                length = int(value) if value.isdigit() else None  # the parser has already refused a bad one
+        self._length = length
+
+    def on_body(self, body: bytes) -> None:
+        self._seen += len(body)
+        self._queue(body)
+
+    def _queue(self, body: bytes) -> None:
+        if self.cycle.response_complete or (self.parser.should_upgrade() and self._should_upgrade()):
+            return  # answered already (413 before the body ended): the rest is read and dropped
+        self.cycle.body.append(body)
+        if len(self.cycle.body) > read_ahead:
+            self.flow.pause_reading()
+        self.cycle.message_event.set()
+
+    def data_received(self, data: bytes) -> None:
+        if not self._left:
+            super().data_received(data)
+            if (
+                self._length is not None
+                and self._seen < self._length
+                and self.parser is not None
+                and not self.transport.is_closing()
+            ):
+                self._left = self._length - self._seen  # in the body: the parser is bypassed from here
+            return
+        self._unset_keepalive_if_required()
+        if len(data) <= self._left:
+            self._left -= len(data)
+            self._queue(data)
+            rest = b""
+        else:
+            rest = data[self._left :]
+            self._queue(data[: self._left])
+            self._left = 0
+        if not self._left:
+            self._body_complete()
+            if rest:
+                self.data_received(rest)
+
+    def _body_complete(self) -> None:
+        """The bypassed body ended: the request is complete, and a fresh parser reads the next one."""
+        self._length = None
+        self.parser = httptools.HttpRequestParser(self)
+        try:
+            self.parser.set_dangerous_leniencies(lenient_data_after_close=True)
+        except AttributeError:  # pragma: no cover - httptools < 0.6.3, as uvicorn allows
+            pass
+        self.on_message_complete()
