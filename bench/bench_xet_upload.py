@@ -168,7 +168,7 @@ def main() -> None:
         path = tmp / "weights.bin"
         make_file(path)
         floor = client_floor(path, tmp / "floor-cache")
-        with LiveHub(tmp / "hub") as hub:
+        with LiveHub(tmp / "hub", extra_env={"LOG_LEVEL": os.environ.get("XET_BENCH_LOG", "INFO")}) as hub:
             token = hub.create_token("alice", "write")
             hub.manage(
                 "shell",
@@ -178,6 +178,8 @@ def main() -> None:
             )
             xet_seconds, sha = xet_upload(hub, token, path, tmp / "cache")
             rebuilt = [line for line in hub.log("web").splitlines() if "xet shard:" in line]
+            if os.environ.get("XET_BENCH_LOG"):
+                print("\n".join(line for line in hub.log("web").splitlines() if "xet" in line.lower())[-3000:])
             stored = hub.blob_path(sha)
             assert sha256_of(stored) == sha256_of(path), "stored blob differs from the file"
             # The blob now exists: remove it so the baseline stores the bytes again.

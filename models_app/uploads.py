@@ -23,17 +23,14 @@ from django.conf import settings
 from django.db.models import Subquery, Sum
 
 from hub.api import ApiError
-from models_app.diskwrite import Lane, each, immutable, open_sink
+from models_app.diskwrite import Fanout, Lane, each, open_sink
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.paths import PathError, normalize_path
 from models_app.storage import get_store
 
-# From the first chunk at least this large on, a file is hashed on one thread and written on
-# another (two diskwrite.Lane) while the caller parses the next chunk.
+# Once a file has reached this size, it is hashed on one thread and written on another (two
+# diskwrite.Lane) while the caller parses the next chunk; smaller files are not worth the threads.
 OVERLAP_BYTES = 128 * 1024
-# Chunks go to the lanes in batches of about this many bytes: a hand-off per batch, not per chunk
-# (each hand-off wakes a thread).
-LANE_BATCH = 4 * 1024 * 1024
 
 
 class UploadError(ApiError):
@@ -90,9 +87,7 @@ class StagedFile:
     _temp_path: Path | None = None
     _file: object = None
     _sink: object = None
-    _lanes: tuple[Lane, Lane] | None = None
-    _batch: list = field(default_factory=list)
-    _batch_size: int = 0
+    _lanes: Fanout | None = None
 
     def __post_init__(self) -> None:
         if self.expected_size is not None:
@@ -123,39 +118,27 @@ class StagedFile:
     def write(self, chunk: bytes | memoryview) -> None:
         self._check_size(self.size + len(chunk))
         self.size += len(chunk)
-        if len(chunk) >= OVERLAP_BYTES and self._lanes is None:
-            self._lanes = (Lane(each(self._hash.update), "blob-hash"), Lane(each(self._sink.write), "blob-write"))
+        if self._lanes is None and self.size >= OVERLAP_BYTES:
+            self._lanes = Fanout(
+                (Lane(each(self._hash.update), "blob-hash"), Lane(each(self._sink.write), "blob-write"))
+            )
         if self._lanes is None:
             self._hash.update(chunk)
             self._sink.write(chunk)
-            return
-        self._batch.append(immutable(chunk))  # the lanes get to it after the caller moves on
-        self._batch_size += len(chunk)
-        if self._batch_size >= LANE_BATCH:
-            self._submit()
-
-    def _submit(self) -> None:
-        if self._batch:
-            batch, self._batch, self._batch_size = tuple(self._batch), [], 0
-            for lane in self._lanes:
-                lane.submit(batch)
+        else:
+            self._lanes.add(chunk)
 
     def _close_file(self, *, keep: bool) -> None:
         """Every queued step done (its error raised), the lanes stopped, the file completed if ``keep``."""
         try:
             if self._lanes is not None:
-                if keep:
-                    self._submit()
-                for lane in self._lanes:
-                    lane.drain()
+                self._lanes.drain(flush=keep)
             if keep:
                 self._sink.close()
         finally:
             if self._lanes is not None:
-                for lane in self._lanes:
-                    lane.close()
+                self._lanes.close()
                 self._lanes = None
-            self._batch, self._batch_size = [], 0
             self._sink.discard()
             self._file.close()
 

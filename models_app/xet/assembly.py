@@ -17,7 +17,11 @@ It is only a guess, never trusted: any other shape (several files, a partial
 xorb, a xorb the stream did not see because another process received it, a
 refused xorb, two clients on one repo) leaves the stream unused and the file
 is rebuilt as before. A xorb whose upload starts while an earlier one is still
-arriving is read back from disk and added once its turn comes. Streams live in
+arriving is read back from disk and added once its turn comes. A short xorb
+(under ``TAIL_BYTES``) is most likely the file's last, and the client may
+start it before the full one ahead of it (seen at 1 GiB: the 11-chunk tail
+began before the 16th xorb); short xorbs are kept aside and appended at the
+shard, in the order its terms give. Streams live in
 the web process's memory and are dropped at the shard, on any failure, or
 after ``IDLE_SECONDS``; their temp files are ingest ``.part`` files, which the
 upload cleanup removes if a process dies.
@@ -37,6 +41,7 @@ log = logging.getLogger(__name__)
 
 BATCH_BYTES = 4 * 1024 * 1024  # plain chunks (about 64 KiB each) are handed to the ingest in batches
 IDLE_SECONDS = 600
+TAIL_BYTES = 8 * 1024 * 1024  # a xorb body shorter than this is taken for a file's tail
 
 _streams: dict[tuple[int, int], _Stream] = {}
 _streams_lock = threading.Lock()
@@ -58,6 +63,7 @@ class _Stream:
     order: list[_Xorb] = field(default_factory=list)
     consumed: int = 0  # xorbs of ``order`` whose chunks are in the file
     live: _Xorb | None = None  # the xorb whose chunks go straight in as it arrives
+    tails: list[_Xorb] = field(default_factory=list)  # short xorbs, appended at the shard
     broken: bool = False
     touched: float = field(default_factory=time.monotonic)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -68,8 +74,8 @@ class _Stream:
 class XorbFeed:
     """What one xorb upload hands the stream: ``chunk(plain)`` while verifying, then ``done`` or ``failed``."""
 
-    def __init__(self, stream: _Stream, entry: _Xorb, live: bool):
-        self._stream, self._entry, self.live = stream, entry, live
+    def __init__(self, stream: _Stream, entry: _Xorb, live: bool, tail: bool = False):
+        self._stream, self._entry, self.live, self._tail = stream, entry, live, tail
 
     def chunk(self, plain: bytes) -> None:
         if self.live:
@@ -86,14 +92,15 @@ class XorbFeed:
                 stream.live = None
             else:
                 self._entry.refs, self._entry.read_back = refs, read_back
-            _catch_up(stream)
+            if not self._tail:
+                _catch_up(stream)
 
     def failed(self) -> None:
         _drop(self._stream, "a xorb was refused or abandoned")
 
 
-def xorb_started(user_id: int, repo, hex_hash: str) -> XorbFeed | None:
-    """Register a xorb upload of this session; None when the session has no usable stream."""
+def xorb_started(user_id: int, repo, hex_hash: str, size: int | None = None) -> XorbFeed | None:
+    """Register a xorb upload of this session (``size``: its Content-Length); None when the session has no usable stream."""
     key = (user_id, repo.pk)
     _expire()
     with _streams_lock:
@@ -110,6 +117,9 @@ def xorb_started(user_id: int, repo, hex_hash: str) -> XorbFeed | None:
             return None
         stream.touched = time.monotonic()
         entry = _Xorb(hex_hash)
+        if size is not None and size < TAIL_BYTES:
+            stream.tails.append(entry)
+            return XorbFeed(stream, entry, live=False, tail=True)
         stream.order.append(entry)
         live = stream.live is None and stream.consumed == len(stream.order) - 1
         if live:
@@ -128,17 +138,25 @@ def take(user_id: int, repo_id: int, entry: shard.FileEntry) -> StagedFile | Non
     if stream is None:
         return None
     with stream.lock:
+        head = entry.terms[: len(stream.order)]
+        tails = {seen.hex_hash: seen for seen in stream.tails}
+        rest = [tails.pop(hashing.hash_hex(term.xorb), None) for term in entry.terms[len(head) :]]
         usable = (
             not stream.broken
             and stream.live is None
-            and stream.consumed == len(stream.order) == len(entry.terms)
+            and stream.consumed == len(stream.order) == len(head)
+            and not tails  # every short xorb is one of the file's last terms
+            and all(seen is not None and seen.done for seen in rest)
             and all(
                 hashing.hash_hex(term.xorb) == seen.hex_hash and term.start == 0 and term.end == seen.chunks
-                for term, seen in zip(entry.terms, stream.order, strict=True)
+                for term, seen in zip(entry.terms, stream.order + rest, strict=True)
             )
         )
         if usable:
-            return stream.staged
+            for seen in rest:
+                _append_stored(stream, seen)
+            if not stream.broken:
+                return stream.staged
     _drop(stream, "the shard names other ranges")
     return None
 
@@ -164,10 +182,10 @@ def _add(stream: _Stream, plain: bytes) -> None:
 def _flush(stream: _Stream) -> None:
     if stream.broken or not stream._batch:
         return
-    data = stream._batch[0] if len(stream._batch) == 1 else b"".join(stream._batch)
-    stream._batch, stream._batched = [], 0
+    batch, stream._batch, stream._batched = stream._batch, [], 0
     try:
-        stream.staged.write(data)
+        for plain in batch:  # not joined: the ingest's lanes take the pieces as they are
+            stream.staged.write(plain)
     except Exception:  # noqa: BLE001 - a limit or disk error ends the guess, not the xorb upload
         log.debug("xet assembly stopped", exc_info=True)
         _drop(stream, "the assembled file hit a limit")
@@ -179,15 +197,20 @@ def _catch_up(stream: _Stream) -> None:
         entry = stream.order[stream.consumed]
         if not entry.done:
             return  # still arriving: it catches up when it is done
-        try:
-            for plain in xorb.decode_range(entry.read_back(), entry.refs, 0, len(entry.refs)):
-                _add(stream, bytes(plain))
-        except Exception:  # noqa: BLE001 - e.g. removed by a cleanup meanwhile
-            _drop(stream, "a xorb could not be read back")
-            return
-        _flush(stream)
-        entry.refs = entry.read_back = None
+        _append_stored(stream, entry)
         stream.consumed += 1
+
+
+def _append_stored(stream: _Stream, entry: _Xorb) -> None:
+    """Add the plain chunks of a xorb that finished before its turn, read back from disk."""
+    try:
+        for plain in xorb.decode_range(entry.read_back(), entry.refs, 0, len(entry.refs)):
+            _add(stream, plain)
+    except Exception:  # noqa: BLE001 - e.g. removed by a cleanup meanwhile
+        _drop(stream, "a xorb could not be read back")
+        return
+    _flush(stream)
+    entry.refs = entry.read_back = None
 
 
 def _drop(stream: _Stream, why: str) -> None:

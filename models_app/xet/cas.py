@@ -120,14 +120,14 @@ class XorbUpload:
         self._sink = diskwrite.open_sink(
             self._temp, direct=settings.HUB_INGEST_DIRECT_IO, window=settings.HUB_INGEST_FLUSH_BYTES
         )
-        self._lane = diskwrite.Lane(self._sink.write, "xorb-write")
+        self._lane = diskwrite.Fanout((diskwrite.Lane(diskwrite.each(self._sink.write), "xorb-write"),))
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.limit:  # counted as it arrives, whatever Content-Length said
             raise CasError(too_big(self.limit), status_code=413)
-        data = diskwrite.immutable(data)  # the lane writes it after the caller moves on
-        self._lane.submit(data)
+        data = diskwrite.immutable(data)  # the parser and the lane keep views of it
+        self._lane.add(data)
         try:
             self.parser.feed(data)
         except xorb.XorbError as exc:
@@ -135,7 +135,7 @@ class XorbUpload:
 
     def _close(self, *, keep: bool) -> None:
         try:
-            self._lane.drain()
+            self._lane.drain(flush=keep)
             if keep:
                 self._sink.close()
         finally:

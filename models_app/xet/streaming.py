@@ -31,7 +31,7 @@ if stream_route is not None:
                 return user, None
             if request.content_length is not None and request.content_length > limit:
                 raise cas.CasError(cas.too_big(limit), status_code=413)
-            return user, cas.XorbUpload(hash, limit, assembly.xorb_started(user.pk, repo, hash))
+            return user, cas.XorbUpload(hash, limit, assembly.xorb_started(user.pk, repo, hash, request.content_length))
 
         user, upload = await request.run(prepare)
         if upload is None:  # already held: read the body anyway, so the connection stays usable

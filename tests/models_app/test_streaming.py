@@ -152,7 +152,7 @@ def test_server_killed_mid_upload_leaves_nothing_after_restart(hub):
     blobs_before = set(blob_files(hub))
     total = 12 * 1024 * 1024
     sock, head = _open_upload(hub, "killed", total)
-    sock.sendall(head + b"k" * (8 * 1024 * 1024))
+    sock.sendall(head + b"k" * (10 * 1024 * 1024))  # enough for a few MiB to reach the disk
     deadline = time.monotonic() + 30
     while not any(p.suffix == ".part" and p.stat().st_size >= 4 * 1024 * 1024 for p in temp_files(hub)):
         assert time.monotonic() < deadline, "the upload never reached the server's temp file"
