@@ -215,8 +215,18 @@ VALIDATION_CACHE_DIR = Path(
 VALIDATION_CACHE_MAX_BYTES = env_size(
     "VALIDATION_CACHE_MAX_BYTES", 100 * 1024**3, doc="blob copies a worker keeps cached (least recently used go)"
 )
+HUB_BLOB_GRACE_HOURS = env_int(
+    "HUB_BLOB_GRACE_HOURS",
+    24,
+    doc="hours an uploaded blob no revision names is kept (for its commit) before the storage sweep removes it",
+    minimum=1,
+)
+HUB_SWEEP_INTERVAL = env_int(
+    "HUB_SWEEP_INTERVAL", 3600, doc="seconds between storage sweeps (Celery beat; models_app/sweep.py)", minimum=60
+)
 CELERY_BEAT_SCHEDULE = {
     "validation-sweep": {"task": "validation.sweep_stale_runs", "schedule": float(VALIDATION_SWEEP_INTERVAL)},
+    "storage-sweep": {"task": "storage.sweep", "schedule": float(HUB_SWEEP_INTERVAL)},
 }
 if REDIS_URL:
     # acks_late redelivers a job whose worker died; the visibility timeout must

@@ -7,9 +7,8 @@ uploaded it to this repo themselves. Uploads are remembered in the cache for
 ``UPLOAD_MEMORY``.
 
 An object that is uploaded but never committed is a blob no revision names:
-nothing serves it (every read goes through a revision's manifest). Nothing
-reclaims its space yet; a sweeper for unreferenced blobs (which failed native
-uploads leave too) should spare blobs younger than ``UPLOAD_MEMORY``.
+nothing serves it (every read goes through a revision's manifest), and the
+storage sweep (sweep.py) removes it after ``HUB_BLOB_GRACE_HOURS``.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from hub.api import ApiError
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.repos import can_write, visible_repos
 from models_app.storage import get_store
+from models_app.sweep import keep_alive
 from models_app.uploads import Ingest, StagedFile
 
 SIGNING_SALT = "transferhub.lfs-upload"
@@ -54,10 +54,12 @@ def usable_blob(user, repo: ModelRepo, oid: str, size: int | None = None) -> Blo
     blob = Blob.objects.filter(sha256=oid).first()
     if blob is None or (size is not None and blob.size != size) or not get_store().exists(blob.storage_key):
         return None
-    if cache.get(_remember_key(user, repo, oid)):
-        return blob
-    readable = RepoFile.objects.filter(blob=blob, revision__repo__in=visible_repos(user).values("pk"))
-    return blob if readable.exists() else None
+    if not cache.get(_remember_key(user, repo, oid)):
+        readable = RepoFile.objects.filter(blob=blob, revision__repo__in=visible_repos(user).values("pk"))
+        if not readable.exists():
+            return None
+    # The client commits it next instead of uploading it: spare it from the storage sweep.
+    return blob if keep_alive(blob) else None
 
 
 def upload_link_token(user, repo: ModelRepo, oid: str, size: int) -> str:

@@ -21,12 +21,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Subquery, Sum
+from django.utils import timezone
 
 from hub.api import ApiError
 from models_app.diskwrite import Fanout, Lane, each, open_sink
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.paths import PathError, normalize_path
 from models_app.storage import get_store
+from models_app.sweep import keep_alive
 
 # Once a file has reached this size, it is hashed on one thread and written on another (two
 # diskwrite.Lane) while the caller parses the next chunk; smaller files are not worth the threads.
@@ -161,13 +163,13 @@ class StagedFile:
             )
         store = get_store()
         existing = Blob.objects.filter(sha256=digest).first()
-        if existing is not None and store.exists(existing.storage_key):
+        if existing is not None and store.exists(existing.storage_key) and keep_alive(existing):
             os.unlink(self._temp_path)
             self.blob = existing
         else:
             key = store.accept(self._temp_path, digest)
             self.blob, _ = Blob.objects.update_or_create(
-                sha256=digest, defaults={"size": self.size, "storage_key": key}
+                sha256=digest, defaults={"size": self.size, "storage_key": key, "created": timezone.now()}
             )
         self._temp_path = None
         self.ingest.received += self.size

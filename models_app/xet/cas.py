@@ -30,6 +30,7 @@ from hub.api import ApiError
 from models_app import diskwrite
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.storage import get_store
+from models_app.sweep import REFRESH_AFTER, keep_alive
 from models_app.uploads import Ingest, StagedFile, user_usage
 from models_app.xet import assembly, hashing, shard, xorb
 from models_app.xet.models import XetChunk, XetFile, Xorb
@@ -273,7 +274,8 @@ def file_bytes(entry: shard.FileEntry, indexes: dict[str, list[xorb.ChunkRef]]) 
 
 def _blob_for(sha256: str) -> Blob | None:
     blob = Blob.objects.filter(sha256=sha256).first()
-    return blob if blob is not None and get_store().exists(blob.storage_key) else None
+    # Reused for this upload: spared from the storage sweep until the commit that follows.
+    return blob if blob is not None and get_store().exists(blob.storage_key) and keep_alive(blob) else None
 
 
 def shard_register(data: bytes, repo: ModelRepo, uploader=None) -> int:
@@ -306,8 +308,11 @@ def shard_register(data: bytes, repo: ModelRepo, uploader=None) -> int:
     new = 0
     with transaction.atomic():
         for file_hex, blob in rebuilt:
-            _, created = XetFile.objects.get_or_create(hash=file_hex, defaults={"blob": blob})
+            xet_file, created = XetFile.objects.get_or_create(hash=file_hex, defaults={"blob": blob})
             new += created
+            if not created and xet_file.created < timezone.now() - REFRESH_AFTER:
+                # Registered again: the cleanup's grace starts over, as for a new upload.
+                XetFile.objects.filter(pk=xet_file.pk).update(created=timezone.now())
     if uploader is not None and remember_upload is not None:
         for _, blob in rebuilt:
             remember_upload(uploader, repo, blob.sha256)
