@@ -133,3 +133,20 @@ def test_receive_after_the_body_waits_for_the_disconnect(server):
         (answer,) = read_responses(sock, 1)
     expect(answer, body)
     assert answer["after_body"] == "nothing"
+
+
+def test_expect_100_continue_then_the_body(server):
+    """curl sends large uploads this way: headers, wait for 100 Continue, then the body."""
+    body = os.urandom(2 * 1024 * 1024)
+    raw = request("/echo", body)
+    head, _ = raw.split(b"\r\n\r\n", 1)
+    with socket.create_connection(("127.0.0.1", server)) as sock:
+        sock.settimeout(30)
+        sock.sendall(head + b"\r\nExpect: 100-continue\r\n\r\n")
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            interim += sock.recv(1)
+        assert interim.startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(body)
+        (answer,) = read_responses(sock, 1)
+    expect(answer, body)
