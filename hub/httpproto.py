@@ -62,7 +62,7 @@ class HubCycle(RequestResponseCycle):
         if self.waiting_for_100_continue and not self.transport.is_closing():
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             self.waiting_for_100_continue = False
-        if len(self.body) < read_ahead:
+        if not (self.disconnected or self.response_complete) and len(self.body) < read_ahead:
             self.flow.resume_reading()
         # The event only wakes this up; the state is in the flags and the queue. After the last
         # body message, the next receive() waits for the disconnect (Django listens for it).
