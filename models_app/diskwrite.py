@@ -61,17 +61,23 @@ def each(step):
     return run
 
 
+def libc_function(name: str, argtypes: list, restype):
+    """A C library function through ctypes (it releases the GIL), or None where libc lacks it."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        func = getattr(libc, name)
+    except (OSError, AttributeError):
+        return None
+    func.argtypes, func.restype = argtypes, restype
+    return func
+
+
 def _load_sync_file_range():
     if not hasattr(os, "posix_fadvise"):
         return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        func = libc.sync_file_range
-    except (OSError, AttributeError):
-        return None
-    func.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
-    func.restype = ctypes.c_int
-    return func
+    return libc_function(
+        "sync_file_range", [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint], ctypes.c_int
+    )
 
 
 _sync_file_range = _load_sync_file_range()

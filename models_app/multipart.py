@@ -16,11 +16,11 @@ the commit).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import re
 from collections.abc import Callable
 from urllib.parse import unquote
 
+from models_app.diskwrite import libc_function
 from models_app.uploads import Ingest, StagedFile, UploadError
 
 MAX_HEADER_BYTES = 16 * 1024
@@ -30,17 +30,7 @@ MAX_FIELDS = 2000
 PART_OVERHEAD = MAX_HEADER_BYTES
 
 
-def _load_memmem():
-    try:
-        memmem = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").memmem
-    except (OSError, AttributeError):
-        return None
-    memmem.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
-    memmem.restype = ctypes.c_void_p
-    return memmem
-
-
-_memmem = _load_memmem()
+_memmem = libc_function("memmem", [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t], ctypes.c_void_p)
 MEMMEM_FROM = 64 * 1024  # below this, bytes.find is as fast and costs no foreign call
 
 

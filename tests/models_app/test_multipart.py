@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from models_app.multipart import MultipartParser, boundary_of
+from models_app.multipart import MEMMEM_FROM, MultipartParser, boundary_of, find
 from models_app.uploads import UploadError
 from tests.models_app.multipart_body import BOUNDARY, CONTENT_TYPE, multipart
 
@@ -50,3 +50,15 @@ def test_truncated_body_is_not_done():
     parser = MultipartParser(BOUNDARY.encode(), lambda h: None, lambda d: None, lambda: None)
     parser.feed(body[:-10])
     assert not parser.done
+
+
+@pytest.mark.parametrize("size", [100, MEMMEM_FROM - 1, MEMMEM_FROM, 3 * MEMMEM_FROM + 7])
+def test_boundary_search_finds_what_bytes_find_finds(size):
+    """``find`` takes libc's memmem for large buffers: same answer as ``bytes.find`` everywhere."""
+    needle = b"\r\n--" + BOUNDARY.encode()
+    data = os.urandom(size)
+    assert find(data, needle) == -1
+    for at in (0, 1, size // 2, size - len(needle), size):
+        haystack = data[:at] + needle + data[at:] + needle  # the first of two is the answer
+        assert find(haystack, needle) == haystack.find(needle) == at
+    assert find(memoryview(data).tobytes(), needle[:-1] + b"!") == -1
