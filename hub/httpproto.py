@@ -24,10 +24,14 @@ from __future__ import annotations
 import collections
 
 import httptools
+from uvicorn.protocols.http import httptools_impl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-# Body bytes read ahead per connection before reading pauses (HUB_HTTP_BODY_BUFFER; hub/webserver.py).
-read_ahead = 4 * 1024 * 1024
+
+def read_ahead() -> int:
+    """Body bytes read ahead per connection before reading pauses: uvicorn's own limit, which
+    ``webserver.tune_uvicorn`` sets from HUB_HTTP_BODY_BUFFER (one knob for both protocols)."""
+    return httptools_impl.HIGH_WATER_LIMIT
 
 
 class BodyQueue:
@@ -62,7 +66,7 @@ class HubCycle(RequestResponseCycle):
         if self.waiting_for_100_continue and not self.transport.is_closing():
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             self.waiting_for_100_continue = False
-        if not (self.disconnected or self.response_complete) and len(self.body) < read_ahead:
+        if not (self.disconnected or self.response_complete) and len(self.body) < read_ahead():
             self.flow.resume_reading()
         # The event only wakes this up; the state is in the flags and the queue. After the last
         # body message, the next receive() waits for the disconnect (Django listens for it).
@@ -108,13 +112,14 @@ class HubHttpProtocol(HttpToolsProtocol):
 
     def on_body(self, body: bytes) -> None:
         self._seen += len(body)
-        self._queue(body)
+        if not (self.parser.should_upgrade() and self._should_upgrade()):  # as uvicorn's on_body
+            self._queue(body)
 
     def _queue(self, body: bytes) -> None:
-        if self.cycle.response_complete or (self.parser.should_upgrade() and self._should_upgrade()):
+        if self.cycle.response_complete:
             return  # answered already (413 before the body ended): the rest is read and dropped
         self.cycle.body.append(body)
-        if len(self.cycle.body) > read_ahead:
+        if len(self.cycle.body) > read_ahead():
             self.flow.pause_reading()
         self.cycle.message_event.set()
 

@@ -72,21 +72,19 @@ def environ(base: dict[str, str] | None = None) -> dict[str, str]:
 def tune_uvicorn(body_buffer: int) -> None:
     """Let uvicorn read ``body_buffer`` bytes of a request body ahead instead of 64 KiB.
 
-    uvicorn's httptools protocol stops reading the socket once 64 KiB of body
-    wait for the app, and resumes on the next ``receive()``: for a large upload
-    that is a pause, a wake-up and a resume every 256 KiB read, which made
-    uvicorn's own delivery of 1 GiB cost twice ``sha256`` of it
-    (``bench/bench_ingest.py`` prints that floor). Its limit is a module
-    constant read on every body chunk, so setting it in each worker process is
-    enough; other servers are not affected.
+    uvicorn's httptools protocol (and the hub's, hub/httpproto.py, which reads
+    the same limit) stops reading the socket once 64 KiB of body wait for the
+    app, and resumes on the next ``receive()``: for a large upload that is a
+    pause, a wake-up and a resume every 256 KiB read, which made uvicorn's own
+    delivery of 1 GiB cost twice ``sha256`` of it (``bench/bench_ingest.py``
+    prints that floor). Its limit is a module constant read on every body
+    chunk, so setting it in each worker process is enough; other servers are
+    not affected.
     """
     try:
         from uvicorn.protocols.http import httptools_impl
-
-        from hub import httpproto
     except ImportError:  # uvicorn[standard] not installed: nothing to tune
         return
-    httpproto.read_ahead = max(body_buffer, 64 * 1024)
     if hasattr(httptools_impl, "HIGH_WATER_LIMIT"):
         httptools_impl.HIGH_WATER_LIMIT = max(body_buffer, 64 * 1024)
     else:  # pragma: no cover - a uvicorn that reorganised its flow control

@@ -35,7 +35,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 log = logging.getLogger(__name__)
 
 _WAIT_BEFORE, _WRITE, _WAIT_AFTER = 1, 2, 4
-DEPTH = 3  # chunks a Lane may hold
+DEPTH = 3  # items (batches from a Fanout) a Lane may hold
 BLOCK = 4096  # O_DIRECT offsets, lengths and buffer addresses are multiples of the block size
 DIRECT_BUFFER = 4 * 1024 * 1024
 
@@ -232,13 +232,13 @@ class DirectSink:
 
 
 class Lane:
-    """Calls ``step(chunk)`` for each chunk, in order, on a thread of its own, at most ``DEPTH`` behind.
+    """Calls ``step(item)`` for each item (a ``Fanout`` batch), in order, on a thread of its own, ``DEPTH`` behind at most.
 
     sha256, BLAKE3 and disk writes release the GIL, so an upload's hash lane and
     write lane run on two cores while the caller's thread parses the next chunk
-    (``bytes.find`` holds the GIL); the queue lets them drift apart by a few
+    (the boundary search and Python hold the GIL); the queue lets them drift apart by a few
     chunks instead of waiting for each other on every chunk, and bounds the
-    memory an upload holds to ``DEPTH`` chunks.
+    memory an upload holds to ``DEPTH`` batches.
     """
 
     def __init__(self, step, name: str):
@@ -300,6 +300,21 @@ class Fanout:
         self._batch, self._size = [], 0
         for lane in self.lanes:
             lane.close()
+
+
+def close_file(handle, sink, lanes: Fanout | None, *, keep: bool) -> None:
+    """End a file written through ``sink`` (and ``lanes``): every batch done, its error raised, and, if
+    ``keep``, the last bytes written; the lanes stopped and the file closed whatever happens."""
+    try:
+        if lanes is not None:
+            lanes.drain(flush=keep)
+        if keep:
+            sink.close()
+    finally:
+        if lanes is not None:
+            lanes.close()
+        sink.discard()
+        handle.close()
 
 
 def open_sink(handle, *, direct: bool, window: int):

@@ -11,9 +11,11 @@ than ``HUB_BLOB_GRACE_HOURS``:
   Xet files and their blobs);
 - upload temp files an hour old (no upload runs that long without writing).
 
-The grace counts from ``Blob.created``, which ``keep_alive`` moves forward
-whenever an upload or an LFS batch answer reuses a stored blob: the client is
-about to commit it, so it must survive the next sweep. Rows go before bytes (a
+The grace counts from ``created`` (of the Blob, or of the XetFile for the Xet
+sweep), which ``keep_alive`` moves forward whenever an upload, an LFS batch
+answer or a Xet shard reuses the row: the client is about to commit it, so it
+must survive the next sweep. ``remove_stale_files`` is the one temp-file sweep
+(``runhub`` calls it at start through ``cleanup_uploads``). Rows go before bytes (a
 reader never finds a row without its file); a blob uploaded again between the
 two keeps its file. Celery beat runs it every ``HUB_SWEEP_INTERVAL`` seconds
 (runhub's worker has the beat); ``manage.py sweep_storage`` runs it by hand or
@@ -23,8 +25,11 @@ from cron.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -34,6 +39,9 @@ from django.utils import timezone
 from models_app.models import Blob, RepoFile
 from models_app.storage import get_store
 
+if TYPE_CHECKING:
+    from models_app.xet.cleanup import SweepResult
+
 log = logging.getLogger(__name__)
 
 # keep_alive writes only when the blob's mark is older than this: one row update per blob and hour at most.
@@ -42,19 +50,35 @@ REFRESH_AFTER = timedelta(hours=1)
 
 @dataclass
 class StorageSweep:
-    blobs: int = 0
-    blob_bytes: int = 0
+    blobs: int = 0  # every blob removed, those of uncommitted Xet files included
+    blob_bytes: int = 0  # of the blobs no revision named (the Xet sweep does not count bytes)
     temp_files: int = 0
-    xet_xorbs: int = 0
-    xet_files: int = 0
+    xet: SweepResult | None = None
 
 
-def keep_alive(blob: Blob) -> bool:
-    """Spare ``blob`` for another grace period (it is being reused); False when a sweep removed it meanwhile."""
+def keep_alive(row) -> bool:
+    """Spare ``row`` (a Blob or a XetFile: anything a sweep ages by ``created``) for another grace period.
+
+    Called when an upload reuses it. False when a sweep removed it meanwhile.
+    """
     now = timezone.now()
-    if blob.created > now - REFRESH_AFTER:
+    if row.created > now - REFRESH_AFTER:
         return True
-    return Blob.objects.filter(pk=blob.pk).update(created=now) == 1
+    return type(row).objects.filter(pk=row.pk).update(created=now) == 1
+
+
+def remove_stale_files(folder: Path, max_age_seconds: float, pattern: str = "*") -> int:
+    """Delete the files in ``folder`` matching ``pattern`` untouched for ``max_age_seconds`` (0: all); how many."""
+    cutoff = time.time() - max_age_seconds
+    removed = 0
+    for path in folder.glob(pattern) if folder.exists() else ():
+        try:
+            if path.is_file() and path.stat().st_mtime <= cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
 
 
 def unreferenced_blobs(cutoff):
@@ -90,16 +114,13 @@ def sweep_blobs(grace: timedelta) -> tuple[int, int]:
 
 
 def sweep_storage(grace: timedelta | None = None, temp_age: timedelta = timedelta(hours=1)) -> StorageSweep:
-    from models_app.management.commands.cleanup_uploads import cleanup_temp_files
     from models_app.xet.cleanup import xet_sweep
 
     grace = timedelta(hours=settings.HUB_BLOB_GRACE_HOURS) if grace is None else grace
-    result = StorageSweep()
-    xet = xet_sweep(grace)  # first: it releases the blobs of uncommitted Xet files
-    result.xet_xorbs, result.xet_files = xet.xorbs, xet.files
+    result = StorageSweep(xet=xet_sweep(grace))  # first: it releases the blobs of uncommitted Xet files
     result.blobs, result.blob_bytes = sweep_blobs(grace)
-    result.blobs += xet.blobs
-    result.temp_files = cleanup_temp_files(temp_age.total_seconds()) + xet.temp_files
-    if result.blobs or result.temp_files or result.xet_xorbs:
+    result.blobs += result.xet.blobs
+    result.temp_files = remove_stale_files(settings.UPLOAD_TMP_DIR, temp_age.total_seconds()) + result.xet.temp_files
+    if result.blobs or result.temp_files or result.xet.xorbs:
         log.info("storage sweep: %s", result)
     return result

@@ -24,7 +24,7 @@ from django.db.models import Subquery, Sum
 from django.utils import timezone
 
 from hub.api import ApiError
-from models_app.diskwrite import Fanout, Lane, each, open_sink
+from models_app.diskwrite import Fanout, Lane, close_file, each, open_sink
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.paths import PathError, normalize_path
 from models_app.storage import get_store
@@ -131,18 +131,8 @@ class StagedFile:
             self._lanes.add(chunk)
 
     def _close_file(self, *, keep: bool) -> None:
-        """Every queued step done (its error raised), the lanes stopped, the file completed if ``keep``."""
-        try:
-            if self._lanes is not None:
-                self._lanes.drain(flush=keep)
-            if keep:
-                self._sink.close()
-        finally:
-            if self._lanes is not None:
-                self._lanes.close()
-                self._lanes = None
-            self._sink.discard()
-            self._file.close()
+        lanes, self._lanes = self._lanes, None
+        close_file(self._file, self._sink, lanes, keep=keep)
 
     def finish(self) -> Blob:
         try:

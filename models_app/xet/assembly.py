@@ -39,7 +39,6 @@ from models_app.xet import hashing, shard, xorb
 
 log = logging.getLogger(__name__)
 
-BATCH_BYTES = 4 * 1024 * 1024  # plain chunks (about 64 KiB each) are handed to the ingest in batches
 IDLE_SECONDS = 600
 TAIL_BYTES = 8 * 1024 * 1024  # a xorb body shorter than this is taken for a file's tail
 
@@ -67,8 +66,6 @@ class _Stream:
     broken: bool = False
     touched: float = field(default_factory=time.monotonic)
     lock: threading.RLock = field(default_factory=threading.RLock)
-    _batch: list[bytes] = field(default_factory=list)
-    _batched: int = 0
 
 
 class XorbFeed:
@@ -87,7 +84,6 @@ class XorbFeed:
         with stream.lock:
             self._entry.done, self._entry.chunks = True, len(refs)
             if self.live:
-                _flush(stream)
                 stream.consumed += 1
                 stream.live = None
             else:
@@ -170,25 +166,15 @@ def forget(user_id: int, repo_id: int) -> None:
 
 
 def _add(stream: _Stream, plain: bytes) -> None:
+    """One plain chunk into the file (the ingest batches them for its hash and write lanes)."""
     with stream.lock:
         if stream.broken:
             return
-        stream._batch.append(plain)
-        stream._batched += len(plain)
-        if stream._batched >= BATCH_BYTES:
-            _flush(stream)
-
-
-def _flush(stream: _Stream) -> None:
-    if stream.broken or not stream._batch:
-        return
-    batch, stream._batch, stream._batched = stream._batch, [], 0
-    try:
-        for plain in batch:  # not joined: the ingest's lanes take the pieces as they are
+        try:
             stream.staged.write(plain)
-    except Exception:  # noqa: BLE001 - a limit or disk error ends the guess, not the xorb upload
-        log.debug("xet assembly stopped", exc_info=True)
-        _drop(stream, "the assembled file hit a limit")
+        except Exception:  # noqa: BLE001 - a limit or disk error ends the guess, not the xorb upload
+            log.debug("xet assembly stopped", exc_info=True)
+            _drop(stream, "the assembled file hit a limit")
 
 
 def _catch_up(stream: _Stream) -> None:
@@ -209,7 +195,6 @@ def _append_stored(stream: _Stream, entry: _Xorb) -> None:
     except Exception:  # noqa: BLE001 - e.g. removed by a cleanup meanwhile
         _drop(stream, "a xorb could not be read back")
         return
-    _flush(stream)
     entry.refs = entry.read_back = None
 
 
@@ -218,7 +203,6 @@ def _drop(stream: _Stream, why: str) -> None:
         if stream.broken:
             return
         stream.broken = True
-        stream._batch = []
         log.debug("xet assembly dropped: %s", why)
         stream.staged.abort()
 

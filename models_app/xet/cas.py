@@ -30,7 +30,7 @@ from hub.api import ApiError
 from models_app import diskwrite
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.storage import get_store
-from models_app.sweep import REFRESH_AFTER, keep_alive
+from models_app.sweep import keep_alive
 from models_app.uploads import Ingest, StagedFile, user_usage
 from models_app.xet import assembly, hashing, shard, xorb
 from models_app.xet.models import XetChunk, XetFile, Xorb
@@ -135,14 +135,7 @@ class XorbUpload:
             raise CasError(f"Xorb refused: {exc}.", status_code=400) from None
 
     def _close(self, *, keep: bool) -> None:
-        try:
-            self._lane.drain(flush=keep)
-            if keep:
-                self._sink.close()
-        finally:
-            self._lane.close()
-            self._sink.discard()
-            self._temp.close()
+        diskwrite.close_file(self._temp, self._sink, self._lane, keep=keep)
 
     def finish(self) -> tuple[int, list[xorb.ChunkRef]]:
         self._close(keep=True)
@@ -310,9 +303,8 @@ def shard_register(data: bytes, repo: ModelRepo, uploader=None) -> int:
         for file_hex, blob in rebuilt:
             xet_file, created = XetFile.objects.get_or_create(hash=file_hex, defaults={"blob": blob})
             new += created
-            if not created and xet_file.created < timezone.now() - REFRESH_AFTER:
-                # Registered again: the cleanup's grace starts over, as for a new upload.
-                XetFile.objects.filter(pk=xet_file.pk).update(created=timezone.now())
+            if not created:
+                keep_alive(xet_file)  # registered again: the cleanup's grace starts over, as for a new upload
     if uploader is not None and remember_upload is not None:
         for _, blob in rebuilt:
             remember_upload(uploader, repo, blob.sha256)

@@ -9,7 +9,6 @@ file uses stay: clients dedup against them on later uploads.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from django.utils import timezone
 
 from models_app.models import Blob, RepoFile
 from models_app.storage import get_store
+from models_app.sweep import remove_stale_files
 from models_app.xet.cas import index_path, xorb_path
 from models_app.xet.models import XetFile, Xorb
 
@@ -61,14 +61,5 @@ def xet_sweep(grace: timedelta | None = None) -> SweepResult:
             # After the row is gone: a reader never finds a row without its bytes.
             get_store().delete(key)
 
-    tmp = Path(settings.XET_DIR) / "tmp"
-    if tmp.exists():
-        stale = time.time() - 3600
-        for path in tmp.glob("*.part"):
-            try:
-                if path.stat().st_mtime < stale:
-                    path.unlink()
-                    result.temp_files += 1
-            except FileNotFoundError:
-                continue
+    result.temp_files = remove_stale_files(Path(settings.XET_DIR) / "tmp", 3600, "*.part")
     return result

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from models_app.sweep import remove_stale_files
 
 
 class Command(BaseCommand):
@@ -15,18 +15,5 @@ class Command(BaseCommand):
         parser.add_argument("--max-age-minutes", type=float, default=60.0)
 
     def handle(self, *args, max_age_minutes: float, **options):
-        removed = cleanup_temp_files(max_age_minutes * 60)
+        removed = remove_stale_files(settings.UPLOAD_TMP_DIR, max_age_minutes * 60)
         self.stdout.write(f"removed {removed} temp file(s)")
-
-
-def cleanup_temp_files(max_age_seconds: float) -> int:
-    cutoff = time.time() - max_age_seconds
-    removed = 0
-    for path in settings.UPLOAD_TMP_DIR.glob("*"):
-        try:
-            if path.is_file() and path.stat().st_mtime <= cutoff:
-                path.unlink()
-                removed += 1
-        except FileNotFoundError:
-            continue
-    return removed

@@ -21,6 +21,6 @@ class Command(BaseCommand):
     def handle(self, *args, grace_hours: float | None, **options):
         result = sweep_storage(None if grace_hours is None else timedelta(hours=grace_hours))
         self.stdout.write(
-            f"removed {result.blobs} blob(s) ({result.blob_bytes} bytes), {result.xet_xorbs} xorb(s), "
-            f"{result.xet_files} Xet file record(s), {result.temp_files} temp file(s)"
+            f"removed {result.blobs} blob(s) ({result.blob_bytes} bytes), {result.xet.xorbs} xorb(s), "
+            f"{result.xet.files} Xet file record(s), {result.temp_files} temp file(s)"
         )
