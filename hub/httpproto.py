@@ -14,6 +14,14 @@ For a multi-GiB upload those copies cost as much CPU as hashing the bytes
 - queues body pieces in a list, and ``receive()`` hands out one piece per
   message, so nothing is joined or copied on the way to the app.
 
+An app may also read the rest of such a body straight from the socket, on a
+thread of its own: ``scope["extensions"]["hub.socket_body"]`` is a
+``SocketBody`` (``open`` on the event loop, ``read`` on the thread, ``close``
+on the event loop again). That skips the event loop for the body altogether:
+no per-read callback, no copy of each read into a fresh ``bytes`` by uvloop,
+no hand-off of every batch to the thread; the kernel copies each read once,
+into the object the app gets. ``models_app/streaming.py`` uses it for uploads.
+
 Everything else (headers, chunked bodies, websocket upgrades, pipelining,
 responses) is uvicorn's own code. Selected with ``--http
 hub.httpproto:HubHttpProtocol`` (hub/webserver.py).
@@ -22,6 +30,8 @@ hub.httpproto:HubHttpProtocol`` (hub/webserver.py).
 from __future__ import annotations
 
 import collections
+import os
+import socket
 
 import httptools
 from uvicorn.protocols.http import httptools_impl
@@ -54,6 +64,120 @@ class BodyQueue:
 
     def __len__(self) -> int:
         return self.size
+
+
+SOCKET_BODY = "hub.socket_body"  # the scope extension that offers a SocketBody
+# A read through SocketBody that waits this long for a byte ends the upload (the client stalled).
+SOCKET_BODY_IDLE_TIMEOUT = 120.0
+
+
+class SocketBody:
+    """The rest of one request's body, read from the socket by a thread of the app's.
+
+    ``open()`` (event loop) stops the event loop reading the connection and
+    answers False when the body cannot be read this way (chunked, TLS, already
+    answered): the app then uses ``receive()`` as usual. Then, on any one
+    thread: ``take_pieces()`` (what the event loop had read already), then
+    ``recv`` or ``recv_into`` until ``left`` is 0; they never read past the
+    body's end, raise ``ConnectionError`` when the client goes away and
+    ``TimeoutError`` when it stalls; then ``done_reading()``. ``close()``
+    (event loop, after that) gives the connection back: the body ended (the
+    next request may follow on it) or, if the app stopped early, the rest is
+    read the usual way (and dropped once the app has answered).
+    """
+
+    def __init__(self, protocol: HubHttpProtocol, cycle: HubCycle):
+        self._protocol, self._cycle = protocol, cycle
+        self._pieces: collections.deque[bytes] = collections.deque()
+        self._sock: socket.socket | None = None
+        self._open = False
+        self.left = 0  # body bytes still in the socket
+
+    def open(self) -> bool:
+        protocol, cycle = self._protocol, self._cycle
+        if (
+            self._open
+            or protocol.cycle is not cycle
+            or cycle.disconnected
+            or cycle.response_complete
+            or protocol.transport.is_closing()
+            or protocol.transport.get_extra_info("ssl_object") is not None
+            or (cycle.more_body and not protocol._left)  # httptools is reading it (chunked)
+        ):
+            return False
+        if cycle.waiting_for_100_continue:
+            protocol.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            cycle.waiting_for_100_continue = False
+        protocol.flow.pause_reading()
+        self._pieces.extend(cycle.body.pieces)
+        cycle.body = BodyQueue()
+        self.left = protocol._left if cycle.more_body else 0
+        if self.left:
+            raw = protocol.transport.get_extra_info("socket")
+            # A duplicate descriptor of the connection: still non-blocking (uvloop's), so the
+            # timeout makes each recv wait in poll() with the GIL released.
+            self._sock = socket.socket(fileno=os.dup(raw.fileno()))
+            self._sock.settimeout(SOCKET_BODY_IDLE_TIMEOUT)
+        self._open = True
+        return True
+
+    def take_pieces(self) -> list[bytes]:
+        """The body bytes the event loop had read before ``open``: they come first."""
+        pieces = list(self._pieces)
+        self._pieces.clear()
+        return pieces
+
+    def recv(self, size: int) -> bytes:
+        """At most ``size`` bytes of the rest of the body; ``b""`` at its end."""
+        if not self.left:
+            return b""
+        data = self._sock.recv(min(size, self.left))
+        if not data:
+            raise ConnectionResetError("the client closed the connection before the end of the body")
+        self.left -= len(data)
+        return data
+
+    def recv_into(self, buffer) -> int:
+        """Read the rest of the body into ``buffer`` (at most its length); 0 at its end."""
+        if not self.left:
+            return 0
+        received = self._sock.recv_into(buffer, min(len(buffer), self.left))
+        if not received:
+            raise ConnectionResetError("the client closed the connection before the end of the body")
+        self.left -= received
+        return received
+
+    def done_reading(self) -> None:
+        """The reading thread is through (any thread): the duplicate descriptor goes; the connection stays."""
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()
+
+    def abandon(self) -> None:
+        """The app gave up while its thread may still be in ``read`` (its task was cancelled): drop the connection."""
+        self._open = False
+        sock = self._sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a recv waiting in the other thread
+            except OSError:
+                pass
+        self._protocol.transport.close()
+
+    def close(self) -> None:
+        if not self._open:
+            return
+        self._open = False
+        self.done_reading()
+        protocol, cycle = self._protocol, self._cycle
+        protocol._left = self.left
+        if cycle.more_body and not self.left:
+            protocol._body_complete()
+        for piece in self._pieces:  # never taken: back to receive()
+            cycle.body.append(piece)
+        self._pieces.clear()
+        if not protocol.transport.is_closing():
+            protocol.flow.resume_reading()
 
 
 class HubCycle(RequestResponseCycle):
@@ -102,6 +226,7 @@ class HubHttpProtocol(HttpToolsProtocol):
             self.cycle.body = BodyQueue()
         if self.parser.should_upgrade():
             return
+        self.scope.setdefault("extensions", {})[SOCKET_BODY] = SocketBody(self, self.cycle)
         length = None
         for name, value in self.headers:
             if name == b"transfer-encoding":

@@ -8,9 +8,11 @@ more than hashing the same bytes (``bench/bench_ingest.py``). So a file being
 received goes to disk one of two ways:
 
 - ``DirectSink`` (default where the file system allows it): whole blocks are
-  copied into one page-aligned buffer and written with ``O_DIRECT``, straight
-  from that buffer to the device; only the last partial block goes through the
-  page cache. The copy is the only CPU it costs.
+  written with ``O_DIRECT``, straight from memory to the device; only the last
+  partial block goes through the page cache. Chunks whose memory lies on the
+  file's block grid (the socket reader puts them there, recvpool.py) are
+  written from where they are; other bytes are copied into one page-aligned
+  buffer first, and that copy is then the only CPU it costs.
 - ``WriteBehind`` otherwise (tmpfs, some network file systems, non-Linux):
   plain writes, and, as PostgreSQL's ``backend_flush_after`` does, each window
   is handed to writeback (``sync_file_range``) and the window before it is
@@ -59,6 +61,51 @@ def each(step):
             step(chunk)
 
     return run
+
+
+class _PyBuffer(ctypes.Structure):
+    """CPython's ``Py_buffer``, to read the address of any object's memory."""
+
+    _fields_ = [
+        ("buf", ctypes.c_void_p),
+        ("obj", ctypes.c_void_p),
+        ("len", ctypes.c_ssize_t),
+        ("itemsize", ctypes.c_ssize_t),
+        ("readonly", ctypes.c_int),
+        ("ndim", ctypes.c_int),
+        ("format", ctypes.c_char_p),
+        ("shape", ctypes.c_void_p),
+        ("strides", ctypes.c_void_p),
+        ("suboffsets", ctypes.c_void_p),
+        ("internal", ctypes.c_void_p),
+    ]
+
+
+_get_buffer = ctypes.pythonapi.PyObject_GetBuffer
+_get_buffer.argtypes = [ctypes.py_object, ctypes.POINTER(_PyBuffer), ctypes.c_int]
+_get_buffer.restype = ctypes.c_int
+_release_buffer = ctypes.pythonapi.PyBuffer_Release
+_release_buffer.argtypes = [ctypes.POINTER(_PyBuffer)]
+_release_buffer.restype = None
+
+
+def address_of(data) -> int:
+    """The address of the first byte of a contiguous buffer (bytes, bytearray, memoryview, mmap).
+
+    Only meaningful while the caller holds ``data``; nothing here keeps it alive.
+    """
+    view = _PyBuffer()
+    if _get_buffer(data, ctypes.byref(view), 0) != 0:  # PyBUF_SIMPLE: contiguous bytes, read-only allowed
+        raise BufferError("not a contiguous buffer")
+    try:
+        return view.buf or 0
+    finally:
+        _release_buffer(ctypes.byref(view))
+
+
+def raw_bytes(address: int, length: int):
+    """A buffer over ``length`` bytes at ``address``; the caller keeps the owner of that memory alive."""
+    return memoryview((ctypes.c_char * length).from_address(address)).cast("B")
 
 
 def libc_function(name: str, argtypes: list, restype):
@@ -155,20 +202,33 @@ def _give_buffer(buffer: mmap.mmap) -> None:
 
 
 class DirectSink:
-    """Sequential writes with ``O_DIRECT`` through an aligned buffer; ``close`` writes the tail.
+    """Sequential writes with ``O_DIRECT``; ``close`` writes the tail.
 
     Open with ``DirectSink.open(handle)``, which answers None where the file
     system refuses ``O_DIRECT``. ``handle`` (the buffered temp file) must not be
     written to meanwhile; it writes the last partial block.
+
+    ``O_DIRECT`` wants every address, length and file offset on the block grid.
+    A chunk of at least ``RUN_FROM`` bytes whose address is congruent to its
+    file offset is written from where it lies: chunks that follow it in memory
+    join it into one run, written in one ``pwritev`` once it reaches
+    ``DIRECT_BUFFER`` (the views are held until then); the run's partial blocks
+    at either end go through the bounce buffer. Anything else is copied into
+    the page-aligned bounce buffer and written from there.
     """
+
+    RUN_FROM = 64 * 1024
 
     def __init__(self, handle, fd: int):
         self._handle, self._fd = handle, fd
         self._write_fd = fd
         self._buffer = _take_buffer()
         self._view = memoryview(self._buffer)
-        self._filled = 0
-        self._offset = 0  # bytes of the file already on disk
+        self._filled = 0  # bounce-buffer bytes, at file offset self._offset
+        self._offset = 0  # bytes of the file already on disk (a block multiple until close)
+        self._run: list[memoryview] = []  # chunks contiguous in memory, right after the bounce bytes
+        self._run_address = 0
+        self._run_length = 0
 
     @classmethod
     def open(cls, handle) -> DirectSink | None:
@@ -183,6 +243,25 @@ class DirectSink:
 
     def write(self, data) -> None:
         data = memoryview(data).cast("B")
+        if self._run_length:
+            if address_of(data) == self._run_address + self._run_length:
+                self._run.append(data)
+                self._run_length += len(data)
+                if self._run_length >= DIRECT_BUFFER:
+                    self._write_run()
+                return
+            self._write_run()
+        if len(data) >= self.RUN_FROM:
+            position = self._offset + self._filled
+            address = address_of(data)
+            if address % BLOCK == position % BLOCK:
+                head = -position % BLOCK  # completes the bounce buffer's last block
+                self._copy(data[:head])
+                self._run, self._run_address, self._run_length = [data], address + head, len(data) - head
+                return
+        self._copy(data)
+
+    def _copy(self, data: memoryview) -> None:
         while data:
             room = DIRECT_BUFFER - self._filled
             take = min(room, len(data))
@@ -192,17 +271,40 @@ class DirectSink:
             if self._filled == DIRECT_BUFFER:
                 self._flush(DIRECT_BUFFER)
 
-    def _flush(self, length: int) -> None:
-        """Write the first ``length`` bytes (a block multiple) of the buffer; keep the rest at its start."""
+    def _write_run(self) -> None:
+        """Write the bounce bytes and the run's whole blocks in one go; its last partial block goes to the bounce."""
+        whole = self._run_length - self._run_length % BLOCK
+        parts = [self._view[: self._filled]] if self._filled else []
+        if whole:
+            parts.append(raw_bytes(self._run_address, whole))
+        self._pwrite(parts, self._filled + whole)
+        self._offset += self._filled + whole
+        self._filled = 0
+        rest = self._run_length - whole
+        if rest:
+            self._view[:rest] = raw_bytes(self._run_address + whole, rest)
+            self._filled = rest
+        self._run, self._run_length = [], 0  # the views go: their buffers may be reused
+
+    def _pwrite(self, parts: list, length: int) -> None:
+        """Write ``parts`` (block multiples, on the block grid) at ``self._offset``, all of them."""
         written = 0
         while written < length:
             try:
-                written += os.pwrite(self._write_fd, self._view[written:length], self._offset + written)
+                if written == 0:
+                    written = os.pwritev(self._write_fd, parts, self._offset)
+                else:  # a short write (rare): the rest, one part at a time
+                    flat = b"".join(bytes(part) for part in parts)
+                    written += os.pwrite(self._write_fd, flat[written:], self._offset + written)
             except OSError as exc:
                 if exc.errno != errno.EINVAL or self._write_fd != self._fd:
                     raise
                 # Accepted at open but refused now (alignment rules of an odd device): buffered from here on.
                 self._write_fd = self._handle.fileno()
+
+    def _flush(self, length: int) -> None:
+        """Write the first ``length`` bytes (a block multiple) of the bounce buffer; keep the rest at its start."""
+        self._pwrite([self._view[:length]], length)
         self._offset += length
         rest = self._filled - length
         if rest:
@@ -211,6 +313,8 @@ class DirectSink:
 
     def close(self) -> None:
         try:
+            if self._run_length:
+                self._write_run()
             whole = self._filled - self._filled % BLOCK
             if whole:
                 self._flush(whole)
@@ -223,6 +327,7 @@ class DirectSink:
 
     def discard(self) -> None:
         """Stop without finishing the file (it is about to be deleted); the buffer is reused."""
+        self._run, self._run_length = [], 0
         if self._fd < 0:
             return
         os.close(self._fd)

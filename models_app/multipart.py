@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote
 
-from models_app.diskwrite import libc_function
+from models_app.diskwrite import address_of, libc_function
 from models_app.uploads import Ingest, StagedFile, UploadError
 
 MAX_HEADER_BYTES = 16 * 1024
@@ -30,23 +30,38 @@ MAX_FIELDS = 2000
 PART_OVERHEAD = MAX_HEADER_BYTES
 
 
-_memmem = libc_function("memmem", [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t], ctypes.c_void_p)
+_memmem = libc_function("memmem", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t], ctypes.c_void_p)
 MEMMEM_FROM = 64 * 1024  # below this, bytes.find is as fast and costs no foreign call
 
 
-def find(haystack: bytes, needle: bytes) -> int:
-    """``haystack.find(needle)``; through libc's ``memmem`` for large haystacks.
+def find(haystack: bytes | memoryview, needle: bytes) -> int:
+    """``haystack.find(needle)`` for bytes or a contiguous memoryview; libc's ``memmem`` for large ones.
 
     CPython searches long haystacks with the two-way algorithm, about 5 GB/s
     over random bytes here; glibc's memmem skips through them at about 14 GB/s
     (``bench/bench_ingest.py`` profiles), and the boundary search runs over
     every byte of an upload.
     """
-    if _memmem is None or len(haystack) < MEMMEM_FROM or type(haystack) is not bytes:
-        return haystack.find(needle)
-    start = ctypes.c_char_p(haystack)  # points into the bytes object itself: no copy
+    if _memmem is None or len(haystack) < MEMMEM_FROM:
+        return (haystack if type(haystack) is bytes else bytes(haystack)).find(needle)
+    start = address_of(haystack)  # the haystack's own memory: no copy
     at = _memmem(start, len(haystack), needle, len(needle))
-    return -1 if at is None else at - ctypes.cast(start, ctypes.c_void_p).value
+    return -1 if at is None else at - start
+
+
+def partial_match(data: bytes | memoryview, needle: bytes) -> int:
+    """The length of the longest end of ``data`` that is a proper beginning of ``needle`` (0 if none).
+
+    Those bytes may be a boundary split across reads, so the parser holds them
+    back; any other bytes with no boundary in them are file data already.
+    """
+    tail = bytes(data[-(len(needle) - 1) :])
+    at = tail.find(needle[:1])
+    while at >= 0:
+        if needle.startswith(tail[at:]):
+            return len(tail) - at
+        at = tail.find(needle[:1], at + 1)
+    return 0
 
 
 def boundary_of(content_type: str) -> bytes:
@@ -74,7 +89,12 @@ def _header_params(value: str) -> tuple[str, dict[str, str]]:
 
 
 class MultipartParser:
-    """Calls ``on_part(headers)``, ``on_data(bytes)`` and ``on_part_end()`` as the body is fed."""
+    """Calls ``on_part(headers)``, ``on_data(bytes)`` and ``on_part_end()`` as the body is fed.
+
+    Fed ``bytes`` or read-only memoryviews; file data is handed on as views of
+    what was fed, uncopied (but for a few bytes around a boundary split across
+    feeds). ``data_start`` is the body offset of the current part's first byte.
+    """
 
     def __init__(
         self,
@@ -88,20 +108,25 @@ class MultipartParser:
         self._on_part, self._on_data, self._on_part_end = on_part, on_data, on_part_end
         self._buf = b""
         self._state = "preamble"  # -> after_boundary -> headers -> data -> after_boundary ... -> done
+        self._fed = 0  # body bytes fed so far
+        self.data_start = 0
 
     @property
     def done(self) -> bool:
         return self._state == "done"
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes | memoryview) -> None:
+        self._fed += len(chunk)
+        if self._state != "data" and type(chunk) is not bytes:
+            chunk = bytes(chunk)  # framing is parsed as bytes; only file data stays a view
         if self._state == "data" and self._buf and len(chunk) >= len(self._delim):
             # Inside file data the buffer is only a short tail: look for a boundary that starts
             # in it, and if there is none, pass the tail on and keep the big chunk uncopied.
-            probe = self._buf + chunk[: len(self._delim) - 1]
+            probe = self._buf + bytes(chunk[: len(self._delim) - 1])
             if probe.find(self._delim) < 0:
                 self._on_data(memoryview(self._buf))
                 self._buf = b""
-        self._buf = self._buf + chunk if self._buf else chunk
+        self._buf = self._buf + bytes(chunk) if self._buf else chunk
         while True:
             if self._state == "preamble":
                 at = self._buf.find(self._first)
@@ -126,20 +151,20 @@ class MultipartParser:
                     return
                 self._on_part(self._parse_headers(self._buf[:end]))
                 self._buf, self._state = self._buf[end + 4 :], "data"
+                self.data_start = self._fed - len(self._buf)
             elif self._state == "data":
                 at = find(self._buf, self._delim)
                 if at < 0:
-                    # Keep what could be the start of a boundary split across chunks.
-                    keep = len(self._delim) - 1
+                    # Keep only what could be the start of a boundary split across chunks.
+                    keep = partial_match(self._buf, self._delim)
                     if len(self._buf) > keep:
-                        view = memoryview(self._buf)
-                        self._on_data(view[: len(self._buf) - keep])
-                        self._buf = self._buf[len(self._buf) - keep :]
+                        self._on_data(memoryview(self._buf)[: len(self._buf) - keep])
+                    self._buf = bytes(self._buf[len(self._buf) - keep :]) if keep else b""
                     return
                 if at:
                     self._on_data(memoryview(self._buf)[:at])
                 self._on_part_end()
-                self._buf, self._state = self._buf[at + len(self._delim) :], "after_boundary"
+                self._buf, self._state = bytes(self._buf[at + len(self._delim) :]), "after_boundary"
             else:  # done: the epilogue is ignored
                 self._buf = b""
                 return
@@ -167,8 +192,12 @@ class UploadForm:
         self._staged: StagedFile | None = None
         self._field: tuple[str, bytearray] | None = None
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes | memoryview) -> None:
         self._parser.feed(chunk)
+
+    def anchor(self) -> int:
+        """The body offset of the first byte of the file being received (streaming.pump lines it up)."""
+        return self._parser.data_start
 
     def close(self) -> None:
         """The body ended: check it was complete and every announced digest matched."""

@@ -45,6 +45,9 @@ from typing import TYPE_CHECKING
 from django.db import close_old_connections, connections
 
 from hub.api import ApiError
+from hub.httpproto import SOCKET_BODY, SOCKET_BODY_IDLE_TIMEOUT, SocketBody
+from models_app.diskwrite import BLOCK
+from models_app.recvpool import BUFFER_BYTES, ReceivePool
 
 if TYPE_CHECKING:
     from models_app.models import Blob
@@ -153,7 +156,40 @@ class StreamRequest:
             raise ApiError("CSRF check failed: reload the page and try again.", status_code=403)
         return user, None
 
-    async def pump(self, feed: Callable[[bytes], None], batch_bytes: int = BATCH_BYTES) -> bool:
+    async def pump(
+        self, feed: Callable[[bytes], None], batch_bytes: int = BATCH_BYTES, *, anchor: Callable[[], int] | None = None
+    ) -> bool:
+        """Feed the body to ``feed`` (run in the worker thread); False if the client went away.
+
+        Under the hub's own HTTP protocol the worker thread reads the body
+        straight from the socket (``hub.httpproto.SocketBody``) into aligned
+        buffers (recvpool.py), so the event loop never touches it; ``anchor()``
+        answers the body offset of the first byte of the file being received
+        (0 for a raw body), which lines its bytes up with the disk's blocks.
+        ``feed`` then gets read-only memoryviews. Under any other server, see
+        ``pump_messages``.
+        """
+        body = self.scope.get("extensions", {}).get(SOCKET_BODY)
+        if body is None or not body.open():
+            return await self.pump_messages(feed, batch_bytes)
+        try:
+            self.body_done = await self.run(_read_socket_body, body, feed, anchor or (lambda: 0))
+        except asyncio.CancelledError:
+            # The worker thread may still be reading the socket: the connection is lost to us.
+            body.abandon()
+            raise
+        except TimeoutError:
+            body.close()
+            raise ApiError(
+                f"No upload data for {SOCKET_BODY_IDLE_TIMEOUT:.0f} s: the upload was abandoned.", status_code=408
+            ) from None
+        except BaseException:
+            body.close()
+            raise
+        body.close()
+        return self.body_done
+
+    async def pump_messages(self, feed: Callable[[bytes], None], batch_bytes: int = BATCH_BYTES) -> bool:
         """Feed the body to ``feed`` (run in the worker thread), message by message; False if the client went away.
 
         Messages are handed to the worker thread in batches of about ``batch_bytes``.
@@ -236,6 +272,31 @@ class StreamRequest:
             self._executor.shutdown(wait=False)
 
 
+def _read_socket_body(body: SocketBody, feed: Callable[[bytes], None], anchor: Callable[[], int]) -> bool:
+    """The worker thread's loop over a ``SocketBody``: True at the end of the body, False if the client left."""
+    pool = ReceivePool()
+    offset = 0  # body bytes fed so far
+    try:
+        for piece in body.take_pieces():
+            feed(piece)
+            offset += len(piece)
+        while body.left:
+            room = pool.space((offset - anchor()) % BLOCK)
+            if room is None:  # every buffer still held by the lanes
+                data = body.recv(BUFFER_BYTES)
+            else:
+                received = body.recv_into(room)
+                room = None  # our writable view of the buffer goes before the bytes are handed on
+                data = pool.filled(received)
+            feed(data)
+            offset += len(data)
+    except ConnectionError:
+        return False
+    finally:
+        body.done_reading()
+    return True
+
+
 async def stream_body_into(request: StreamRequest, open_staged: Callable[[], StagedFile]) -> Blob | None:
     """Stream a raw request body into one blob; None when the client went away.
 
@@ -274,7 +335,7 @@ async def native_upload(request: StreamRequest, owner: str, name: str) -> None:
 
     user, repo, form = await request.run(prepare)
     try:
-        if not await request.pump(form.feed):
+        if not await request.pump(form.feed, anchor=form.anchor):
             return  # the client went away: nothing of the upload is kept
         status, payload = await request.run(publish.upload_commit, repo, user, form)
     finally:

@@ -150,3 +150,77 @@ def test_expect_100_continue_then_the_body(server):
         sock.sendall(body)
         (answer,) = read_responses(sock, 1)
     expect(answer, body)
+
+
+# --- SocketBody: the app's thread reads the body from the socket (the upload routes) ------------------------
+
+
+def test_socket_body_arrives_whole_and_the_next_requests_follow(server):
+    """Read off the socket by the app's thread; what the event loop had read comes first, and pipelined
+    requests after the body (in the same writes) are parsed as usual."""
+    bodies = [os.urandom(5 * 1024 * 1024 + 17), os.urandom(3 * 1024 * 1024)]
+    raw = request("/socket", bodies[0]) + request("/echo", b"next") + request("/socket", bodies[1])
+    with socket.create_connection(("127.0.0.1", server)) as sock:
+        for start in range(0, len(raw), 100_003):
+            sock.sendall(raw[start : start + 100_003])
+        first, nxt, last = read_responses(sock, 3)
+    for answer, body in ((first, bodies[0]), (last, bodies[1])):
+        assert answer["size"] == len(body)
+        assert answer["sha256"] == hashlib.sha256(body).hexdigest()
+        assert "socket" in answer["types"]
+    expect(nxt, b"next")
+
+
+def test_socket_body_after_expect_100_continue(server):
+    body = os.urandom(2 * 1024 * 1024)
+    head, _ = request("/socket", body).split(b"\r\n\r\n", 1)
+    with socket.create_connection(("127.0.0.1", server)) as sock:
+        sock.settimeout(30)
+        sock.sendall(head + b"\r\nExpect: 100-continue\r\n\r\n")
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            interim += sock.recv(1)
+        assert interim.startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(body)
+        (answer,) = read_responses(sock, 1)
+    assert answer["size"] == len(body) and answer["sha256"] == hashlib.sha256(body).hexdigest()
+
+
+def test_chunked_body_is_not_offered_to_the_socket_reader(server):
+    body = os.urandom(300_000)
+    with socket.create_connection(("127.0.0.1", server)) as sock:
+        sock.sendall(request("/socket", body, chunked=True))
+        (answer,) = read_responses(sock, 1)
+    expect(answer, body)  # read through receive(): bytes messages, no "socket"
+
+
+def test_socket_reader_that_stops_early_answers_and_closes(server):
+    """A refused upload stops reading mid-body and answers with Connection: close; nothing hangs."""
+    body = os.urandom(8 * 1024 * 1024)
+    with socket.create_connection(("127.0.0.1", server)) as sock:
+        sock.settimeout(30)
+        try:
+            sock.sendall(request("/socket-stop", body))
+        except OSError:
+            pass  # the server may close before the client has written everything
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200")
+    answer = json.loads(data.split(b"\r\n\r\n", 1)[1])
+    assert 1024 * 1024 <= answer["size"] < len(body)
+
+
+def test_client_leaving_mid_body_ends_the_socket_read(server):
+    body = os.urandom(4 * 1024 * 1024)
+    with socket.create_connection(("127.0.0.1", server)) as sock:
+        sock.sendall(request("/socket", body)[: -len(body) // 2])
+    deadline = time.monotonic() + 30
+    while True:
+        with socket.create_connection(("127.0.0.1", server)) as sock:
+            sock.sendall(request("/last", b""))
+            (last,) = read_responses(sock, 1)
+        if last.get("ended") == "client left" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert last["ended"] == "client left"
