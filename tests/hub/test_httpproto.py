@@ -135,12 +135,10 @@ def test_receive_after_the_body_waits_for_the_disconnect(server):
     assert answer["after_body"] == "nothing"
 
 
-def test_expect_100_continue_then_the_body(server):
-    """curl sends large uploads this way: headers, wait for 100 Continue, then the body."""
-    body = os.urandom(2 * 1024 * 1024)
-    raw = request("/echo", body)
-    head, _ = raw.split(b"\r\n\r\n", 1)
-    with socket.create_connection(("127.0.0.1", server)) as sock:
+def after_100_continue(port: int, path: str, body: bytes) -> dict:
+    """As curl sends large uploads: headers with ``Expect: 100-continue``, wait for the interim answer, then the body."""
+    head, _ = request(path, body).split(b"\r\n\r\n", 1)
+    with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.settimeout(30)
         sock.sendall(head + b"\r\nExpect: 100-continue\r\n\r\n")
         interim = b""
@@ -149,7 +147,12 @@ def test_expect_100_continue_then_the_body(server):
         assert interim.startswith(b"HTTP/1.1 100 Continue")
         sock.sendall(body)
         (answer,) = read_responses(sock, 1)
-    expect(answer, body)
+    return answer
+
+
+def test_expect_100_continue_then_the_body(server):
+    body = os.urandom(2 * 1024 * 1024)
+    expect(after_100_continue(server, "/echo", body), body)
 
 
 # --- SocketBody: the app's thread reads the body from the socket (the upload routes) ------------------------
@@ -173,16 +176,8 @@ def test_socket_body_arrives_whole_and_the_next_requests_follow(server):
 
 def test_socket_body_after_expect_100_continue(server):
     body = os.urandom(2 * 1024 * 1024)
-    head, _ = request("/socket", body).split(b"\r\n\r\n", 1)
-    with socket.create_connection(("127.0.0.1", server)) as sock:
-        sock.settimeout(30)
-        sock.sendall(head + b"\r\nExpect: 100-continue\r\n\r\n")
-        interim = b""
-        while b"\r\n\r\n" not in interim:
-            interim += sock.recv(1)
-        assert interim.startswith(b"HTTP/1.1 100 Continue")
-        sock.sendall(body)
-        (answer,) = read_responses(sock, 1)
+    answer = after_100_continue(server, "/socket", body)
+    assert "socket" in answer["types"]
     assert answer["size"] == len(body) and answer["sha256"] == hashlib.sha256(body).hexdigest()
 
 
