@@ -15,6 +15,7 @@ from models_app.cards import CARD_PATH, MAX_CARD_BYTES, blob_text, card_apply
 from models_app.events import announce_revision
 from models_app.models import Blob, ModelRepo, Ref, RepoFile, Revision
 from models_app.paths import PathError, normalize_path
+from models_app.uploads import commit_quota_check
 
 SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 DEFAULT_BRANCH = "main"
@@ -103,6 +104,7 @@ def revision_create(
             return RevisionResult(parent, created=False)
         if parent is None and not new_manifest:
             raise RevisionError("Nothing to commit: the upload holds no files.", status_code=400)
+        commit_quota_check(repo, add.values())
         card_warnings = _apply_card(repo, branch, manifest, new_manifest)
         now = timezone.now()
         revision = Revision.objects.create(

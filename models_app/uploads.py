@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Subquery, Sum
 from django.utils import timezone
 
@@ -56,6 +57,41 @@ def repo_usage(repo: ModelRepo) -> int:
 def user_usage(user) -> int:
     blobs = RepoFile.objects.filter(revision__repo__owner=user).values("blob_id")
     return Blob.objects.filter(sha256__in=Subquery(blobs)).aggregate(total=Sum("size"))["total"] or 0
+
+
+def commit_quota_check(repo: ModelRepo, blobs: Iterable[Blob]) -> None:
+    """Refuse (413) a commit whose new blobs would take the repo or its owner past a quota.
+
+    ``Ingest`` checks the quotas while the bytes arrive, against the usage when
+    the upload began, so two uploads running side by side could each pass and
+    together overshoot. This runs again inside the commit's transaction, with
+    the owner's row locked (PostgreSQL; SQLite's write transactions take turns
+    anyway), so commits that add bytes to one owner's repos are counted one
+    after the other. A refused commit's blobs stay unreferenced until the
+    storage sweep removes them.
+    """
+    sizes = {blob.sha256: blob.size for blob in blobs}
+    if not sizes:
+        return
+    list(get_user_model().objects.select_for_update().filter(pk=repo.owner_id).values_list("pk", flat=True))
+    checks = (
+        (RepoFile.objects.filter(revision__repo=repo), repo_usage(repo), settings.HUB_REPO_QUOTA, "the repository's"),
+        (
+            RepoFile.objects.filter(revision__repo__owner_id=repo.owner_id),
+            user_usage(repo.owner),
+            settings.HUB_USER_QUOTA,
+            "your",
+        ),
+    )
+    for files, used, quota, whose in checks:
+        held = set(files.filter(blob_id__in=list(sizes)).values_list("blob_id", flat=True))
+        added = sum(size for sha, size in sizes.items() if sha not in held)
+        if added and used + added > quota:
+            raise UploadError(
+                f"This commit would exceed {whose} storage quota ({_human(max(quota - used, 0))} left, "
+                f"{_human(added)} new); nothing was committed.",
+                status_code=413,
+            )
 
 
 @dataclass

@@ -121,3 +121,33 @@ def test_limit_crossed_after_the_lanes_started_keeps_nothing(owner, isolated_sto
         Ingest(repo_create(owner, "m")).add("big.bin", [big] * 5)
     assert excinfo.value.status_code == 413
     assert Blob.objects.count() == 0 and leftovers(isolated_store) == []
+
+
+@pytest.mark.parametrize("shared", ["repo", "user"])
+def test_uploads_side_by_side_cannot_together_pass_a_quota(owner, isolated_store, shared):
+    """Each upload is checked while it streams against the usage when it began; the commit checks again,
+    so two that ran side by side (each within the quota alone) do not both land."""
+    from models_app.revisions import manifest_of, revision_create
+
+    if shared == "repo":
+        isolated_store.HUB_REPO_QUOTA = 1000
+        first_repo = second_repo = repo_create(owner, "m")
+    else:
+        isolated_store.HUB_USER_QUOTA = 1000
+        first_repo, second_repo = repo_create(owner, "m1"), repo_create(owner, "m2")
+    first, second = Ingest(first_repo), Ingest(second_repo)  # both began before either committed
+    first.add("a.bin", [b"a" * 600])
+    second.add("b.bin", [b"b" * 600])
+    revision_create(first_repo, author=owner, message="a", add=first.files)
+    with pytest.raises(UploadError) as excinfo:
+        revision_create(second_repo, author=owner, message="b", add=second.files)
+    assert excinfo.value.status_code == 413
+    assert ("repository's" if shared == "repo" else "your") + " storage quota" in excinfo.value.message
+    main = second_repo.refs.filter(name="main").first()
+    assert "b.bin" not in manifest_of(main.revision if main else None)
+    # A commit that adds no new bytes (the same blob under another name) still lands.
+    unlimited = Limits(max_file_size=10**6, max_files=10, repo_remaining=10**6, user_remaining=10**6)
+    again = Ingest(first_repo, limits=unlimited)  # past the streaming check: only the commit's is left
+    again.add("copy-of-a.bin", [b"a" * 600])
+    result = revision_create(first_repo, author=owner, message="copy", add=again.files)
+    assert result.created and set(manifest_of(result.revision)) == {"a.bin", "copy-of-a.bin"}
