@@ -293,6 +293,7 @@ def _read_socket_body(body: SocketBody, feed: Callable[[bytes], None], anchor: C
     except ConnectionError:
         return False
     finally:
+        pool.close()
         body.done_reading()
     return True
 
