@@ -67,7 +67,8 @@ class BodyQueue:
 
 
 SOCKET_BODY = "hub.socket_body"  # the scope extension that offers a SocketBody
-# A read through SocketBody that waits this long for a byte ends the upload (the client stalled).
+# A read through SocketBody that waits this long for a byte ends the upload (the client stalled),
+# unless the app's open() says otherwise (the hub's HUB_UPLOAD_IDLE_TIMEOUT).
 SOCKET_BODY_IDLE_TIMEOUT = 120.0
 
 
@@ -93,7 +94,7 @@ class SocketBody:
         self._open = False
         self.left = 0  # body bytes still in the socket
 
-    def open(self) -> bool:
+    def open(self, idle_timeout: float = SOCKET_BODY_IDLE_TIMEOUT) -> bool:
         protocol, cycle = self._protocol, self._cycle
         if (
             self._open
@@ -117,7 +118,7 @@ class SocketBody:
             # A duplicate descriptor of the connection: still non-blocking (uvloop's), so the
             # timeout makes each recv wait in poll() with the GIL released.
             self._sock = socket.socket(fileno=os.dup(raw.fileno()))
-            self._sock.settimeout(SOCKET_BODY_IDLE_TIMEOUT)
+            self._sock.settimeout(idle_timeout)
         self._open = True
         return True
 

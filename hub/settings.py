@@ -290,6 +290,15 @@ HUB_HTTP_BODY_BUFFER = env_size(
     webserver.DEFAULT_BODY_BUFFER,
     doc="request body bytes the web server reads ahead per connection",
 )
+# models_app/streaming.py: an upload read off the socket (hub/httpproto.py SocketBody) that sends
+# nothing for this long mid-body is answered 408 and dropped, so a stalled client cannot hold a
+# worker thread and a temp file forever.
+HUB_UPLOAD_IDLE_TIMEOUT = env_int(
+    "HUB_UPLOAD_IDLE_TIMEOUT",
+    120,
+    minimum=1,
+    doc="seconds an upload may send nothing mid-body before it is answered 408",
+)
 HUB_INGEST_FLUSH_BYTES = env_size(
     "HUB_INGEST_FLUSH_BYTES",
     16 * 1024**2,

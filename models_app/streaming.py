@@ -42,10 +42,11 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import close_old_connections, connections
 
 from hub.api import ApiError
-from hub.httpproto import SOCKET_BODY, SOCKET_BODY_IDLE_TIMEOUT, SocketBody
+from hub.httpproto import SOCKET_BODY, SocketBody
 from models_app.diskwrite import BLOCK
 from models_app.recvpool import BUFFER_BYTES, ReceivePool
 
@@ -170,7 +171,7 @@ class StreamRequest:
         ``pump_messages``.
         """
         body = self.scope.get("extensions", {}).get(SOCKET_BODY)
-        if body is None or not body.open():
+        if body is None or not body.open(idle_timeout=settings.HUB_UPLOAD_IDLE_TIMEOUT):
             return await self.pump_messages(feed, batch_bytes)
         try:
             self.body_done = await self.run(_read_socket_body, body, feed, anchor or (lambda: 0))
@@ -181,7 +182,8 @@ class StreamRequest:
         except TimeoutError:
             body.close()
             raise ApiError(
-                f"No upload data for {SOCKET_BODY_IDLE_TIMEOUT:.0f} s: the upload was abandoned.", status_code=408
+                f"No upload data for {settings.HUB_UPLOAD_IDLE_TIMEOUT} s: the upload was abandoned; send it again.",
+                status_code=408,
             ) from None
         except BaseException:
             body.close()

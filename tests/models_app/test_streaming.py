@@ -17,11 +17,12 @@ from tests.models_app.multipart_body import BOUNDARY, CONTENT_TYPE, multipart
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 LIMIT = 16 * 1024 * 1024
+IDLE = 5  # HUB_UPLOAD_IDLE_TIMEOUT of this module's hub
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    env = {"HUB_MAX_FILE_SIZE": str(LIMIT), "HUB_USER_QUOTA": str(1024**3)}
+    env = {"HUB_MAX_FILE_SIZE": str(LIMIT), "HUB_USER_QUOTA": str(1024**3), "HUB_UPLOAD_IDLE_TIMEOUT": str(IDLE)}
     with LiveHub(tmp_path_factory.mktemp("stream-hub"), extra_env=env) as live:
         live.token = live.create_token("alice", "write")
         live.read_token = live.create_token("alice", "read")
@@ -175,6 +176,22 @@ def test_quota_refused_from_content_length_before_any_body_byte(hub):
     status, raw = _read_status(sock)  # answered with nothing of the body sent
     sock.close()
     assert status == 413 and b"storage quota" in raw
+
+
+def test_stalled_upload_gets_408_and_leaves_nothing(hub):
+    create_repo(hub, "stalled")
+    blobs_before = set(blob_files(hub))
+    sock, head = _open_upload(hub, "stalled", 8 * 1024 * 1024)
+    with sock:
+        sock.sendall(head + os.urandom(1024 * 1024))  # then nothing more
+        status, data = _read_status(sock)
+        while chunk := sock.recv(65536):  # the hub closes the connection after its answer
+            data += chunk
+    assert status == 408
+    answer = json.loads(data.split(b"\r\n\r\n", 1)[1])
+    assert f"No upload data for {IDLE} s" in answer["error"]
+    assert temp_files(hub) == [] and set(blob_files(hub)) == blobs_before
+    assert "No revisions yet" in _get_text(hub, "/alice/stalled/commits")
 
 
 def test_server_killed_mid_upload_leaves_nothing_after_restart(hub):
