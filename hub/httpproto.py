@@ -92,6 +92,7 @@ class SocketBody:
         self._pieces: collections.deque[bytes] = collections.deque()
         self._sock: socket.socket | None = None
         self._open = False
+        self._client_left = False
         self.left = 0  # body bytes still in the socket
 
     def open(self, idle_timeout: float = SOCKET_BODY_IDLE_TIMEOUT) -> bool:
@@ -132,9 +133,7 @@ class SocketBody:
         """At most ``size`` bytes of the rest of the body; ``b""`` at its end."""
         if not self.left:
             return b""
-        data = self._sock.recv(min(size, self.left))
-        if not data:
-            raise ConnectionResetError("the client closed the connection before the end of the body")
+        data = self._received(lambda: self._sock.recv(min(size, self.left)))
         self.left -= len(data)
         return data
 
@@ -142,11 +141,20 @@ class SocketBody:
         """Read the rest of the body into ``buffer`` (at most its length); 0 at its end."""
         if not self.left:
             return 0
-        received = self._sock.recv_into(buffer, min(len(buffer), self.left))
-        if not received:
-            raise ConnectionResetError("the client closed the connection before the end of the body")
+        received = self._received(lambda: self._sock.recv_into(buffer, min(len(buffer), self.left)))
         self.left -= received
         return received
+
+    def _received(self, read):
+        try:
+            result = read()
+        except ConnectionError:
+            self._client_left = True
+            raise
+        if not result:
+            self._client_left = True
+            raise ConnectionResetError("the client closed the connection before the end of the body")
+        return result
 
     def done_reading(self) -> None:
         """The reading thread is through (any thread): the duplicate descriptor goes; the connection stays."""
@@ -171,6 +179,13 @@ class SocketBody:
         self._open = False
         self.done_reading()
         protocol, cycle = self._protocol, self._cycle
+        if self._client_left:
+            # The event loop has not seen the end of the connection (it was not reading): say it
+            # now, as receive() would have, and let the connection go.
+            cycle.disconnected = True
+            cycle.message_event.set()
+            protocol.transport.close()
+            return
         protocol._left = self.left
         if cycle.more_body and not self.left:
             protocol._body_complete()

@@ -178,6 +178,23 @@ def test_quota_refused_from_content_length_before_any_body_byte(hub):
     assert status == 413 and b"storage quota" in raw
 
 
+def test_client_leaving_mid_upload_leaves_nothing_and_no_error(hub):
+    create_repo(hub, "left")
+    blobs_before = set(blob_files(hub))
+    log_before = len(hub.log("web"))
+    sock, head = _open_upload(hub, "left", 8 * 1024 * 1024)
+    with sock:
+        sock.sendall(head + os.urandom(3 * 1024 * 1024))
+    deadline = time.monotonic() + 30
+    while temp_files(hub):  # the hub notices, drops the temp file
+        assert time.monotonic() < deadline, "the abandoned upload's temp file stayed"
+        time.sleep(0.05)
+    assert set(blob_files(hub)) == blobs_before
+    assert "No revisions yet" in _get_text(hub, "/alice/left/commits")
+    logged = hub.log("web")[log_before:]
+    assert "without starting response" not in logged and "Traceback" not in logged, logged
+
+
 def test_stalled_upload_gets_408_and_leaves_nothing(hub):
     create_repo(hub, "stalled")
     blobs_before = set(blob_files(hub))
