@@ -16,8 +16,8 @@ For a multi-GiB upload those copies cost as much CPU as hashing the bytes
 
 An app may also read the rest of such a body straight from the socket, on a
 thread of its own: ``scope["extensions"]["hub.socket_body"]`` is a
-``SocketBody`` (``open`` on the event loop, ``read`` on the thread, ``close``
-on the event loop again). That skips the event loop for the body altogether:
+``SocketBody`` (``open`` on the event loop, ``recv_into`` on the thread,
+``close`` on the event loop again). That skips the event loop for the body altogether:
 no per-read callback, no copy of each read into a fresh ``bytes`` by uvloop,
 no hand-off of every batch to the thread; the kernel copies each read once,
 into the object the app gets. ``models_app/streaming.py`` uses it for uploads.
@@ -242,7 +242,6 @@ class HubHttpProtocol(HttpToolsProtocol):
             self.cycle.body = BodyQueue()
         if self.parser.should_upgrade():
             return
-        self.scope.setdefault("extensions", {})[SOCKET_BODY] = SocketBody(self, self.cycle)
         length = None
         for name, value in self.headers:
             if name == b"transfer-encoding":
@@ -250,6 +249,8 @@ class HubHttpProtocol(HttpToolsProtocol):
             if name == b"content-length":
                 length = int(value) if value.isdigit() else None  # the parser has already refused a bad one
         self._length = length
+        if length:  # only a Content-Length body can be read off the socket
+            self.scope.setdefault("extensions", {})[SOCKET_BODY] = SocketBody(self, self.cycle)
 
     def on_body(self, body: bytes) -> None:
         self._seen += len(body)

@@ -9,11 +9,12 @@ Django unchanged. For an upload it:
 1. authenticates with Django's own rules (Bearer token, or session cookie plus
    CSRF check), finds the repo and refuses early (401/403/404, and 413 from
    ``Content-Length`` before a byte of the body is read);
-2. pulls the body chunk by chunk from the server and feeds it, in batches of
-   about 4 MiB (the server's messages as they came, never joined), to a
-   per-request worker thread that parses and hands the bytes to a hash lane
-   and a write lane (uploads.py); at most ``PIPELINE_DEPTH`` batches in
-   flight bound memory;
+2. has a per-request worker thread read the body straight from the socket
+   (under the hub's HTTP protocol, ``hub.httpproto.SocketBody``) into shared
+   aligned buffers (recvpool.py), parse it and hand the bytes to a hash lane
+   and a write lane (uploads.py); under another server it pulls the server's
+   messages and feeds them to that thread in batches of about 4 MiB (never
+   joined), at most ``PIPELINE_DEPTH`` batches in flight;
 3. answers 413 on the first chunk over a limit, with ``Connection: close``
    so the server stops reading the rest of the body.
 
@@ -180,15 +181,12 @@ class StreamRequest:
             body.abandon()
             raise
         except TimeoutError:
-            body.close()
             raise ApiError(
                 f"No upload data for {settings.HUB_UPLOAD_IDLE_TIMEOUT} s: the upload was abandoned; send it again.",
                 status_code=408,
             ) from None
-        except BaseException:
-            body.close()
-            raise
-        body.close()
+        finally:
+            body.close()  # the connection back to the event loop (nothing after abandon), before any answer
         return self.body_done
 
     async def pump_messages(self, feed: Callable[[bytes], None], batch_bytes: int = BATCH_BYTES) -> bool:

@@ -59,6 +59,14 @@ def user_usage(user) -> int:
     return Blob.objects.filter(sha256__in=Subquery(blobs)).aggregate(total=Sum("size"))["total"] or 0
 
 
+def quota_exceeded(what: str, whose: str, remaining: int, added: int | None = None, then: str = "") -> UploadError:
+    """The 413 for ``what`` ("x.bin: this upload", "This commit") going past ``whose`` quota."""
+    new = "" if added is None else f", {_human(added)} new"
+    return UploadError(
+        f"{what} would exceed {whose} storage quota ({_human(max(remaining, 0))} left{new}){then}.", status_code=413
+    )
+
+
 def commit_quota_check(repo: ModelRepo, blobs: Iterable[Blob]) -> None:
     """Refuse (413) a commit whose new blobs would take the repo or its owner past a quota.
 
@@ -67,31 +75,23 @@ def commit_quota_check(repo: ModelRepo, blobs: Iterable[Blob]) -> None:
     together overshoot. This runs again inside the commit's transaction, with
     the owner's row locked (PostgreSQL; SQLite's write transactions take turns
     anyway), so commits that add bytes to one owner's repos are counted one
-    after the other. A refused commit's blobs stay unreferenced until the
-    storage sweep removes them.
+    after the other. Only blobs new to the repo (or to the owner) count. A
+    refused commit's blobs stay unreferenced until the storage sweep removes them.
     """
     sizes = {blob.sha256: blob.size for blob in blobs}
     if not sizes:
         return
     list(get_user_model().objects.select_for_update().filter(pk=repo.owner_id).values_list("pk", flat=True))
+    limits = Limits.for_repo(repo)  # the usage now, under the lock
     checks = (
-        (RepoFile.objects.filter(revision__repo=repo), repo_usage(repo), settings.HUB_REPO_QUOTA, "the repository's"),
-        (
-            RepoFile.objects.filter(revision__repo__owner_id=repo.owner_id),
-            user_usage(repo.owner),
-            settings.HUB_USER_QUOTA,
-            "your",
-        ),
+        (RepoFile.objects.filter(revision__repo=repo), limits.repo_remaining, "the repository's"),
+        (RepoFile.objects.filter(revision__repo__owner_id=repo.owner_id), limits.user_remaining, "your"),
     )
-    for files, used, quota, whose in checks:
+    for files, remaining, whose in checks:
         held = set(files.filter(blob_id__in=list(sizes)).values_list("blob_id", flat=True))
         added = sum(size for sha, size in sizes.items() if sha not in held)
-        if added and used + added > quota:
-            raise UploadError(
-                f"This commit would exceed {whose} storage quota ({_human(max(quota - used, 0))} left, "
-                f"{_human(added)} new); nothing was committed.",
-                status_code=413,
-            )
+        if added and added > remaining:
+            raise quota_exceeded("This commit", whose, remaining, added, "; nothing was committed")
 
 
 @dataclass
@@ -142,16 +142,9 @@ class StagedFile:
             )
         total = self.ingest.received + size
         if total > limits.repo_remaining:
-            raise UploadError(
-                f"{self.path}: this upload would exceed the repository's storage quota "
-                f"({_human(max(limits.repo_remaining, 0))} left).",
-                status_code=413,
-            )
+            raise quota_exceeded(f"{self.path}: this upload", "the repository's", limits.repo_remaining)
         if total > limits.user_remaining:
-            raise UploadError(
-                f"{self.path}: this upload would exceed your storage quota ({_human(max(limits.user_remaining, 0))} left).",
-                status_code=413,
-            )
+            raise quota_exceeded(f"{self.path}: this upload", "your", limits.user_remaining)
 
     def write(self, chunk: bytes | memoryview) -> None:
         self._check_size(self.size + len(chunk))
