@@ -2,13 +2,15 @@
 
 Usage: python -m tests.xet.hf_client <action> '<json args>'; prints one JSON line.
 The environment carries HF_ENDPOINT and HF_TOKEN, and nothing turns Xet off:
-with hf_xet installed the client uploads every LFS-sized file through Xet.
+with hf_xet installed the client uploads every LFS-sized file through Xet
+(the benchmark also runs it with HF_HUB_DISABLE_XET=1, for the LFS path).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 
 
 def main(action: str, args: dict) -> dict:
@@ -23,7 +25,9 @@ def main(action: str, args: dict) -> dict:
         info = api.upload_folder(repo_id=args["repo_id"], folder_path=args["folder"], commit_message="folder")
         out["oid"] = info.oid
     elif action == "upload_file":
+        start = time.perf_counter()
         info = api.upload_file(repo_id=args["repo_id"], path_or_fileobj=args["path"], path_in_repo=args["path_in_repo"])
+        out["seconds"] = time.perf_counter() - start  # the call alone, for bench/bench_xet_upload.py
         out["oid"] = info.oid
     elif action == "push_model":
         from transformers import BertConfig, BertModel
