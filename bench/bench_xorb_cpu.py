@@ -113,8 +113,15 @@ def hub_path(xorbs, rounds: int) -> tuple[float, float]:
             upload.finish()
         finally:
             upload.abort()
-    staged.finish()
-    return time.process_time() - start_cpu, time.perf_counter() - start
+    blob = staged.finish()
+    spent = time.process_time() - start_cpu, time.perf_counter() - start
+    expected = hashlib.sha256()
+    for index in range(rounds):
+        for chunk in xorbs[index % len(xorbs)][2]:
+            expected.update(chunk)
+    # A stream the assembly dropped (a limit, a refused xorb) would make the figure meaningless.
+    assert blob.sha256 == expected.hexdigest(), "the assembled blob is not the xorbs' chunks in order"
+    return spent
 
 
 def main() -> None:
