@@ -46,6 +46,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.live import ROOT, LiveHub  # noqa: E402
+from tests.xet import hf_client  # noqa: E402
 
 SIZE = int(os.environ.get("XET_BENCH_MB", "1024")) * 1024 * 1024
 
@@ -200,17 +201,8 @@ def hf_upload_file(hub: LiveHub, token: str, path: Path, repo: str, home: Path, 
     ``xet=False`` is the same call with ``HF_HUB_DISABLE_XET=1``: huggingface_hub's own LFS path
     (sha256 in Python, batch, one PUT, commit).
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
-    env.update(
-        HF_ENDPOINT=hub.url,
-        HF_TOKEN=token,
-        HF_HOME=str(home / "hf-home"),
-        HF_XET_CACHE=str(home / "xet-cache"),
-        HF_HUB_DISABLE_TELEMETRY="1",
-        HF_HUB_DISABLE_PROGRESS_BARS="1",
-    )
-    if not xet:
-        env["HF_HUB_DISABLE_XET"] = "1"
+    env = hf_client.environment(hub.url, token, home, xet=xet)
+    env["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     args = {"repo_id": f"alice/{repo}", "path": str(path), "path_in_repo": path.name}
     result = subprocess.run(
         [sys.executable, "-m", "tests.xet.hf_client", "upload_file", json.dumps(args)],

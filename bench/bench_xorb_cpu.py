@@ -47,9 +47,11 @@ from django.core.management import call_command  # noqa: E402
 
 call_command("migrate", verbosity=0)  # a throwaway SQLite database: finish() records the blob
 
+from django.contrib.auth import get_user_model  # noqa: E402
+
 from models_app import recvpool  # noqa: E402
-from models_app.uploads import Ingest, Limits  # noqa: E402
-from models_app.xet import assembly, cas, hashing, xorb  # noqa: E402
+from models_app.repos import repo_create  # noqa: E402
+from models_app.xet import assembly, cas, hashing, shard, xorb  # noqa: E402
 
 SIZE = int(os.environ.get("XORB_BENCH_MB", "1024")) * 1024 * 1024
 XORB = 64 * 1024 * 1024
@@ -83,23 +85,23 @@ def hashing_only(xorbs, rounds: int) -> float:
     return time.process_time() - start
 
 
-class _Repo:
-    pk = 0
+def hub_path(xorbs, rounds: int, repo) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of receiving ``rounds`` xorbs of one upload session into its assembled blob.
 
-
-def hub_path(xorbs, rounds: int) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of receiving ``rounds`` xorbs into one assembled blob."""
-    big = 1 << 50
-    ingest = Ingest(_Repo(), limits=Limits(big, 1000, big, big))
+    Each xorb goes through what the streamed xorb route does (``cas.XorbUpload``
+    with the session's ``assembly.xorb_started`` feed), its bytes copied into
+    the shared receive buffers first, as the socket reader puts them there; the
+    shard's ``assembly.take`` then hands over the assembled file.
+    """
+    owner_id = repo.owner_id
     start_cpu, start = time.process_time(), time.perf_counter()
-    staged = ingest.open_file("xet/assembled")
-    stream = assembly._Stream((0, 0), staged)
+    terms = []
     for index in range(rounds):
-        body, digest, _ = xorbs[index % len(xorbs)]
-        entry = assembly._Xorb(hashing.hash_hex(digest))
-        stream.order.append(entry)
-        stream.live = entry
-        upload = cas.XorbUpload(entry.hex_hash, xorb.MAX_XORB_BODY, assembly.XorbFeed(stream, entry, live=True))
+        body, digest, chunks = xorbs[index % len(xorbs)]
+        hex_hash = hashing.hash_hex(digest)
+        upload = cas.XorbUpload(
+            hex_hash, xorb.MAX_XORB_BODY, assembly.xorb_started(owner_id, repo, hex_hash, len(body))
+        )
         pool = recvpool.ReceivePool()
         source = memoryview(body)
         try:
@@ -113,13 +115,16 @@ def hub_path(xorbs, rounds: int) -> tuple[float, float]:
             upload.finish()
         finally:
             upload.abort()
+        terms.append(shard.Term(digest, sum(map(len, chunks)), 0, len(chunks)))
+    staged = assembly.take(owner_id, repo.pk, shard.FileEntry(b"f" * 32, terms))
+    # A stream the assembly dropped (a limit, a refused xorb) would make the figure meaningless.
+    assert staged is not None, "the assembly did not keep the upload's stream"
     blob = staged.finish()
     spent = time.process_time() - start_cpu, time.perf_counter() - start
     expected = hashlib.sha256()
     for index in range(rounds):
         for chunk in xorbs[index % len(xorbs)][2]:
             expected.update(chunk)
-    # A stream the assembly dropped (a limit, a refused xorb) would make the figure meaningless.
     assert blob.sha256 == expected.hexdigest(), "the assembled blob is not the xorbs' chunks in order"
     return spent
 
@@ -129,9 +134,10 @@ def main() -> None:
     xorbs = [build_xorb(rng) for _ in range(DISTINCT)]
     rounds = max(1, SIZE // XORB)
     gib = rounds * XORB / 2**30
-    hub_path(xorbs, 2)  # warm up: the receive buffers, imports, the temp folders
+    owner = get_user_model().objects.create_user("bench")
+    hub_path(xorbs, 2, repo_create(owner, "warm-up"))  # the receive buffers, imports, the temp folders
     hashes = hashing_only(xorbs, rounds)
-    cpu, wall = hub_path(xorbs, rounds)
+    cpu, wall = hub_path(xorbs, rounds, repo_create(owner, "measured"))
     print(f"xorbs: {rounds} x 64 MiB ({gib:.2f} GiB)")
     print(f"required hashing (BLAKE3 of the chunks + sha256): {hashes / gib:5.2f} s CPU per GiB")
     print(f"hub receive path (all threads)                  : {cpu / gib:5.2f} s CPU per GiB ({wall / gib:.2f} s wall)")

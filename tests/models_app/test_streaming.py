@@ -100,11 +100,7 @@ def test_large_files_in_odd_writes_are_stored_byte_exact(hub):
         "model-2.bin": os.urandom(5 * 1024 * 1024 + 511),
     }
     body = multipart(files, message="odd writes")
-    head = (
-        f"POST /api/models/alice/odd-writes/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {hub.token}"
-        f"\r\nContent-Type: {CONTENT_TYPE}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    ).encode()
-    raw = head + body
+    raw = _upload_head(hub, "odd-writes", len(body), close=True) + body
     with socket.create_connection(("127.0.0.1", hub.port)) as sock:
         for start in range(0, len(raw), 77_777):
             sock.sendall(raw[start : start + 77_777])
@@ -121,15 +117,18 @@ def test_large_files_in_odd_writes_are_stored_byte_exact(hub):
 def _open_upload(hub: LiveHub, repo: str, file_size: int) -> tuple[socket.socket, bytes]:
     head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n'.encode()
     tail = f"\r\n--{BOUNDARY}--\r\n".encode()
-    length = len(head) + file_size + len(tail)
     sock = socket.create_connection(("127.0.0.1", hub.port))
-    sock.sendall(
-        (
-            f"POST /api/models/alice/{repo}/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Authorization: Bearer {hub.token}\r\nContent-Type: {CONTENT_TYPE}\r\nContent-Length: {length}\r\n\r\n"
-        ).encode()
-    )
+    sock.sendall(_upload_head(hub, repo, len(head) + file_size + len(tail)))
     return sock, head
+
+
+def _upload_head(hub: LiveHub, repo: str, length: int, *, close: bool = False) -> bytes:
+    """The request line and headers of a native upload of ``length`` body bytes to alice/``repo``."""
+    connection = "Connection: close\r\n" if close else ""
+    return (
+        f"POST /api/models/alice/{repo}/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {hub.token}\r\n"
+        f"Content-Type: {CONTENT_TYPE}\r\nContent-Length: {length}\r\n{connection}\r\n"
+    ).encode()
 
 
 def _read_status(sock: socket.socket) -> tuple[int, bytes]:

@@ -9,8 +9,28 @@ with hf_xet installed the client uploads every LFS-sized file through Xet
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+from pathlib import Path
+
+
+def environment(endpoint: str, token: str, home: Path, *, xet: bool = True) -> dict[str, str]:
+    """This process's environment as a user's shell would have it for the hub: no HF_* setting but these.
+
+    ``xet=False`` adds ``HF_HUB_DISABLE_XET=1``: huggingface_hub's LFS path.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
+    env.update(
+        HF_ENDPOINT=endpoint,
+        HF_TOKEN=token,
+        HF_HOME=str(home / "hf-home"),
+        HF_XET_CACHE=str(home / "xet-cache"),
+        HF_HUB_DISABLE_TELEMETRY="1",
+    )
+    if not xet:
+        env["HF_HUB_DISABLE_XET"] = "1"
+    return env
 
 
 def main(action: str, args: dict) -> dict:

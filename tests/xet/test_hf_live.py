@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 import pytest
 
 from tests.live import ROOT, LiveHub
+from tests.xet import hf_client
 
 pytest.importorskip("hf_xet", reason="needs hf_xet, a default dependency of huggingface_hub")
 
@@ -38,18 +38,10 @@ def hub(tmp_path_factory):
 
 
 def hf(hub: LiveHub, action: str, **args) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
-    env.update(
-        HF_ENDPOINT=hub.url,
-        HF_TOKEN=hub.token,
-        HF_HOME=str(hub.home / "hf-home"),
-        HF_XET_CACHE=str(hub.home / "xet-cache"),
-        HF_HUB_DISABLE_TELEMETRY="1",
-    )
     result = subprocess.run(
         [sys.executable, "-m", "tests.xet.hf_client", action, json.dumps(args)],
         cwd=ROOT,
-        env=env,
+        env=hf_client.environment(hub.url, hub.token, hub.home),
         capture_output=True,
         text=True,
         timeout=600,
