@@ -1,8 +1,9 @@
 """Model cards: README.md with YAML front matter in the Hugging Face card format.
 
 ``validate_card`` checks a card as the uploader wrote it (``/api/validate-yaml``
-calls it too); ``card_apply`` copies the metadata onto the repo inside the
-commit's transaction, so the repo row and the revision always agree;
+calls it too); ``parse_card`` reads it, with the limits of ``card_yaml.py``,
+before a commit's transaction opens; ``card_apply`` copies the parsed metadata
+onto the repo inside that transaction, so the repo row and the revision always agree;
 ``render_card`` gives the safe HTML of a revision's card, or a card generated
 from the repo's metadata when there is none.
 """
@@ -16,6 +17,7 @@ import yaml
 
 from hub.markdown import render_markdown
 from models_app.card_vocab import LANGUAGE_RE, LIBRARIES, LICENSES, PIPELINE_TAGS
+from models_app.card_yaml import CardYamlError, load_front_matter
 
 CARD_PATH = "README.md"
 # A card larger than this is still stored and served, but not parsed (YAML bombs, huge tables).
@@ -79,11 +81,9 @@ def parse_card(text: str) -> Card:
         _check_body(card)
         return card
     try:
-        meta = yaml.safe_load(raw) if raw.strip() else {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 2}, column {mark.column + 1})" if mark is not None else ""
-        card.errors.append(f"Invalid YAML in the front matter{where}: {getattr(exc, 'problem', None) or exc}.")
+        meta = load_front_matter(raw) if raw.strip() else {}
+    except CardYamlError as exc:
+        card.errors.append(str(exc))
         return card
     if meta is None:
         meta = {}
@@ -179,22 +179,21 @@ def blob_text(sha256: str) -> str | None:
         return handle.read().decode("utf-8", errors="replace")
 
 
-def card_apply(repo, text: str | None) -> Card | None:
-    """Copy a card's metadata onto ``repo`` (called inside the commit's transaction).
+def card_apply(repo, card: Card | None) -> None:
+    """Copy a parsed card's metadata onto ``repo`` (called inside the commit's transaction).
 
-    ``text`` None: the README is gone, so the card metadata goes too; the
-    fields set when the repo was created stay. Raises nothing: the caller
-    decides what a card with errors means (the upload refuses it).
+    ``card`` None: the README is gone, so the card metadata goes too; the
+    fields set when the repo was created stay. The card was parsed before the
+    transaction opened (parsing is the expensive part, and a lock held while a
+    large card is read would stall every other writer); a card with errors
+    never gets here, the caller refuses it.
     """
-    if text is None:
+    if card is None:
         repo.card_meta = {}
         repo.save(update_fields=["card_meta"])
-        return None
-    card = parse_card(text)
-    if card.errors:
-        return card
+        return
     meta = card.meta
-    repo.card_meta = _jsonable(meta)
+    repo.card_meta = meta
     if isinstance(meta.get("license"), str):
         repo.license = meta["license"].lower()[:64]
     if isinstance(meta.get("pipeline_tag"), str):
@@ -206,18 +205,6 @@ def card_apply(repo, text: str | None) -> Card | None:
     if "language" in meta:
         repo.languages = [str(lang)[:16] for lang in _as_list(meta["language"])][:100]
     repo.save(update_fields=["card_meta", "license", "pipeline_tag", "library_name", "tags", "languages"])
-    return card
-
-
-def _jsonable(value):
-    """YAML may hold dates and other non-JSON scalars; the JSON field needs plain types."""
-    if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
 
 
 def card_generate(repo) -> str:

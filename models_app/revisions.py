@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hub.api import ApiError
-from models_app.cards import CARD_PATH, MAX_CARD_BYTES, blob_text, card_apply
+from models_app.cards import CARD_PATH, MAX_CARD_BYTES, Card, blob_text, card_apply, parse_card
 from models_app.events import announce_revision
 from models_app.models import Blob, ModelRepo, Ref, RepoFile, Revision
 from models_app.paths import PathError, normalize_path
@@ -71,7 +71,11 @@ def revision_create(
     the Hugging Face client expects for a stale ``parentCommit``). An upload
     that leaves the manifest unchanged creates nothing.
     """
-    add = dict(add or {})
+    # Paths are checked and the card is read before the transaction opens: under
+    # SQLite an open write transaction locks the whole database for everyone.
+    add = {_clean(raw): blob for raw, blob in (add or {}).items()}
+    card_blob = add.get(CARD_PATH)
+    card = _read_card(card_blob.sha256) if card_blob is not None and branch == DEFAULT_BRANCH else None
     with transaction.atomic():
         # Serialises concurrent commits to one branch (SQLite: the IMMEDIATE transaction does).
         ref = Ref.objects.select_for_update().filter(repo=repo, name=branch).select_related("revision").first()
@@ -98,14 +102,14 @@ def revision_create(
                 raise RevisionError(f"{folder}: no such folder in '{branch}'.", status_code=404, code="EntryNotFound")
             for path in doomed:
                 del new_manifest[path]
-        for raw, blob in add.items():
-            new_manifest[_clean(raw)] = blob.sha256
+        for path, blob in add.items():
+            new_manifest[path] = blob.sha256
         if parent is not None and new_manifest == manifest:
             return RevisionResult(parent, created=False)
         if parent is None and not new_manifest:
             raise RevisionError("Nothing to commit: the upload holds no files.", status_code=400)
         commit_quota_check(repo, add.values())
-        card_warnings = _apply_card(repo, branch, manifest, new_manifest)
+        card_warnings = _apply_card(repo, branch, manifest, new_manifest, card)
         now = timezone.now()
         revision = Revision.objects.create(
             repo=repo,
@@ -128,8 +132,24 @@ def revision_create(
     return RevisionResult(revision, created=True, card_warnings=card_warnings)
 
 
-def _apply_card(repo: ModelRepo, branch: str, old: Mapping[str, str], new: Mapping[str, str]) -> tuple[str, ...]:
-    """Parse a new or changed README.md on the default branch into the repo row (same transaction).
+@dataclass(frozen=True)
+class _CardRead:
+    sha256: str
+    card: Card | None  # None: too large to parse
+
+
+def _read_card(sha256: str | None) -> _CardRead | None:
+    """The README.md a commit brings, read and parsed (callers do it before the transaction)."""
+    if sha256 is None:
+        return None
+    text = blob_text(sha256)
+    return _CardRead(sha256, parse_card(text) if text is not None else None)
+
+
+def _apply_card(
+    repo: ModelRepo, branch: str, old: Mapping[str, str], new: Mapping[str, str], read: _CardRead | None
+) -> tuple[str, ...]:
+    """Put a new or changed README.md on the default branch into the repo row (same transaction).
 
     A card with errors (bad YAML, unknown license or task) refuses the commit
     with 422, as the Hugging Face hub does, so the repo row never disagrees
@@ -138,18 +158,21 @@ def _apply_card(repo: ModelRepo, branch: str, old: Mapping[str, str], new: Mappi
     if branch != DEFAULT_BRANCH or old.get(CARD_PATH) == new.get(CARD_PATH):
         return ()
     sha = new.get(CARD_PATH)
-    text = blob_text(sha) if sha else None
-    if sha and text is None:
-        return (f"{CARD_PATH} is larger than {MAX_CARD_BYTES // 1024} KiB; its metadata was not read.",)
-    card = card_apply(repo, text)
-    if card is None:
+    if sha is None:
+        card_apply(repo, None)
         return ()
+    if read is None or read.sha256 != sha:  # a changed README.md comes from ``add``: read already
+        read = _read_card(sha)
+    card = read.card
+    if card is None:
+        return (f"{CARD_PATH} is larger than {MAX_CARD_BYTES // 1024} KiB; its metadata was not read.",)
     if card.errors:
         raise RevisionError(
             f"{CARD_PATH}: the model card's metadata is invalid: {' '.join(card.errors)}",
             status_code=422,
             detail={"errors": card.errors, "warnings": card.warnings},
         )
+    card_apply(repo, card)
     return tuple(card.warnings)
 
 
