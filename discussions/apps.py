@@ -7,7 +7,15 @@ class DiscussionsConfig(AppConfig):
 
     def ready(self) -> None:
         from discussions import hub_voice
+        from hub.tokens import token_revoked
         from models_app.events import revision_created, validation_finished
 
         revision_created.connect(hub_voice.on_revision_created, dispatch_uid="discussions.revision_created")
         validation_finished.connect(hub_voice.on_validation_finished, dispatch_uid="discussions.validation_finished")
+        token_revoked.connect(_token_revoked, dispatch_uid="discussions.token_revoked")
+
+
+def _token_revoked(sender, token, **kwargs) -> None:
+    from discussions.rooms import rooms_announce_access_of
+
+    rooms_announce_access_of(token.user)

@@ -18,11 +18,16 @@ from discussions import presence, rooms
 from discussions.broadcast import encode, publish
 from discussions.fastsend import frame_writer
 from discussions.relay import get_relay
+from hub.access import READ_ONLY_TOKEN_MESSAGE
 from models_app.repos import get_visible_repo
 
 log = logging.getLogger(__name__)
 
 TYPING_EVERY = 2.0  # seconds between typing frames one socket may send
+# Frames that read the room and frames that change it: access is checked afresh for each.
+READ_FRAMES = {"history"}
+WRITE_FRAMES = {"message", "edit", "delete", "ban", "typing"}
+CLOSE_NO_ACCESS = 4403  # the socket's user may no longer see the room
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -32,19 +37,20 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
+        self.token = self.scope.get("auth_token")  # None for a browser session
         self.room = None
+        self.revoked = False
         self.pending: list[dict] | None = []
         self.conn = uuid.uuid4().hex
         self.last_typing = 0.0
         self.writer = None
         kwargs = self.scope["url_route"]["kwargs"]
         try:
-            self.room, self.moderator, self.can_post = await database_sync_to_async(self._open)(
-                kwargs["owner"], kwargs["name"]
-            )
+            self.access = await database_sync_to_async(self._open)(kwargs["owner"], kwargs["name"])
         except Http404:
             await self.close(code=4404)  # before accept: the handshake is refused (HTTP 403)
             return
+        self.room = self.access.room
         await self.accept()
         self.writer = frame_writer(self.scope.get("raw_send"))
         self.repo_pk = self.room.repo_id
@@ -67,28 +73,58 @@ class RoomConsumer(AsyncWebsocketConsumer):
             "room": self.room.repo.repo_id,
             "last_id": last_id,
             "online": online,
-            "can_post": self.can_post,
+            "can_post": self.access.can_post,
             "user": self.user.username if self.user.is_authenticated else None,
-            "moderator": self.moderator,
+            "moderator": self.access.moderator,
         }
         await self.send(text_data=encode(hello))
         pending, self.pending = self.pending, None
         for message in pending:
             await self.push(message)
 
-    def _open(self, owner: str, name: str):
+    def _open(self, owner: str, name: str) -> rooms.Access:
         repo = get_visible_repo(self.user, owner, name)
-        room = rooms.room_for(repo)
-        room.repo = repo
-        rooms.mentions_mark_read(self.user, room)
-        return room, rooms.is_moderator(self.user, room), rooms.can_post(self.user, room)
+        access = rooms.room_access(self.user, self.token, repo.pk)
+        if access.room is None:
+            raise Http404(f"Repository {owner}/{name} not found.")
+        rooms.mentions_mark_read(self.user, access.room)
+        return access
+
+    async def _recheck(self) -> rooms.Access | None:
+        """Access now; when it is gone, the socket is told why and closed (None)."""
+        access = await database_sync_to_async(rooms.room_access)(self.user, self.token, self.repo_pk)
+        if access.room is None:
+            await self._revoke()
+            return None
+        self.room = access.room
+        return access
+
+    async def _revoke(self) -> None:
+        if self.revoked:
+            return
+        self.revoked = True  # from here on, no frame of the room reaches this socket
+        await self._send({"type": "error", "code": "access_revoked", "message": "You can no longer see this room."})
+        await self.close(code=CLOSE_NO_ACCESS)
+
+    async def access_changed(self) -> None:
+        """Called by the relay when the room's visibility or someone's rights changed."""
+        if self.revoked or self.room is None:
+            return
+        access = await self._recheck()
+        if access is None:
+            return
+        if (access.can_post, access.moderator) != (self.access.can_post, self.access.moderator):
+            await self._send({"type": "access", "can_post": access.can_post, "moderator": access.moderator})
+        self.access = access
 
     def write_encoded(self, data: bytes) -> bool:
         """The relay's fast path: write a pre-encoded frame now (False: use push instead)."""
-        return self.writer is not None and self.pending is None and self.writer(data)
+        return self.writer is not None and self.pending is None and not self.revoked and self.writer(data)
 
     async def push(self, message: dict) -> None:
         """Called by the relay for every frame of the room."""
+        if self.revoked:
+            return
         if self.pending is not None:
             self.pending.append(message)
             return
@@ -117,13 +153,23 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
+        if self.revoked:
+            return
         try:
             frame = orjson.loads(text_data if text_data is not None else bytes_data)
             if not isinstance(frame, dict):
                 raise ValueError
-            handler = getattr(self, f"on_{frame.get('type')}", None)
+            kind = frame.get("type")
+            handler = getattr(self, f"on_{kind}", None)
             if handler is None:
-                raise rooms.RoomError("invalid", f"Unknown frame type {frame.get('type')!r}.")
+                raise rooms.RoomError("invalid", f"Unknown frame type {kind!r}.")
+            if kind in READ_FRAMES or kind in WRITE_FRAMES:
+                access = await self._recheck()
+                if access is None:
+                    return
+                self.access = access
+                if kind in WRITE_FRAMES and not access.can_write:
+                    raise rooms.RoomError("read_only", READ_ONLY_TOKEN_MESSAGE)
             await handler(frame)
         except ValueError:
             await self._send({"type": "error", "code": "invalid", "message": "Frames must be JSON objects."})
@@ -163,8 +209,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "banned", "user": frame.get("user"), "until": until})
 
     async def on_typing(self, frame: dict) -> None:
-        if not self.user.is_authenticated:
-            raise rooms.RoomError("not_allowed", "Log in to post in this room.")
+        if not self.access.can_post:
+            raise rooms.RoomError("not_allowed", "You cannot post in this room.")
         now = time.monotonic()
         if now - self.last_typing < TYPING_EVERY:
             return  # typing is a hint: extra frames are dropped, not refused

@@ -29,19 +29,22 @@ from django.utils import timezone
 
 from discussions.broadcast import PROCESS_ID, encode, layer_send, room_group
 from discussions.fastsend import encode_frame
-from models_app.events import live_group
+from models_app.events import ACCESS_EVENT, live_group
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 5.0
 PRESENCE_STALE = timedelta(seconds=60)
 CATCH_UP = object()  # a queue item: read what the DB has beyond last_seq
+ACCESS = object()  # a queue item: rights changed, every socket re-checks its own
 
 
 class Member(Protocol):
     def write_encoded(self, data: bytes) -> bool: ...
 
     async def push(self, message: dict) -> None: ...
+
+    async def access_changed(self) -> None: ...
 
 
 def _room_last_seq(repo_pk: int) -> int:
@@ -117,6 +120,8 @@ class RoomSubscription:
             if kind == "room.frame":
                 if message.get("origin") != PROCESS_ID:
                     self.queue.put_nowait((message["text"], message.get("seq")))
+            elif kind == "hub.event" and message.get("event") == ACCESS_EVENT:
+                self.queue.put_nowait((ACCESS, None))
             elif kind == "hub.event":
                 frame = {"type": "event", "event": message.get("event"), "data": message.get("data")}
                 self.queue.put_nowait((encode(frame), None))
@@ -125,6 +130,11 @@ class RoomSubscription:
         while True:
             text, seq = await self.queue.get()
             try:
+                if text is ACCESS:
+                    # In queue order: frames sent after the change reach only sockets that kept access.
+                    for member in list(self.members):
+                        await member.access_changed()
+                    continue
                 if text is CATCH_UP or (seq is not None and seq > self.last_seq + 1):
                     for row_text, row_seq in await database_sync_to_async(_rows_after)(self.repo_pk, self.last_seq):
                         if seq is not None and text is not CATCH_UP and row_seq >= seq:

@@ -21,9 +21,11 @@ from django.utils import timezone
 
 from discussions.broadcast import broadcast
 from discussions.models import Mention, Message, Room, RoomBan
+from hub.access import credentials_can_write, credentials_still_valid
 from hub.markdown import mentioned_names, render_markdown
+from models_app.events import announce_access_change
 from models_app.models import ModelRepo
-from models_app.repos import can_write
+from models_app.repos import can_write, visible_repos
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,42 @@ def active_ban(user, room: Room) -> RoomBan | None:
 
 def can_post(user, room: Room) -> bool:
     return bool(user.is_authenticated and active_ban(user, room) is None)
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one connection may do in one room, read fresh from the database."""
+
+    room: Room | None  # None: it may no longer see the room (private now, deleted, credentials gone)
+    can_post: bool = False
+    moderator: bool = False
+    can_write: bool = False  # the credentials allow writes (a read token does not)
+
+
+NO_ACCESS = Access(None)
+
+
+def room_access(user, token, repo_pk: int) -> Access:
+    """The one answer to "what may this socket do here", at connect and for every frame.
+
+    Visibility is the repo's rule (``visible_repos``), posting and moderation
+    the room's (bans, ownership), narrowed by the credentials' scope exactly
+    as on HTTP (``hub.access``).
+    """
+    if not credentials_still_valid(user, token):
+        return NO_ACCESS
+    repo = visible_repos(user).filter(pk=repo_pk).first()
+    if repo is None:
+        return NO_ACCESS
+    room = room_for(repo)
+    room.repo = repo
+    writes = credentials_can_write(token)
+    return Access(
+        room,
+        can_post=writes and can_post(user, room),
+        moderator=writes and is_moderator(user, room),
+        can_write=writes,
+    )
 
 
 def message_frame(message: Message, kind: str = "message") -> dict:
@@ -195,6 +233,7 @@ def _own_message(room: Room, user, seq, *, moderator_ok: bool) -> Message:
 
 def message_edit(room: Room, user, seq, body) -> Message:
     body = _check_body(body)
+    _check_can_post(user, room)  # a banned user may delete their messages, not rewrite them
     with transaction.atomic():
         message = _own_message(room, user, seq, moderator_ok=False)
         message.body = body
@@ -228,15 +267,22 @@ def room_ban(room: Room, moderator, username, minutes, reason: str = "") -> Room
         raise RoomError("invalid", f"There is no user {username!r}.")
     if target.pk == room.repo.owner_id:
         raise RoomError("invalid", "The model's owner cannot be banned from its room.")
-    if minutes == 0:
-        RoomBan.objects.filter(room=room, user=target).delete()
-        return None
-    ban, _ = RoomBan.objects.update_or_create(
-        room=room,
-        user=target,
-        defaults={"until": timezone.now() + timedelta(minutes=minutes), "by": moderator, "reason": str(reason)[:200]},
-    )
-    return ban
+    with transaction.atomic():
+        # The banned user's open sockets learn at once that they may no longer post.
+        announce_access_change(room.repo_id)
+        if minutes == 0:
+            RoomBan.objects.filter(room=room, user=target).delete()
+            return None
+        ban, _ = RoomBan.objects.update_or_create(
+            room=room,
+            user=target,
+            defaults={
+                "until": timezone.now() + timedelta(minutes=minutes),
+                "by": moderator,
+                "reason": str(reason)[:200],
+            },
+        )
+        return ban
 
 
 def history(room: Room, *, after=None, before=None, limit=None) -> list[dict]:
@@ -255,6 +301,14 @@ def history(room: Room, *, after=None, before=None, limit=None) -> list[dict]:
             messages = messages.filter(seq__lt=before)
         rows = list(messages.order_by("-seq")[:limit])[::-1]
     return [message_frame(m) for m in rows]
+
+
+def rooms_announce_access_of(user) -> None:
+    """``user``'s credentials changed (a token revoked): re-check every room where they are online."""
+    from discussions.models import Presence
+
+    for repo_pk in set(Presence.objects.filter(user=user).values_list("room__repo_id", flat=True)):
+        announce_access_change(repo_pk)
 
 
 def mentions_mark_read(user, room: Room) -> None:

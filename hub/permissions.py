@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from rest_framework import permissions
 
-from hub.models import ApiToken
-
-READ_ONLY_TOKEN_MESSAGE = (
-    "This token is read-only: writing needs a token with the 'write' scope (create one under Settings > Access tokens)."
-)
+from hub.access import READ_ONLY_TOKEN_MESSAGE, credentials_can_write
 
 
 class TokenScopeAllows(permissions.BasePermission):
@@ -19,16 +15,12 @@ class TokenScopeAllows(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
-        token = request.auth
-        if isinstance(token, ApiToken) and not token.can_write:
-            return False
-        return True
+        return credentials_can_write(request.auth)
 
 
 def request_can_write(request) -> bool:
     """Whether the request's credentials allow writes (sessions always do)."""
-    token = getattr(request, "auth", None)
-    return not (isinstance(token, ApiToken) and not token.can_write)
+    return credentials_can_write(getattr(request, "auth", None))
 
 
 class IsAuthenticatedForWrites(permissions.BasePermission):

@@ -11,6 +11,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from hub.models import ApiToken, User
@@ -51,19 +53,36 @@ def token_authenticate(raw: str) -> ApiToken:
     token = ApiToken.objects.select_related("user").filter(hashed_secret=_digest(raw.strip())).first()
     if token is None:
         raise TokenError("Invalid token.")
+    problem = token_problem(token)
+    if problem:
+        raise TokenError(problem)
     now = timezone.now()
-    if token.revoked is not None:
-        raise TokenError("This token has been revoked.")
-    if token.expires is not None and token.expires <= now:
-        raise TokenError("This token has expired.")
-    if not token.user.is_active:
-        raise TokenError("This account is disabled.")
     if token.last_used is None or now - token.last_used > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used=now)
     return token
+
+
+def token_problem(token: ApiToken) -> str | None:
+    """Why ``token`` may not be used now (revoked, expired, account disabled), or None."""
+    if token.revoked is not None:
+        return "This token has been revoked."
+    if token.expires is not None and token.expires <= timezone.now():
+        return "This token has expired."
+    if not token.user.is_active:
+        return "This account is disabled."
+    return None
+
+
+def token_is_active(token: ApiToken) -> bool:
+    return token_problem(token) is None
+
+
+# kwargs: token (ApiToken). Sent after the revocation commits; open connections that used it close.
+token_revoked = Signal()
 
 
 def token_revoke(token: ApiToken) -> None:
     if token.revoked is None:
         token.revoked = timezone.now()
         token.save(update_fields=["revoked"])
+        transaction.on_commit(lambda: token_revoked.send_robust(sender=ApiToken, token=token))

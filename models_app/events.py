@@ -56,3 +56,15 @@ def publish_live(repo_pk: int, event: str, data: dict) -> None:
         async_to_sync(layer.group_send)(live_group(repo_pk), {"type": "hub.event", "event": event, "data": data})
     except Exception:  # noqa: BLE001 - a down layer must not fail the caller's job
         log.warning("could not publish %s for repo %s", event, repo_pk, exc_info=True)
+
+
+ACCESS_EVENT = "access"
+
+
+def announce_access_change(repo_pk: int) -> None:
+    """Once the current transaction commits: who may see or write ``repo_pk`` may have changed.
+
+    Every web process re-checks its open sockets on the model (discussions/relay.py):
+    a socket whose user lost access is closed, the others learn their new rights.
+    """
+    transaction.on_commit(lambda: publish_live(repo_pk, ACCESS_EVENT, {}))

@@ -11,6 +11,7 @@ from django.utils import timezone
 from hub.api import ApiError
 from hub.names import validate_username
 from models_app.card_vocab import LICENSES, PIPELINE_TAGS
+from models_app.events import announce_access_change
 from models_app.models import ModelRepo, Ref, RepoRedirect, Revision
 
 
@@ -102,8 +103,9 @@ def repo_update(
     _require_owner(user, repo)
     _check_metadata(license, pipeline_tag, [])
     fields = []
-    if private is not None:
+    if private is not None and bool(private) != repo.private:
         repo.private, fields = bool(private), [*fields, "private"]
+        announce_access_change(repo.pk)
     if license is not None:
         repo.license, fields = license.lower(), [*fields, "license"]
     if pipeline_tag is not None:
@@ -144,6 +146,7 @@ def repo_delete(user, repo: ModelRepo) -> None:
     _require_owner(user, repo)
     with transaction.atomic():
         repo_pk = repo.pk
+        announce_access_change(repo_pk)
         # Refs and parent links PROTECT revisions; drop them first so the cascade can run.
         Ref.objects.filter(repo_id=repo_pk).delete()
         Revision.objects.filter(repo_id=repo_pk).update(parent=None)

@@ -31,6 +31,15 @@
     statusEl.classList.toggle("offline", !!offline);
   }
 
+  // The server says what this socket may do (hello, then "access" whenever a ban or setting changes it).
+  function applyAccess(f) {
+    moderator = !!f.moderator;
+    if (!composer) return;
+    if (bodyEl.dataset.placeholder === undefined) bodyEl.dataset.placeholder = bodyEl.placeholder;
+    bodyEl.disabled = !f.can_post;
+    bodyEl.placeholder = f.can_post ? bodyEl.dataset.placeholder : "You cannot post in this room.";
+  }
+
   function send(frame) {
     if (sock && sock.readyState === WebSocket.OPEN) { sock.send(JSON.stringify(frame)); return true; }
     return false;
@@ -158,7 +167,7 @@
       switch (f.type) {
         case "hello":
           retry = 0;
-          moderator = !!f.moderator;
+          applyAccess(f);
           setStatus("Connected · " + f.room);
           showOnline(f.online);
           if (lastId === 0) send({ type: "history", before: f.last_id + 1, limit: 50 });
@@ -170,10 +179,13 @@
         case "presence": showOnline(f.online); break;
         case "typing": if (f.user !== me) { typers.set(f.user, Date.now() + 4000); showTyping(); } break;
         case "event": showEvent(f); break;
+        case "access": applyAccess(f); break;
         case "error": setStatus(f.message, true); break;
       }
     };
-    sock.onclose = () => {
+    sock.onclose = (e) => {
+      // 4403: this user may no longer see the room (made private, or access removed); do not knock again.
+      if (e.code === 4403) { setStatus("You can no longer see this room.", true); return; }
       // Back off: 0.5 s doubling to 15 s, with jitter so a restarted server is not stampeded.
       const delay = Math.min(15000, 500 * 2 ** retry) * (0.5 + Math.random() / 2);
       retry += 1;

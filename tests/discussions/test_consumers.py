@@ -140,6 +140,8 @@ async def test_moderator_bans_and_banned_user_cannot_post(public_repo, tokens):
     await a.send_json_to({"type": "ban", "user": "bob", "minutes": 30, "reason": "spam"})
     banned = await receive_type(a, "banned")
     assert banned["user"] == "bob" and banned["until"]
+    # bob's open socket is told at once that it may no longer post.
+    assert await receive_type(b, "access") == {"type": "access", "can_post": False, "moderator": False}
     await b.send_json_to({"type": "message", "body": "let me in"})
     error = await receive_type(b, "error")
     assert error["code"] == "not_allowed" and "banned" in error["message"]

@@ -130,3 +130,26 @@ async def test_private_room_refuses_outsiders(room):
             await RoomClient(hub.url, "dana/hidden-bert", token).open()
     owner = await RoomClient(hub.url, "dana/hidden-bert", tokens["dana"]).open()
     await owner.close()
+
+
+async def test_turning_private_from_another_process_closes_outsiders_sockets(live_hub):
+    """An operator's process flips the repo private; the web process closes jon's socket and keeps ivy's."""
+    tokens = {name: live_hub.create_token(name, "write") for name in ("ivy", "jon")}
+    make_repo(live_hub, "ivy", "flip-bert")
+    ivy = await RoomClient(live_hub.url, "ivy/flip-bert", tokens["ivy"]).open()
+    jon = await RoomClient(live_hub.url, "ivy/flip-bert", tokens["jon"]).open()
+    live_hub.manage(
+        "shell",
+        "-c",
+        "from hub.models import User; from models_app.models import ModelRepo; from models_app.repos import repo_update; "
+        "repo_update(User.objects.get(username='ivy'), ModelRepo.objects.get(name='flip-bert'), private=True)",
+    )
+    assert (await jon.next("error"))["code"] == "access_revoked"
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await jon.next("message")
+    assert closed.value.rcvd.code == 4403
+    await ivy.post("still here")
+    assert (await ivy.next("message"))["body"] == "still here"
+    await ivy.close()
+    with pytest.raises(websockets.InvalidStatus):
+        await RoomClient(live_hub.url, "ivy/flip-bert", tokens["jon"]).open()
