@@ -1,6 +1,6 @@
 """The room's websocket: authenticate, join, relay. The rules live in rooms.py.
 
-Protocol (README, "Discussion rooms"): JSON text frames with a ``type``.
+Protocol (docs/discussions.md): JSON text frames with a ``type``.
 """
 
 from __future__ import annotations

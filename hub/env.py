@@ -14,7 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
-# Every variable the settings read, with its meaning; README lists the same.
+# Every variable the settings read, with its meaning; docs/configuration.md lists the same
+# (tests/hub/test_readme.py checks it).
 DOCUMENTED: dict[str, str] = {}
 
 

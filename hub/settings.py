@@ -4,7 +4,7 @@ With no variable set the hub runs on one machine: SQLite and files under
 ``HUB_DATA_DIR``, a filesystem Celery broker and a SQLite-backed broadcast
 channel layer, so a worker process can push live events to the web process
 without a Redis server. ``DATABASE_URL``, ``REDIS_URL`` and ``HUB_STORAGE=s3``
-switch each part to its scale-out backend. README.md lists every variable.
+switch each part to its scale-out backend. docs/configuration.md lists every variable.
 """
 
 from __future__ import annotations
