@@ -22,11 +22,16 @@ from models_app.validation.report import headline_score
 log = logging.getLogger(__name__)
 
 
+# The task that drives a run (tasks.py). Sent by name: the state machine does not
+# import its driver, which imports it (Celery resolves the name to the registered task).
+VALIDATE_TASK = "models_app.validation.tasks.validate_revision"
+
+
 def _send(run_id: int) -> None:
-    from models_app.validation.tasks import validate_revision
+    from celery import current_app
 
     try:
-        validate_revision.delay(run_id)
+        current_app.signature(VALIDATE_TASK, args=(run_id,)).delay()
     except Exception:  # noqa: BLE001 - a broker outage must not fail the upload; the sweeper re-sends
         log.exception("could not queue validation run %s; the sweeper will retry", run_id)
 

@@ -159,7 +159,7 @@ def execute_run(run_id: int, *, worker: str | None = None) -> ValidationRun | No
 
 
 @shared_task(
-    name="models_app.validation.tasks.validate_revision",
+    name=runs.VALIDATE_TASK,
     soft_time_limit=settings.VALIDATION_SOFT_TIME_LIMIT,
     time_limit=settings.VALIDATION_HARD_TIME_LIMIT,
     ignore_result=True,
