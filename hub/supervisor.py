@@ -133,6 +133,8 @@ class Supervisor:
 
     def check(self) -> None:
         """One round: notice exits, clean up after them, restart children whose delay has passed."""
+        if self._stop.is_set():
+            return  # a process manager may signal the children too: their exits are no crash
         now = time.monotonic()
         for child in self.children:
             if child.restart_at is None:
@@ -143,7 +145,8 @@ class Supervisor:
             if members and now >= child.kill_at:
                 log.warning("%s: %d leftover process(es) ignored SIGTERM; sending SIGKILL", child.name, len(members))
                 _signal_group(child.pid, signal.SIGKILL)
-            if not members and now >= child.restart_at and not self._stop.is_set():
+                child.kill_at = now + self.grace  # again (and this warning) only after another grace period
+            if not members and now >= child.restart_at:
                 log.info("%s: restarting", child.name)
                 self._spawn(child)
 

@@ -57,9 +57,10 @@ def test_restart_delay_doubles_up_to_the_cap():
     assert [restart_delay(n, first=1, cap=30) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
 
 
-def test_a_crashed_child_is_restarted_and_what_it_left_is_stopped(tmp_path):
+@pytest.mark.parametrize("ignore_term", [False, True], ids=["leftover-stops-on-sigterm", "leftover-needs-sigkill"])
+def test_a_crashed_child_is_restarted_and_what_it_left_is_stopped(tmp_path, ignore_term):
     pidfile = tmp_path / "pids"
-    supervisor = Supervisor([family(pidfile)], first_delay=0.1, grace=5)
+    supervisor = Supervisor([family(pidfile, ignore_term=ignore_term)], first_delay=0.1, grace=1)
     supervisor.start()
     try:
         leader, grandchild = until(lambda: pids(pidfile), "the first family")
