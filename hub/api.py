@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -57,6 +58,14 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound(str(exc) if str(exc) else "Not found.")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, RequestDataTooBig):
+        # request.data past DATA_UPLOAD_MAX_MEMORY_SIZE: the client's mistake, not a 500.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024**2
+        exc = ApiError(
+            f"The request body is larger than the {limit} MiB this endpoint accepts; "
+            "files go through the upload or LFS routes.",
+            status_code=413,
+        )
     if isinstance(exc, ApiError):
         response = Response({"error": exc.message, "detail": exc.extra}, status=exc.status_code)
         if exc.error_code:

@@ -50,6 +50,10 @@ def test_two_pages_chat_with_presence_typing_and_history(live_hub, room_url):
         )
         try:
             ivy, jon = browser.new_context().new_page(), browser.new_context().new_page()
+            # connect-src is 'self' alone: the room's ws:// socket must still pass it (CSP Level 3).
+            violations = []
+            for page in (ivy, jon):
+                page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
             login(ivy, live_hub.url, "ivy")
             login(jon, live_hub.url, "jon")
             ivy.goto(room_url)
@@ -76,5 +80,6 @@ def test_two_pages_chat_with_presence_typing_and_history(live_hub, room_url):
             expect(jon.locator("#messages")).to_contain_text("hello jon")
             expect(jon.locator("#messages")).to_contain_text("hi @ivy")
             expect(jon.locator("#messages li")).to_have_count(2)
+            assert violations == []
         finally:
             browser.close()

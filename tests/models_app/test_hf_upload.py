@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -230,8 +229,6 @@ def test_upload_twice_and_download_with_the_read_protocol(hf_env, tokens, tmp_pa
     api = api_for(hf_env, tokens["alice"])
     api.create_repo("alice/round-trip")
     first = api.upload_folder(repo_id="alice/round-trip", folder_path=folder)
-    if httpx.get(f"{hf_env.url}/api/models/alice/round-trip/revision/main").status_code != 200:
-        pytest.skip("needs the HF read protocol (GET /api/models/<id>/revision, tree, resolve) from the reuse issue")
     # Every file unchanged: the client sends nothing and reports the current revision.
     again = api.upload_folder(repo_id="alice/round-trip", folder_path=folder)
     assert again.oid == first.oid and hub_state(hf_env, "alice/round-trip")["revisions"] == 1
@@ -239,10 +236,6 @@ def test_upload_twice_and_download_with_the_read_protocol(hf_env, tokens, tmp_pa
     assert local_files(snapshot) == local_files(folder)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("models_app.validation.runs") is None,
-    reason="needs the validation jobs (a run queued on revision_created)",
-)
 def test_an_uploaded_revision_is_queued_for_validation(hf_env, tokens):
     api = api_for(hf_env, tokens["alice"])
     api.create_repo("alice/validated")

@@ -1,23 +1,24 @@
 """``manage.py runhub``: the whole hub on one machine (what ``make run`` starts).
 
-Starts the ASGI server (HTTP and websockets, uvicorn, as hub/webserver.py says) and one Celery worker
-for the ``gpu`` queue with its beat scheduler (the periodic sweepers), as
-child processes, and stops both when either stops or on Ctrl-C.
+Starts the ASGI server (HTTP and websockets, uvicorn, as hub/webserver.py says)
+and one Celery worker for the ``gpu`` queue with its beat scheduler (the
+periodic sweepers) as child processes, under hub/supervisor.py: a child that
+crashes is restarted with backoff, and Ctrl-C or SIGTERM stops them all,
+with every process they started.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import time
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from hub import webserver
+from hub.supervisor import Child, Supervisor
 
 
 class Command(BaseCommand):
@@ -33,52 +34,44 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         # Nothing can be uploading before the server starts: every temp file is a leftover.
         call_command("cleanup_uploads", max_age_minutes=0, verbosity=0)
-        # SIGTERM (from a process manager or `kill`) stops the children too.
-        signal.signal(signal.SIGTERM, _interrupt)
-        python = sys.executable
-        children: list[subprocess.Popen] = []
-        web = webserver.command(host, port, proxy_headers=True)
-        children.append(subprocess.Popen(web, env=webserver.environ()))
+        children = [Child("web", webserver.command(host, port, proxy_headers=True), env=webserver.environ())]
         if not no_worker:
-            worker = [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "hub",
-                "worker",
-                "-Q",
-                "gpu,celery",
-                "--concurrency",
-                "1",
-                "--beat",
-                "--schedule",
-                str(settings.DATA_DIR / "celerybeat-schedule"),
-                "--loglevel",
-                "INFO",
-            ]
-            children.append(subprocess.Popen(worker))
-        if not no_demo and _has_command("publish_demo"):
-            call_command("publish_demo")
-        self.stdout.write(self.style.SUCCESS(f"TransferHub is running on http://{host}:{port}/  (Ctrl-C stops it)"))
+            children.append(Child("worker", worker_command()))
+        supervisor = Supervisor(children)
+        # The children run in sessions of their own, so a terminal's Ctrl-C (SIGINT), a
+        # process manager's SIGTERM or a closed terminal's SIGHUP reach only this process:
+        # each asks the supervisor to stop them. Installed before any child starts, so no
+        # signal can end this process while its children keep running.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, lambda signum, frame: supervisor.request_stop())
+        supervisor.start()
         try:
-            while all(child.poll() is None for child in children):
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
+            if not no_demo and _has_command("publish_demo"):
+                call_command("publish_demo")
+            self.stdout.write(self.style.SUCCESS(f"TransferHub is running on http://{host}:{port}/  (Ctrl-C stops it)"))
+            supervisor.run()
         finally:
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            for child in children:
-                try:
-                    child.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            supervisor.stop()  # also when publish_demo failed; a no-op after run()
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+def worker_command() -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "hub",
+        "worker",
+        "-Q",
+        "gpu,celery",
+        "--concurrency",
+        "1",
+        "--beat",
+        "--schedule",
+        str(settings.DATA_DIR / "celerybeat-schedule"),
+        "--loglevel",
+        "INFO",
+    ]
 
 
 def _has_command(name: str) -> bool:

@@ -1,0 +1,138 @@
+"""``manage.py runhub`` as ``make run`` starts it: a crashed child comes back, a stop leaves nothing behind.
+
+Each test runs its own runhub (web server and Celery worker with beat) on a
+free loopback port with its own data folder, and finds the children with
+psutil as an operator would with ``ps``.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import psutil
+import pytest
+
+from tests.live import ROOT, LiveHub
+
+pytestmark = [pytest.mark.live, pytest.mark.slow, pytest.mark.worker]
+
+# Loaded machines start Django, uvicorn and Celery slowly; these are deadlines, not expectations.
+START_TIMEOUT = 180
+
+
+class RunHub:
+    def __init__(self, hub: LiveHub):
+        self.hub = hub
+        log = open(hub.data_dir / "runhub.log", "ab")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "runhub", "--no-demo", "--host", "127.0.0.1", "--port", str(hub.port)],
+            cwd=ROOT,
+            env=hub.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.proc = psutil.Process(self.process.pid)
+        self.seen: set[psutil.Process] = set()  # every process the test met, killed at teardown if still there
+
+    def child(self, program: str) -> psutil.Process | None:
+        """runhub's child running ``program`` (uvicorn or celery), if there is one now."""
+        for child in self.proc.children():
+            try:
+                if program in child.cmdline() and alive(child):
+                    return child
+            except psutil.NoSuchProcess:
+                continue
+        return None
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.hub.url + "/healthz", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def worker_ready(self) -> psutil.Process | None:
+        """The Celery worker once its pool process and beat have started (it forks both at boot)."""
+        worker = self.child("celery")
+        return worker if worker is not None and len(worker.children()) >= 2 else None
+
+    def until(self, condition, what: str):
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"runhub exited ({self.process.returncode}):\n{self.hub.log('runhub')[-4000:]}")
+            value = condition()
+            if value:
+                return value
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}:\n{self.hub.log('runhub')[-4000:]}")
+
+    def tree(self) -> list[psutil.Process]:
+        return [self.proc, *self.proc.children(recursive=True)]
+
+
+def alive(proc: psutil.Process) -> bool:
+    # A zombie has exited; only whoever adopted it has yet to reap it (PID 1 in some containers never does).
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.fixture
+def runhub(tmp_path):
+    hub = LiveHub(tmp_path / "hub")
+    hub.data_dir.mkdir(parents=True)
+    running = RunHub(hub)
+    try:
+        running.until(running.healthy, "/healthz")
+        yield running
+    finally:
+        # Whatever a failed test left: stop runhub as an operator would, then make sure of it.
+        if running.process.poll() is None:
+            running.seen.update(running.tree())
+            running.process.send_signal(signal.SIGTERM)
+            try:
+                running.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                running.process.kill()
+        for proc in running.seen:
+            if alive(proc):
+                proc.kill()
+        hub.stop()  # drops its PostgreSQL database in that pass
+
+
+def test_a_killed_web_server_or_worker_is_restarted(runhub):
+    web = runhub.child("uvicorn")
+    worker = runhub.until(runhub.worker_ready, "the Celery worker's pool and beat")
+    old_worker_tree = [worker, *worker.children(recursive=True)]
+    runhub.seen.update([web, *old_worker_tree])
+
+    web.kill()
+    web.wait(timeout=30)
+    runhub.until(runhub.healthy, "/healthz from a restarted web server")
+    new_web = runhub.child("uvicorn")
+    assert new_web is not None and new_web.pid != web.pid
+
+    worker.kill()  # SIGKILL: Celery gets no chance to stop its pool or beat
+    new_worker = runhub.until(runhub.worker_ready, "a new Celery worker")
+    runhub.seen.update([new_worker, *new_worker.children(recursive=True)])
+    assert new_worker.pid != worker.pid
+    # The old worker's pool and beat were stopped before the new one started.
+    assert [p.pid for p in old_worker_tree if alive(p)] == []
+    assert runhub.healthy()
+
+
+def test_sigterm_stops_every_process_of_the_tree(runhub):
+    runhub.until(runhub.worker_ready, "the Celery worker's pool and beat")
+    tree = runhub.tree()
+    runhub.seen.update(tree)
+    assert len(tree) >= 5  # runhub, uvicorn, the Celery worker, its pool process and beat
+
+    runhub.process.send_signal(signal.SIGTERM)
+    assert runhub.process.wait(timeout=120) == 0
+    assert [p.pid for p in tree if alive(p)] == []
