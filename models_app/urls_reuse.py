@@ -15,7 +15,11 @@ urlpatterns = [
     path("models", views.model_list, name="model_list"),
     path("api/models", api_views.ModelListApi.as_view(), name="api_model_list"),
     path("api/models/<str:owner>/<str:name>", api_views.ModelDetailApi.as_view(), name="api_model_detail"),
-    path("api/models/<str:owner>/<str:name>/revision/<path:rest>", api_views.ModelRevisionApi.as_view()),
+    path(
+        "api/models/<str:owner>/<str:name>/revision/<path:rest>",
+        api_views.ModelRevisionApi.as_view(),
+        name="api_revision",
+    ),
     path("api/models/<str:owner>/<str:name>/tree/<path:rest>", api_views.TreeApi.as_view(), name="api_tree"),
     path("api/models/<str:owner>/<str:name>/refs", api_views.RefsApi.as_view(), name="api_refs"),
     path("api/models/<str:owner>/<str:name>/commits/<path:rest>", api_views.CommitsApi.as_view(), name="api_commits"),

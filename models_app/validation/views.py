@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
@@ -55,6 +56,8 @@ def _percent(progress: dict) -> int | None:
 @require_POST
 def rerun(request: HttpRequest, owner: str, name: str) -> HttpResponse:
     repo = get_visible_repo(request.user, owner, name)
+    if not can_write(request.user, repo):
+        raise PermissionDenied("Only the model's owner or staff can re-run its validation.")
     try:
         run_rerun(repo, request.user)
         messages.success(request, "Validation queued: the worker will fine-tune the latest revision again.")

@@ -10,5 +10,5 @@ urlpatterns = [
     path("xet/v1/xorbs/<str:prefix>/<str:hash>", views.xorb_upload, name="xet_xorb_upload"),
     path("xet/v1/shards", views.shard_upload, name="xet_shard_upload"),
     path("xet/v1/chunks/<str:prefix>/<str:hash>", views.chunk_query, name="xet_chunk_query"),
-    re_path(r"^xet/(?P<rest>.*)$", views.not_offered),
+    re_path(r"^xet/(?P<rest>.*)$", views.not_offered, name="xet_not_offered"),
 ]
