@@ -8,13 +8,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 # Django must be set up before the routing imports models.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from hub import webserver  # noqa: E402
 from hub.routing import websocket_urlpatterns  # noqa: E402
-from hub.wsauth import RawSendMiddleware, TokenAuthMiddleware, browser_origin_validator  # noqa: E402
+from hub.wsauth import IdentityMiddleware, RawSendMiddleware, browser_origin_validator  # noqa: E402
 from models_app import lfs_stream  # noqa: E402,F401 - registers the streamed LFS PUT
 from models_app.downloads import DownloadApp  # noqa: E402
 from models_app.streaming import StreamingUploads  # noqa: E402
@@ -26,8 +25,6 @@ application = ProtocolTypeRouter(
         # Upload routes stream their bodies (limits checked as bytes arrive); resolve downloads are
         # answered before Django (Range, bounded memory, pathsend); the rest is Django.
         "http": DownloadApp(StreamingUploads(django_asgi_app)),
-        "websocket": browser_origin_validator(
-            RawSendMiddleware(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))))
-        ),
+        "websocket": browser_origin_validator(RawSendMiddleware(IdentityMiddleware(URLRouter(websocket_urlpatterns)))),
     }
 )

@@ -1,32 +1,22 @@
-"""DRF authentication by ``Authorization: Bearer <token>``, as the HF clients send it."""
+"""DRF authentication by ``Authorization: Bearer <token>``, as the HF clients send it (``hub.access.identify``)."""
 
 from __future__ import annotations
 
 from rest_framework import authentication, exceptions
 
-from hub.tokens import TokenError, token_authenticate
-
-
-def bearer_token(header: str | None) -> str | None:
-    """The raw token in an Authorization header, or None when there is no Bearer token."""
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()
+from hub.access import TokenError, bearer_token, identify
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
-        raw = bearer_token(request.META.get("HTTP_AUTHORIZATION"))
-        if raw is None:
-            return None
+        header = request.META.get("HTTP_AUTHORIZATION")
+        if bearer_token(header) is None:
+            return None  # no token: DRF goes on to the session
         try:
-            token = token_authenticate(raw)
+            identity = identify(authorization=header)
         except TokenError as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from None
-        return token.user, token
+        return identity.user, identity.token
 
     def authenticate_header(self, request) -> str:
         # Makes DRF answer 401 (not 403) when credentials are missing or wrong.

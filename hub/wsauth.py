@@ -1,4 +1,4 @@
-"""Websocket security: the Origin check and ``Authorization: Bearer`` tokens for API clients.
+"""Websocket security: the Origin check, and who the socket is (``hub.access.identify``).
 
 Browsers always send ``Origin`` on a websocket handshake, so a cross-site page
 is refused by the host check. A handshake with no ``Origin`` at all comes from
@@ -11,9 +11,9 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator, WebsocketDenier
 from django.conf import settings
+from django.http import parse_cookie
 
-from hub.authentication import bearer_token
-from hub.tokens import TokenError, token_authenticate
+from hub.access import TokenError, identify
 
 
 class BrowserOriginValidator(OriginValidator):
@@ -31,27 +31,29 @@ def browser_origin_validator(application):
     return BrowserOriginValidator(application, allowed)
 
 
-def _token_user(raw: str):
-    token = token_authenticate(raw)
-    return token.user, token
+def _identify(authorization: str | None, session_key: str | None):
+    return identify(authorization=authorization, session=session_key)
 
 
-class TokenAuthMiddleware:
-    """Sets ``scope["user"]`` from a Bearer token (overriding the session); a bad token is refused."""
+class IdentityMiddleware:
+    """Sets ``scope["user"]`` and ``scope["auth_token"]`` by ``hub.access.identify``.
+
+    A Bearer token wins over the session cookie; a bad token refuses the
+    handshake (403) rather than falling back to anonymous.
+    """
 
     def __init__(self, application):
         self.application = application
 
     async def __call__(self, scope, receive, send):
-        header = dict(scope.get("headers", [])).get(b"authorization")
-        raw = bearer_token(header.decode("latin1")) if header else None
-        if raw is not None:
-            try:
-                user, token = await database_sync_to_async(_token_user)(raw)
-            except TokenError:
-                return await WebsocketDenier()(scope, receive, send)
-            scope = dict(scope, user=user, auth_token=token)
-        return await self.application(scope, receive, send)
+        headers = dict(scope.get("headers", []))
+        authorization = headers.get(b"authorization", b"").decode("latin1") or None
+        cookies = parse_cookie(headers.get(b"cookie", b"").decode("latin1"))
+        try:
+            identity = await database_sync_to_async(_identify)(authorization, cookies.get(settings.SESSION_COOKIE_NAME))
+        except TokenError:
+            return await WebsocketDenier()(scope, receive, send)
+        return await self.application(dict(scope, user=identity.user, auth_token=identity.token), receive, send)
 
 
 class RawSendMiddleware:

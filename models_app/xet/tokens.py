@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 
-from hub.authentication import bearer_token
+from hub.access import bearer_token
 
 _SALT = "transferhub.xet.cas"
 
