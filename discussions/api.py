@@ -14,7 +14,7 @@ from models_app.repos import get_visible_repo
 
 
 class MessageSerializer(serializers.Serializer):
-    """Documents the shape; rows are built by rooms.message_frame (no per-row serializer cost)."""
+    """Documents the shape; rows are built by frames.message_frame (no per-row serializer cost)."""
 
     type = serializers.CharField()
     id = serializers.IntegerField(help_text="increases by one with each message of the room")

@@ -9,47 +9,22 @@ single subscription (``relay.py``) that fans it out to its sockets.
 from __future__ import annotations
 
 import logging
-import uuid
 
-import orjson
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+
+from discussions.layer import encode, layer_send
+from discussions.relay import current_relay, running_relay
 
 log = logging.getLogger(__name__)
-
-# Tags frames this process sent, so its subscription skips their echo.
-PROCESS_ID = uuid.uuid4().hex
-
-
-def room_group(repo_pk: int) -> str:
-    return f"room-{repo_pk}"
-
-
-def encode(frame: dict) -> str:
-    return orjson.dumps(frame).decode()
 
 
 async def publish(repo_pk: int, frame: dict, *, seq: int | None = None) -> None:
     """Deliver ``frame`` to the room's local sockets now, and to every other process via the layer."""
-    from discussions.relay import current_relay
-
     text = encode(frame)
     relay = current_relay()
     if relay is not None:
         relay.deliver(repo_pk, text, seq)
     await layer_send(repo_pk, text, seq)
-
-
-async def layer_send(repo_pk: int, text: str, seq: int | None) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        await layer.group_send(
-            room_group(repo_pk), {"type": "room.frame", "text": text, "seq": seq, "origin": PROCESS_ID}
-        )
-    except Exception:  # noqa: BLE001 - the row is saved; other processes catch up from the DB
-        log.warning("channel layer unavailable; room %s frame not relayed", repo_pk, exc_info=True)
 
 
 def broadcast(repo_pk: int, frame: dict, *, seq: int | None = None) -> None:
@@ -60,8 +35,6 @@ def broadcast(repo_pk: int, frame: dict, *, seq: int | None = None) -> None:
     (waiting for the layer here would serialise every post behind it). A
     process without a relay (the Celery worker) sends through the layer and waits.
     """
-    from discussions.relay import running_relay
-
     try:
         found = running_relay()
         if found is not None:

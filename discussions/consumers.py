@@ -15,8 +15,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import Http404
 
 from discussions import presence, rooms
-from discussions.broadcast import encode, publish
+from discussions.broadcast import publish
 from discussions.fastsend import frame_writer
+from discussions.layer import encode
 from discussions.relay import get_relay
 from hub.access import READ_ONLY_TOKEN_MESSAGE
 from models_app.repos import get_visible_repo

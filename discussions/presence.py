@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from discussions.broadcast import PROCESS_ID
+from discussions.layer import PROCESS_ID
 from discussions.models import Presence, Room
 from discussions.relay import PRESENCE_STALE
 

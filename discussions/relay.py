@@ -27,8 +27,9 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from discussions.broadcast import PROCESS_ID, encode, layer_send, room_group
 from discussions.fastsend import encode_frame
+from discussions.frames import message_frame
+from discussions.layer import PROCESS_ID, encode, layer_send, room_group
 from models_app.events import ACCESS_EVENT, live_group
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,6 @@ def _room_last_seq(repo_pk: int) -> int:
 
 def _rows_after(repo_pk: int, after: int) -> list[tuple[str, int]]:
     from discussions.models import Message
-    from discussions.rooms import message_frame
 
     rows = Message.objects.filter(room__repo_id=repo_pk, seq__gt=after).select_related("author").order_by("seq")
     return [(encode(message_frame(m)), m.seq) for m in rows[:1000]]

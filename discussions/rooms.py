@@ -20,6 +20,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from discussions.broadcast import broadcast
+from discussions.frames import message_frame
 from discussions.models import Mention, Message, Room, RoomBan
 from hub.access import credentials_can_write, credentials_still_valid
 from hub.markdown import mentioned_names, render_markdown
@@ -98,24 +99,6 @@ def room_access(user, token, repo_pk: int) -> Access:
         moderator=writes and is_moderator(user, room),
         can_write=writes,
     )
-
-
-def message_frame(message: Message, kind: str = "message") -> dict:
-    """A message as clients see it, on the socket and in the REST history alike."""
-    deleted = message.deleted is not None
-    return {
-        "type": kind,
-        "id": message.seq,
-        "kind": message.kind,
-        "author": message.author.username if message.author_id else None,
-        "body": "" if deleted else message.body,
-        "html": "" if deleted else message.html,
-        "created": message.created.isoformat(),
-        "edited": message.edited.isoformat() if message.edited else None,
-        "deleted": deleted,
-        "client_id": message.client_id or None,
-        "reply_to": message.reply_to,
-    }
 
 
 def _check_body(body) -> str:
