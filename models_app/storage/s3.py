@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.files import File
 from storages.backends.s3 import S3Storage
 
-from models_app.storage import blob_key
+from models_app.storage.base import blob_key
 
 
 def s3_storage() -> S3Storage:

@@ -1,33 +1,17 @@
-"""The blob store: content-addressed bytes behind one small interface.
+"""The local-disk blob store (the one-machine default).
 
-``local`` keeps blobs under ``BLOB_DIR/ab/cd/<sha256>``; temp files are
-written beside it (same filesystem) so accepting a blob is one atomic
-``os.replace``. ``s3`` hands finished temp files to S3-compatible object
-storage through django-storages. ``get_store()`` returns the configured one.
+Blobs live under ``BLOB_DIR/ab/cd/<sha256>``; temp files are written beside
+them (same filesystem) so accepting a blob is one atomic ``os.replace``.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
-from django.conf import settings
-
-
-def blob_key(sha256: str) -> str:
-    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
-
-
-class BlobStore(Protocol):
-    def temp_file(self) -> tempfile._TemporaryFileWrapper: ...
-    def accept(self, temp_path: Path, sha256: str) -> str: ...
-    def exists(self, key: str) -> bool: ...
-    def open(self, key: str) -> BinaryIO: ...
-    def local_path(self, key: str) -> Path | None: ...
-    def delete(self, key: str) -> None: ...
+from models_app.storage.base import blob_key
 
 
 class LocalBlobStore:
@@ -67,17 +51,3 @@ class LocalBlobStore:
             os.unlink(self.root / key)
         except FileNotFoundError:
             pass
-
-
-@lru_cache(maxsize=1)
-def _configured_store(kind: str, root: str, tmp_root: str) -> BlobStore:
-    if kind == "s3":
-        from models_app.storage_s3 import S3BlobStore
-
-        return S3BlobStore(Path(tmp_root))
-    return LocalBlobStore(Path(root), Path(tmp_root))
-
-
-def get_store() -> BlobStore:
-    # Keyed on the settings so tests that point BLOB_DIR elsewhere get a fresh store.
-    return _configured_store(settings.HUB_STORAGE, str(settings.BLOB_DIR), str(settings.UPLOAD_TMP_DIR))
