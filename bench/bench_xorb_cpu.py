@@ -49,7 +49,6 @@ call_command("migrate", verbosity=0)  # a throwaway SQLite database: finish() re
 
 from django.contrib.auth import get_user_model  # noqa: E402
 
-from models_app import recvpool  # noqa: E402
 from models_app.repos import repo_create  # noqa: E402
 from models_app.xet import assembly, cas, hashing, shard, xorb  # noqa: E402
 
@@ -102,16 +101,9 @@ def hub_path(xorbs, rounds: int, repo) -> tuple[float, float]:
         upload = cas.XorbUpload(
             hex_hash, xorb.MAX_XORB_BODY, assembly.xorb_started(owner_id, repo, hex_hash, len(body))
         )
-        pool = recvpool.ReceivePool()
-        source = memoryview(body)
         try:
-            for at in range(0, len(source), READ):
-                piece = source[at : at + READ]
-                room = pool.space(0)
-                room[: len(piece)] = piece  # what the kernel's socket copy does
-                room = None
-                upload.write(pool.filled(len(piece)))
-            pool.close()
+            for at in range(0, len(body), READ):
+                upload.write(body[at : at + READ])  # a fresh bytes per read, as the server's receive() gives
             upload.finish()
         finally:
             upload.abort()

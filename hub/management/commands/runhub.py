@@ -1,6 +1,6 @@
 """``manage.py runhub``: the whole hub on one machine (what ``make run`` starts).
 
-Starts the ASGI server (HTTP and websockets, uvicorn, as hub/webserver.py says) and one Celery worker
+Starts the ASGI server (HTTP and websockets, as hub/webserver.py says) and one Celery worker
 for the ``gpu`` queue with its beat scheduler (the periodic sweepers), as
 child processes, and stops both when either stops or on Ctrl-C.
 """
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         python = sys.executable
         children: list[subprocess.Popen] = []
         web = webserver.command(host, port, proxy_headers=True)
-        children.append(subprocess.Popen(web, env=webserver.environ()))
+        children.append(subprocess.Popen(web))
         if not no_worker:
             worker = [
                 python,
