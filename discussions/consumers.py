@@ -16,7 +16,6 @@ from django.http import Http404
 
 from discussions import presence, rooms
 from discussions.broadcast import encode, publish
-from discussions.fastsend import frame_writer
 from discussions.relay import get_relay
 from models_app.repos import get_visible_repo
 
@@ -36,7 +35,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.pending: list[dict] | None = []
         self.conn = uuid.uuid4().hex
         self.last_typing = 0.0
-        self.writer = None
         kwargs = self.scope["url_route"]["kwargs"]
         try:
             self.room, self.moderator, self.can_post = await database_sync_to_async(self._open)(
@@ -46,7 +44,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=4404)  # before accept: the handshake is refused (HTTP 403)
             return
         await self.accept()
-        self.writer = frame_writer(self.scope.get("raw_send"))
         self.repo_pk = self.room.repo_id
         # Announce ourselves before joining, so our own presence frame is not echoed to us.
         if self.user.is_authenticated:
@@ -83,17 +80,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         rooms.mentions_mark_read(self.user, room)
         return room, rooms.is_moderator(self.user, room), rooms.can_post(self.user, room)
 
-    def write_encoded(self, data: bytes) -> bool:
-        """The relay's fast path: write a pre-encoded frame now (False: use push instead)."""
-        return self.writer is not None and self.pending is None and self.writer(data)
-
     async def push(self, message: dict) -> None:
         """Called by the relay for every frame of the room."""
         if self.pending is not None:
             self.pending.append(message)
             return
         try:
-            await self.scope.get("raw_send", self.base_send)(message)
+            await self.send(text_data=message["text"])
         except Exception:  # noqa: BLE001, S110 - the socket closed under us; disconnect cleans up
             pass
 
