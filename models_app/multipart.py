@@ -72,6 +72,8 @@ class UploadForm:
         try:
             self._parser.write(chunk if type(chunk) is bytes else bytes(chunk))
         except MultipartParseError as exc:
+            if "header" in str(exc).lower() and "exceeded" in str(exc).lower():  # max_header_size or _count
+                raise UploadError("A multipart part's headers are too long.", status_code=400) from None
             raise UploadError(f"Malformed multipart body ({exc}).", status_code=400) from None
 
     def close(self) -> None:
