@@ -4,10 +4,10 @@ A Xet upload on two cores is bound by CPU: the client (chunking, hashing,
 compression attempts) and the hub share the cores, so every second of the
 hub's CPU shows up as about half a second of upload time
 (bench_xet_upload.py). This bench runs the hub's receive path for 1 GiB of
-xorbs in one process, with no network: each xorb is copied into the shared
-receive buffers in 256 KiB reads (as the socket reader does), written to its
+xorbs in one process, with no network: each xorb is handed over in 256 KiB
+``bytes`` reads (as the server's ``receive()`` gives them), written to its
 temp file, parsed, every chunk BLAKE3-checked, and its plain chunks assembled
-into a blob (sha256 and the ``O_DIRECT`` write, the speculative assembly of
+into a blob (sha256 and the buffered write, the speculative assembly of
 assembly.py), then finished and renamed as after a real upload.
 
 Prints the CPU seconds of all threads (``time.process_time``) against the
@@ -88,9 +88,9 @@ def hub_path(xorbs, rounds: int, repo) -> tuple[float, float]:
     """(CPU seconds, wall seconds) of receiving ``rounds`` xorbs of one upload session into its assembled blob.
 
     Each xorb goes through what the streamed xorb route does (``cas.XorbUpload``
-    with the session's ``assembly.xorb_started`` feed), its bytes copied into
-    the shared receive buffers first, as the socket reader puts them there; the
-    shard's ``assembly.take`` then hands over the assembled file.
+    with the session's ``assembly.xorb_started`` feed), in ``bytes`` reads as
+    the server delivers them; the shard's ``assembly.take`` then hands over the
+    assembled file.
     """
     owner_id = repo.owner_id
     start_cpu, start = time.process_time(), time.perf_counter()
