@@ -43,6 +43,10 @@ def command(
         "httptools",
         "--ws",
         "websockets-sansio",
+        # Room frames are small JSON sent to every socket of a room: deflating each copy per socket costs
+        # CPU for every delivery and saves little (the room sent uncompressed frames before, too).
+        "--ws-per-message-deflate",
+        "false",
         "--lifespan",
         "off",  # Django answers no lifespan events
         "--log-level",
