@@ -1,9 +1,5 @@
 """The floor for bench_ingest: an ASGI app that reads a request body and throws it away."""
 
-from hub import webserver
-
-webserver.tune_uvicorn(webserver.DEFAULT_BODY_BUFFER)  # the read-ahead the hub runs with (hub/asgi.py)
-
 
 async def app(scope, receive, send):
     if scope["type"] != "http":

@@ -6,7 +6,7 @@ For each of uvicorn, granian and daphne serving ``hub.asgi:application``:
   read on loopback with ``recv_into`` a 1 MiB buffer, as a ratio of nginx
   serving the same blob as a static file with sendfile (the baseline), and the
   server's resident-memory growth during the transfer;
-- production mode: nginx in front of uvicorn with ``HUB_ACCEL_REDIRECT_PREFIX``,
+- production mode: nginx in front of the hub's server (hub/webserver.py) with ``HUB_ACCEL_REDIRECT_PREFIX``,
   so the app answers the access check and nginx sends the bytes.
 
 The nginx parts are skipped with a message when nginx is not installed.
@@ -30,6 +30,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from hub import webserver  # noqa: E402
 from tests.live import free_port  # noqa: E402
 
 REPO = "bench/big"
@@ -149,10 +150,8 @@ def measure_download(port: int, path: str, pid: int | None, size: int, runs: int
 
 
 SERVERS = {
-    "uvicorn": lambda port, app: [
-        sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-        "--lifespan", "off", "--log-level", "warning", "--ws", "websockets",
-    ],
+    # The hub's server exactly as runhub, production and the tests start it.
+    "uvicorn": lambda port, app: webserver.command("127.0.0.1", port, log_level="warning", app=app),
     "granian": lambda port, app: [
         sys.executable, "-m", "granian", "--interface", "asginl", "--host", "127.0.0.1", "--port", str(port),
         "--workers", "1", "--log-level", "warning", app,

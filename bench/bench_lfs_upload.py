@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from hub import webserver  # noqa: E402
 from tests.live import LiveHub, free_port  # noqa: E402
 
 SIZE = int(os.environ.get("BENCH_MB", "128")) * 1024 * 1024
@@ -80,8 +81,8 @@ def raw_put(href: str, path: Path) -> float:
 
 def django_only(hub: LiveHub) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "_django_only_app:application", "--app-dir", str(ROOT / "bench")]
-    command += ["--port", str(port), "--lifespan", "off", "--log-level", "warning"]
+    # The hub's own server command (hub/webserver.py), serving Django without the streaming front.
+    command = webserver.command("127.0.0.1", port, log_level="warning", app="bench._django_only_app:application")
     proc = subprocess.Popen(command, cwd=ROOT, env={**hub.env, "PYTHONPATH": str(ROOT)})
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):

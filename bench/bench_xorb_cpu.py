@@ -4,10 +4,10 @@ A Xet upload on two cores is bound by CPU: the client (chunking, hashing,
 compression attempts) and the hub share the cores, so every second of the
 hub's CPU shows up as about half a second of upload time
 (bench_xet_upload.py). This bench runs the hub's receive path for 1 GiB of
-xorbs in one process, with no network: each xorb is copied into the shared
-receive buffers in 256 KiB reads (as the socket reader does), written to its
+xorbs in one process, with no network: each xorb is handed over in 256 KiB
+``bytes`` reads (as the server's ``receive()`` gives them), written to its
 temp file, parsed, every chunk BLAKE3-checked, and its plain chunks assembled
-into a blob (sha256 and the ``O_DIRECT`` write, the speculative assembly of
+into a blob (sha256 and the buffered write, the speculative assembly of
 assembly.py), then finished and renamed as after a real upload.
 
 Prints the CPU seconds of all threads (``time.process_time``) against the
@@ -49,7 +49,6 @@ call_command("migrate", verbosity=0)  # a throwaway SQLite database: finish() re
 
 from django.contrib.auth import get_user_model  # noqa: E402
 
-from models_app import recvpool  # noqa: E402
 from models_app.repos import repo_create  # noqa: E402
 from models_app.xet import assembly, cas, hashing, shard, xorb  # noqa: E402
 
@@ -89,9 +88,9 @@ def hub_path(xorbs, rounds: int, repo) -> tuple[float, float]:
     """(CPU seconds, wall seconds) of receiving ``rounds`` xorbs of one upload session into its assembled blob.
 
     Each xorb goes through what the streamed xorb route does (``cas.XorbUpload``
-    with the session's ``assembly.xorb_started`` feed), its bytes copied into
-    the shared receive buffers first, as the socket reader puts them there; the
-    shard's ``assembly.take`` then hands over the assembled file.
+    with the session's ``assembly.xorb_started`` feed), in ``bytes`` reads as
+    the server delivers them; the shard's ``assembly.take`` then hands over the
+    assembled file.
     """
     owner_id = repo.owner_id
     start_cpu, start = time.process_time(), time.perf_counter()
@@ -102,16 +101,9 @@ def hub_path(xorbs, rounds: int, repo) -> tuple[float, float]:
         upload = cas.XorbUpload(
             hex_hash, xorb.MAX_XORB_BODY, assembly.xorb_started(owner_id, repo, hex_hash, len(body))
         )
-        pool = recvpool.ReceivePool()
-        source = memoryview(body)
         try:
-            for at in range(0, len(source), READ):
-                piece = source[at : at + READ]
-                room = pool.space(0)
-                room[: len(piece)] = piece  # what the kernel's socket copy does
-                room = None
-                upload.write(pool.filled(len(piece)))
-            pool.close()
+            for at in range(0, len(body), READ):
+                upload.write(body[at : at + READ])  # a fresh bytes per read, as the server's receive() gives
             upload.finish()
         finally:
             upload.abort()

@@ -16,7 +16,6 @@ from django.http import Http404
 
 from discussions import presence, rooms
 from discussions.broadcast import publish
-from discussions.fastsend import frame_writer
 from discussions.layer import encode
 from discussions.relay import get_relay
 from hub.access import READ_ONLY_TOKEN_MESSAGE
@@ -44,7 +43,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.pending: list[dict] | None = []
         self.conn = uuid.uuid4().hex
         self.last_typing = 0.0
-        self.writer = None
         kwargs = self.scope["url_route"]["kwargs"]
         try:
             self.access = await database_sync_to_async(self._open)(kwargs["owner"], kwargs["name"])
@@ -53,7 +51,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         self.room = self.access.room
         await self.accept()
-        self.writer = frame_writer(self.scope.get("raw_send"))
         self.repo_pk = self.room.repo_id
         # Announce ourselves before joining, so our own presence frame is not echoed to us.
         if self.user.is_authenticated:
@@ -118,10 +115,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self._send({"type": "access", "can_post": access.can_post, "moderator": access.moderator})
         self.access = access
 
-    def write_encoded(self, data: bytes) -> bool:
-        """The relay's fast path: write a pre-encoded frame now (False: use push instead)."""
-        return self.writer is not None and self.pending is None and not self.revoked and self.writer(data)
-
     async def push(self, message: dict) -> None:
         """Called by the relay for every frame of the room."""
         if self.revoked:
@@ -130,7 +123,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.pending.append(message)
             return
         try:
-            await self.scope.get("raw_send", self.base_send)(message)
+            await self.send(text_data=message["text"])
         except Exception:  # noqa: BLE001, S110 - the socket closed under us; disconnect cleans up
             pass
 

@@ -5,8 +5,8 @@ layer send one copy per socket: channels-redis then pays a Redis round trip
 per socket and a 1,000-socket room delivers at a fraction of a plain
 websocket server's rate (bench/bench_room_fanout.py). Here each process joins
 a room's group once, with one channel of its own, receives each frame once,
-and writes the same encoded text to every local socket from one task per
-room, which also keeps frames in order.
+and sends it to every local socket through the socket's consumer (Channels'
+own ``send``) from one task per room, which also keeps frames in order.
 
 Messages carry their room ``seq``. A relay that sees a gap (a frame lost
 while Redis restarted, or two commits broadcast out of order) reads the
@@ -27,7 +27,6 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from discussions.fastsend import encode_frame
 from discussions.frames import message_frame
 from discussions.layer import PROCESS_ID, encode, layer_send, room_group
 from models_app.events import ACCESS_EVENT, live_group
@@ -41,8 +40,6 @@ ACCESS = object()  # a queue item: rights changed, every socket re-checks its ow
 
 
 class Member(Protocol):
-    def write_encoded(self, data: bytes) -> bool: ...
-
     async def push(self, message: dict) -> None: ...
 
     async def access_changed(self) -> None: ...
@@ -152,11 +149,9 @@ class RoomSubscription:
                 log.exception("room %s: fan-out failed", self.repo_pk)
 
     async def _send_all(self, text: str) -> None:
-        data = encode_frame(text)
         message = {"type": "websocket.send", "text": text}
         for member in list(self.members):
-            if not member.write_encoded(data):
-                await member.push(message)
+            await member.push(message)
 
 
 class RoomRelay:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import dj_database_url
 
-from hub import webserver
 from hub.env import env_bool, env_int, env_list, env_size, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -277,32 +276,13 @@ HUB_MAX_FILE_SIZE = env_size("HUB_MAX_FILE_SIZE", 50 * 1024**3, doc="largest sin
 HUB_MAX_FILES_PER_COMMIT = env_int("HUB_MAX_FILES_PER_COMMIT", 1000, doc="most files in one upload", minimum=1)
 HUB_REPO_QUOTA = env_size("HUB_REPO_QUOTA", 200 * 1024**3, doc="most bytes one repo's new blobs may hold")
 HUB_USER_QUOTA = env_size("HUB_USER_QUOTA", 500 * 1024**3, doc="most bytes one user's uploads may hold")
-# models_app/diskwrite.py: uploads go to disk without filling the page cache: with O_DIRECT
-# where the file system allows it, else flushed and dropped this many bytes behind the write.
-HUB_INGEST_DIRECT_IO = env_bool(
-    "HUB_INGEST_DIRECT_IO", True, doc="write uploads with O_DIRECT where the file system supports it"
-)
-# hub/webserver.py (tune_uvicorn): how much of a request body uvicorn reads ahead before it
-# stops reading the socket. Its default (64 KiB) makes every 256 KiB read a pause/resume
-# round trip; 4 MiB halves the cost of receiving a large upload. Bounded per connection.
-HUB_HTTP_BODY_BUFFER = env_size(
-    "HUB_HTTP_BODY_BUFFER",
-    webserver.DEFAULT_BODY_BUFFER,
-    doc="request body bytes the web server reads ahead per connection",
-)
-# models_app/streaming.py: an upload read off the socket (hub/httpproto.py SocketBody) that sends
-# nothing for this long mid-body is answered 408 and dropped, so a stalled client cannot hold a
-# worker thread and a temp file forever.
+# models_app/streaming.py: an upload that sends nothing for this long mid-body is answered 408
+# and dropped, so a stalled client cannot hold a worker thread and a temp file forever.
 HUB_UPLOAD_IDLE_TIMEOUT = env_int(
     "HUB_UPLOAD_IDLE_TIMEOUT",
     120,
     minimum=1,
     doc="seconds an upload may send nothing mid-body before it is answered 408",
-)
-HUB_INGEST_FLUSH_BYTES = env_size(
-    "HUB_INGEST_FLUSH_BYTES",
-    16 * 1024**2,
-    doc="write-behind window of an upload being received (0: leave it all to the page cache)",
 )
 # Upload routes are streamed by models_app.streaming before Django sees them. For any
 # body that still reaches Django: multipart files always go to temp files (the one

@@ -1,32 +1,23 @@
 """The web server's command line, in one place.
 
-``manage.py runhub``, the tests' ``LiveHub`` and the benches all start the
-server this way, so what is tested and measured is what runs. uvicorn serves
-HTTP and websockets (its ``websockets`` protocol is what the rooms' fast
-fan-out writes to, discussions/fastsend.py); ``tune_uvicorn``, called by
-``hub/asgi.py`` in each worker, widens its body read-ahead for uploads.
+``manage.py runhub`` (``make run``), the production command
+(``python -m hub.webserver``, see docs/benchmarks-stock.md and
+deploy/nginx.conf), the tests' ``LiveHub`` and the benches all start the
+server through ``command``, so what is tested and measured is what runs.
+
+The server is stock uvicorn with public options only: httptools for HTTP and
+the ``websockets-sansio`` protocol for the rooms. It was chosen over granian by
+``bench/bench_room_fanout.py`` (a room's fan-out goes through each socket's
+ASGI send, which granian hands to another thread) and because it reads client
+addresses from ``X-Forwarded-For`` behind nginx (``--proxy-headers``), which
+the download counting uses; docs/benchmarks-stock.md has the figures.
 """
 
 from __future__ import annotations
 
-import logging
+import argparse
 import os
 import sys
-
-log = logging.getLogger(__name__)
-
-# uvicorn's httptools protocol, minus its copies of request bodies (hub/httpproto.py).
-HTTP_PROTOCOL = "hub.httpproto:HubHttpProtocol"
-
-# HUB_HTTP_BODY_BUFFER's default: request body bytes uvicorn reads ahead per connection.
-DEFAULT_BODY_BUFFER = 4 * 1024 * 1024
-
-# A large upload arrives as a stream of multi-MiB buffers. By default glibc maps and
-# unmaps each one, a page fault per 4 KiB every time: about 100,000 faults and a third
-# of a second of CPU per GiB received (bench/bench_ingest.py, with and without). Below
-# 32 MiB the heap serves them, and up to 256 MiB of freed heap is kept for the next.
-# The validation worker uses the same idea with larger figures (validation/runner.py).
-MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456"
 
 
 def command(
@@ -34,11 +25,11 @@ def command(
     port: int,
     *,
     proxy_headers: bool = False,
+    workers: int = 1,
     log_level: str = "info",
     app: str = "hub.asgi:application",
-    http: str = HTTP_PROTOCOL,
 ) -> list[str]:
-    """argv for one web server process serving ``app`` (the hub; benches pass their own floor app and protocol)."""
+    """argv for the web server serving ``app`` (the hub; benches pass their own floor app)."""
     argv = [
         sys.executable,
         "-m",
@@ -49,43 +40,43 @@ def command(
         "--port",
         str(port),
         "--http",
-        http,
+        "httptools",
         "--ws",
-        "websockets",
+        "websockets-sansio",
+        # Room frames are small JSON sent to every socket of a room: deflating each copy per socket costs
+        # CPU for every delivery and saves little (the room sent uncompressed frames before, too).
+        "--ws-per-message-deflate",
+        "false",
         "--lifespan",
-        "off",
+        "off",  # Django answers no lifespan events
         "--log-level",
         log_level,
     ]
     if proxy_headers:
         argv.append("--proxy-headers")  # client addresses from X-Forwarded-For (FORWARDED_ALLOW_IPS)
+    if workers > 1:
+        argv += ["--workers", str(workers)]
     return argv
 
 
-def environ(base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for the web server: ``base`` (default: this process's) with the malloc tuning."""
-    env = dict(os.environ if base is None else base)
-    env.setdefault("GLIBC_TUNABLES", MALLOC_TUNABLES)  # an operator's own setting wins
-    return env
+def main(args: list[str] | None = None) -> None:
+    """``python -m hub.webserver``: the web server alone, as production runs it behind nginx."""
+    parser = argparse.ArgumentParser(prog="python -m hub.webserver", description=main.__doc__)
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--no-proxy-headers", action="store_true", help="ignore X-Forwarded-For (no proxy in front)")
+    parser.add_argument("--log-level", default="info")
+    options = parser.parse_args(args)
+    argv = command(
+        options.host,
+        options.port,
+        proxy_headers=not options.no_proxy_headers,
+        workers=options.workers,
+        log_level=options.log_level,
+    )
+    os.execv(argv[0], argv)  # noqa: S606 - the server takes this process over: signals reach it directly
 
 
-def tune_uvicorn(body_buffer: int) -> None:
-    """Let uvicorn read ``body_buffer`` bytes of a request body ahead instead of 64 KiB.
-
-    uvicorn's httptools protocol (and the hub's, hub/httpproto.py, which reads
-    the same limit) stops reading the socket once 64 KiB of body wait for the
-    app, and resumes on the next ``receive()``: for a large upload that is a
-    pause, a wake-up and a resume every 256 KiB read, which made uvicorn's own
-    delivery of 1 GiB cost twice ``sha256`` of it (``bench/bench_ingest.py``
-    prints that floor). Its limit is a module constant read on every body
-    chunk, so setting it in each worker process is enough; other servers are
-    not affected.
-    """
-    try:
-        from uvicorn.protocols.http import httptools_impl
-    except ImportError:  # uvicorn[standard] not installed: nothing to tune
-        return
-    if hasattr(httptools_impl, "HIGH_WATER_LIMIT"):
-        httptools_impl.HIGH_WATER_LIMIT = max(body_buffer, 64 * 1024)
-    else:  # pragma: no cover - a uvicorn that reorganised its flow control
-        log.warning("uvicorn's body flow control changed; HUB_HTTP_BODY_BUFFER has no effect")
+if __name__ == "__main__":
+    main()

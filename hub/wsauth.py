@@ -54,20 +54,3 @@ class IdentityMiddleware:
         except TokenError:
             return await WebsocketDenier()(scope, receive, send)
         return await self.application(dict(scope, user=identity.user, auth_token=identity.token), receive, send)
-
-
-class RawSendMiddleware:
-    """Puts the server's own ``send`` in the scope as ``raw_send``.
-
-    A room writes every frame to every socket: Channels' session wrapper
-    around ``send`` (which saves sessions on HTTP responses, never on a
-    websocket frame) costs a few lazy-object lookups per frame, a fifth of the
-    per-socket cost in a 1,000-socket room. The room's fan-out uses
-    ``raw_send``; everything else goes through the wrappers as usual.
-    """
-
-    def __init__(self, application):
-        self.application = application
-
-    async def __call__(self, scope, receive, send):
-        return await self.application(dict(scope, raw_send=send), receive, send)

@@ -9,14 +9,13 @@ Django unchanged. For an upload it:
 1. authenticates with Django's own rules (Bearer token, or session cookie plus
    CSRF check), finds the repo and refuses early (401/403/404, and 413 from
    ``Content-Length`` before a byte of the body is read);
-2. has a per-request worker thread read the body straight from the socket
-   (under the hub's HTTP protocol, ``hub.httpproto.SocketBody``) into shared
-   aligned buffers (recvpool.py), parse it and hand the bytes to a hash lane
-   and a write lane (uploads.py); under another server it pulls the server's
-   messages and feeds them to that thread in batches of about 4 MiB (never
-   joined), at most ``PIPELINE_DEPTH`` batches in flight;
+2. pulls the server's body messages and feeds them to a per-request worker
+   thread in batches of about 4 MiB (never joined), at most
+   ``PIPELINE_DEPTH`` batches in flight; the thread parses them and hands the
+   bytes to a hash lane and a write lane (uploads.py);
 3. answers 413 on the first chunk over a limit, with ``Connection: close``
-   so the server stops reading the rest of the body.
+   so the server stops reading the rest of the body, and 408 when the client
+   sends nothing for ``HUB_UPLOAD_IDLE_TIMEOUT`` seconds mid-body.
 
 Other streaming routes (the Hugging Face LFS ``PUT``) reuse this machinery:
 decorate ``async def handler(request: StreamRequest, **url_groups)`` with
@@ -47,9 +46,6 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 
 from hub.api import ApiError
-from hub.httpproto import SOCKET_BODY, SocketBody
-from models_app.diskwrite import BLOCK
-from models_app.recvpool import BUFFER_BYTES, ReceivePool
 
 if TYPE_CHECKING:
     from models_app.models import Blob
@@ -158,41 +154,12 @@ class StreamRequest:
             raise ApiError("CSRF check failed: reload the page and try again.", status_code=403)
         return user, None
 
-    async def pump(
-        self, feed: Callable[[bytes], None], batch_bytes: int = BATCH_BYTES, *, anchor: Callable[[], int] | None = None
-    ) -> bool:
-        """Feed the body to ``feed`` (run in the worker thread); False if the client went away.
-
-        Under the hub's own HTTP protocol the worker thread reads the body
-        straight from the socket (``hub.httpproto.SocketBody``) into aligned
-        buffers (recvpool.py), so the event loop never touches it; ``anchor()``
-        answers the body offset of the first byte of the file being received
-        (0 for a raw body), which lines its bytes up with the disk's blocks.
-        ``feed`` then gets read-only memoryviews. Under any other server, see
-        ``pump_messages``.
-        """
-        body = self.scope.get("extensions", {}).get(SOCKET_BODY)
-        if body is None or not body.open(idle_timeout=settings.HUB_UPLOAD_IDLE_TIMEOUT):
-            return await self.pump_messages(feed, batch_bytes)
-        try:
-            self.body_done = await self.run(_read_socket_body, body, feed, anchor or (lambda: 0))
-        except asyncio.CancelledError:
-            # The worker thread may still be reading the socket: the connection is lost to us.
-            body.abandon()
-            raise
-        except TimeoutError:
-            raise ApiError(
-                f"No upload data for {settings.HUB_UPLOAD_IDLE_TIMEOUT} s: the upload was abandoned; send it again.",
-                status_code=408,
-            ) from None
-        finally:
-            body.close()  # the connection back to the event loop (nothing after abandon), before any answer
-        return self.body_done
-
-    async def pump_messages(self, feed: Callable[[bytes], None], batch_bytes: int = BATCH_BYTES) -> bool:
+    async def pump(self, feed: Callable[[bytes], None], batch_bytes: int = BATCH_BYTES) -> bool:
         """Feed the body to ``feed`` (run in the worker thread), message by message; False if the client went away.
 
         Messages are handed to the worker thread in batches of about ``batch_bytes``.
+        A client that sends nothing for ``HUB_UPLOAD_IDLE_TIMEOUT`` seconds gets
+        a 408 (``ApiError``), so it cannot hold a thread and a temp file forever.
 
         Receiving goes on while earlier batches are fed: servers read the socket
         only when the app asks for the next message, so waiting for each batch
@@ -225,7 +192,7 @@ class StreamRequest:
         size = 0
         try:
             while True:
-                message = await self.receive()
+                message = await self._receive_within(settings.HUB_UPLOAD_IDLE_TIMEOUT)
                 if message["type"] == "http.disconnect":
                     return False
                 body = message.get("body", b"")
@@ -246,6 +213,15 @@ class StreamRequest:
             # skipped) before the caller cleans up.
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _receive_within(self, seconds: float) -> dict:
+        try:
+            async with asyncio.timeout(seconds):
+                return await self.receive()
+        except TimeoutError:
+            raise ApiError(
+                f"No upload data for {seconds} s: the upload was abandoned; send it again.", status_code=408
+            ) from None
 
     async def respond_json(self, status: int, data: dict, headers: list[tuple[bytes, bytes]] | None = None) -> None:
         if self.responded:
@@ -270,32 +246,6 @@ class StreamRequest:
             await self.run(connections.close_all)
         finally:
             self._executor.shutdown(wait=False)
-
-
-def _read_socket_body(body: SocketBody, feed: Callable[[bytes], None], anchor: Callable[[], int]) -> bool:
-    """The worker thread's loop over a ``SocketBody``: True at the end of the body, False if the client left."""
-    pool = ReceivePool()
-    offset = 0  # body bytes fed so far
-    try:
-        for piece in body.take_pieces():
-            feed(piece)
-            offset += len(piece)
-        while body.left:
-            room = pool.space((offset - anchor()) % BLOCK)
-            if room is None:  # every buffer still held by the lanes
-                data = body.recv(BUFFER_BYTES)
-            else:
-                received = body.recv_into(room)
-                room = None  # our writable view of the buffer goes before the bytes are handed on
-                data = pool.filled(received)
-            feed(data)
-            offset += len(data)
-    except ConnectionError:
-        return False
-    finally:
-        pool.close()
-        body.done_reading()
-    return True
 
 
 async def stream_body_into(request: StreamRequest, open_staged: Callable[[], StagedFile]) -> Blob | None:
@@ -336,7 +286,7 @@ async def native_upload(request: StreamRequest, owner: str, name: str) -> None:
 
     user, repo, form = await request.run(prepare)
     try:
-        if not await request.pump(form.feed, anchor=form.anchor):
+        if not await request.pump(form.feed):
             return  # the client went away: nothing of the upload is kept
         status, payload = await request.run(publish.upload_commit, repo, user, form)
     finally:

@@ -25,7 +25,7 @@ from django.db.models import Subquery, Sum
 from django.utils import timezone
 
 from hub.api import ApiError
-from models_app.diskwrite import Fanout, Lane, close_file, each, open_sink
+from models_app.diskwrite import Fanout, Lane, close_file, each
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.paths import PathError, normalize_path
 from models_app.storage import get_store
@@ -124,7 +124,6 @@ class StagedFile:
     _hash: hashlib._Hash = field(default_factory=hashlib.sha256)
     _temp_path: Path | None = None
     _file: object = None
-    _sink: object = None
     _lanes: Fanout | None = None
 
     def __post_init__(self) -> None:
@@ -132,7 +131,6 @@ class StagedFile:
             self._check_size(self.expected_size)  # refuse before reading a byte when the size is announced
         handle = get_store().temp_file()
         self._file, self._temp_path = handle, Path(handle.name)
-        self._sink = open_sink(handle, direct=settings.HUB_INGEST_DIRECT_IO, window=settings.HUB_INGEST_FLUSH_BYTES)
 
     def _check_size(self, size: int) -> None:
         limits = self.ingest.limits
@@ -151,17 +149,17 @@ class StagedFile:
         self.size += len(chunk)
         if self._lanes is None and self.size >= OVERLAP_BYTES:
             self._lanes = Fanout(
-                (Lane(each(self._hash.update), "blob-hash"), Lane(each(self._sink.write), "blob-write"))
+                (Lane(each(self._hash.update), "blob-hash"), Lane(each(self._file.write), "blob-write"))
             )
         if self._lanes is None:
             self._hash.update(chunk)
-            self._sink.write(chunk)
+            self._file.write(chunk)
         else:
             self._lanes.add(chunk)
 
     def _close_file(self, *, keep: bool) -> None:
         lanes, self._lanes = self._lanes, None
-        close_file(self._file, self._sink, lanes, keep=keep)
+        close_file(self._file, lanes, keep=keep)
 
     def finish(self) -> Blob:
         try:

@@ -122,7 +122,7 @@ class LiveHub:
         self.processes["web"] = subprocess.Popen(
             webserver.command("127.0.0.1", self.port, log_level="warning"),
             cwd=ROOT,
-            env=webserver.environ(self.env),
+            env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -318,22 +318,28 @@ def apply_limits(limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def die_with_parent() -> None:
-    """SIGKILL this process when the worker that started it dies (kill -9 of a worker leaves no orphan)."""
-    import ctypes
-    import signal
+def die_with_parent(parent_pid: int) -> None:
+    """SIGKILL this process soon after the worker that started it dies (kill -9 of a worker leaves no orphan).
 
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG (Linux)
-    except (OSError, AttributeError):
-        return  # not Linux: the broken event pipe still ends the child at its next progress event
+    A daemon thread watches the parent id: an orphan is re-parented, so its
+    ``getppid()`` changes. Polling keeps to public Python (Linux's
+    ``PR_SET_PDEATHSIG`` has no Python API); a quarter of a second is far
+    shorter than any run.
+    """
+    import signal
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.25)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def main() -> int:
-    die_with_parent()
     job = json.loads(Path(sys.argv[1]).read_text())
-    if os.getppid() != job.get("parent_pid", os.getppid()):  # the worker died before prctl took effect
-        return 1
+    die_with_parent(job.get("parent_pid", os.getppid()))
     apply_limits(job.get("limits") or {})
     emit = Events(int(sys.argv[2]))
     try:

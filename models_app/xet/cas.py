@@ -116,12 +116,8 @@ class XorbUpload:
         self._feed, self._finished = feed, False
         self.parser = xorb.XorbParser(on_chunk=feed.chunk if feed is not None and feed.live else None)
         self._temp = _temp_file("xorb-")
-        # Written as blobs are (O_DIRECT or write-behind), on a lane of its own while this
-        # thread decompresses and hashes the same bytes.
-        self._sink = diskwrite.open_sink(
-            self._temp, direct=settings.HUB_INGEST_DIRECT_IO, window=settings.HUB_INGEST_FLUSH_BYTES
-        )
-        self._lane = diskwrite.Fanout((diskwrite.Lane(diskwrite.each(self._sink.write), "xorb-write"),))
+        # Written on a lane of its own while this thread decompresses and hashes the same bytes.
+        self._lane = diskwrite.Fanout((diskwrite.Lane(diskwrite.each(self._temp.write), "xorb-write"),))
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
@@ -135,7 +131,7 @@ class XorbUpload:
             raise CasError(f"Xorb refused: {exc}.", status_code=400) from None
 
     def _close(self, *, keep: bool) -> None:
-        diskwrite.close_file(self._temp, self._sink, self._lane, keep=keep)
+        diskwrite.close_file(self._temp, self._lane, keep=keep)
 
     def finish(self) -> tuple[int, list[xorb.ChunkRef]]:
         self._close(keep=True)

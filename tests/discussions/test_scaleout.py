@@ -22,7 +22,7 @@ def start_second_web(hub: LiveHub) -> str:
     log = open(hub.data_dir / "web2.log", "ab")  # noqa: SIM115 - closed with the process
     hub.processes["web2"] = subprocess.Popen(
         webserver.command("127.0.0.1", port, log_level="warning"),
-        cwd=ROOT, env=webserver.environ(hub.env), stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=hub.env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):

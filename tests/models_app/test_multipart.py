@@ -1,62 +1,68 @@
-"""The push parser: any split of the body into chunks gives the same parts and bytes."""
+"""The upload form: any split of the body into chunks gives the same files, fields and refusals."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import pytest
 
-from models_app.multipart import MEMMEM_FROM, MultipartParser, boundary_of, find, partial_match
-from models_app.uploads import UploadError
+from models_app.models import Blob
+from models_app.multipart import MAX_FIELD_BYTES, UploadForm, boundary_of
+from models_app.repos import repo_create
+from models_app.uploads import Ingest, UploadError
 from tests.models_app.multipart_body import BOUNDARY, CONTENT_TYPE, multipart
 
-
-def parse(body: bytes, chunk: int, *, views: bool = False) -> list[tuple[dict, bytes]]:
-    """``views``: fed as read-only memoryviews, as the socket reader feeds (streaming.pump)."""
-    parts: list = []
-    parser = MultipartParser(
-        BOUNDARY.encode(),
-        lambda headers: parts.append([headers, bytearray()]),
-        lambda data: parts[-1][1].extend(data),
-        lambda: None,
-    )
-    whole = memoryview(body).toreadonly()
-    for start in range(0, len(body), chunk):
-        parser.feed(whole[start : start + chunk] if views else body[start : start + chunk])
-    assert parser.done
-    return [(h, bytes(d)) for h, d in parts]
+pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("views", [False, True])
-@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 40, 41, 64, 1000, 65536, 10**7])
-def test_every_chunking_gives_the_same_parts(chunk, views):
+@pytest.fixture
+def owner(django_user_model):
+    return django_user_model.objects.create_user("alice", password="pw")
+
+
+def feed(owner, body: bytes, chunk: int, name: str = "m") -> UploadForm:
+    form = UploadForm(Ingest(repo_create(owner, name)), CONTENT_TYPE)
+    try:
+        for start in range(0, len(body), chunk):
+            form.feed(body[start : start + chunk])
+        form.close()
+    except BaseException:
+        form.abort()
+        raise
+    return form
+
+
+def stored(blob: Blob, isolated_store) -> bytes:
+    return (isolated_store.BLOB_DIR / blob.storage_key).read_bytes()
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 40, 41, 1000, 65536, 10**7])
+def test_every_chunking_gives_the_same_files(owner, isolated_store, chunk):
     # Data that nearly contains the boundary, and CRLFs at the edges, must survive.
     tricky = b"\r\n--" + BOUNDARY[:-1].encode() + b"x\r\n" + os.urandom(3000) + b"\r\n-"
-    big = os.urandom(200_000) + b"\r\n--" + BOUNDARY[:5].encode()  # past the memmem threshold, ends half a boundary
+    big = os.urandom(200_000) + b"\r\n--" + BOUNDARY[:5].encode()  # ends in half a boundary
     files = {"a.bin": tricky, "empty.txt": b"", "dir/b.txt": b"hello", "big.bin": big}
-    parts = parse(multipart(files, message="msg"), chunk, views=views)
-    assert [data for _, data in parts] == [b"msg", tricky, b"", b"hello", big]
-    assert 'filename="dir/b.txt"' in parts[-2][0]["content-disposition"]
+    form = feed(owner, multipart(files, message="msg"), chunk, f"m{chunk}")
+    assert form.fields == {"message": "msg"}
+    assert sorted(form.ingest.files) == sorted(files)
+    for path, data in files.items():
+        blob = form.ingest.files[path]
+        assert blob.sha256 == hashlib.sha256(data).hexdigest()
+        assert stored(blob, isolated_store) == data
 
 
-def test_part_data_start_is_its_body_offset():
-    body = multipart({"a.bin": b"A" * 5000, "b.bin": b"B" * 7000})
-    starts = []
-    parser = MultipartParser(
-        BOUNDARY.encode(), lambda h: None, lambda d: starts.append(parser.data_start), lambda: None
-    )
-    for start in range(0, len(body), 999):
-        parser.feed(body[start : start + 999])
-    assert [body[s] for s in sorted(set(starts))] == [ord("A"), ord("B")]
-    assert body[starts[0] - 4 : starts[0]] == b"\r\n\r\n"
+def test_a_digest_sent_before_the_file_is_checked(owner):
+    body = multipart({"a.txt": b"abc"}, **{"sha256:a.txt": hashlib.sha256(b"abc").hexdigest()})
+    assert feed(owner, body, 5).ingest.files["a.txt"].size == 3
+    with pytest.raises(UploadError) as excinfo:
+        feed(owner, multipart({"a.txt": b"abc"}, **{"sha256:a.txt": "0" * 64}), 5, "bad")
+    assert excinfo.value.status_code == 422 and Blob.objects.count() == 1
 
 
-def test_partial_match_is_the_longest_end_that_begins_the_boundary():
-    needle = b"\r\n--" + BOUNDARY.encode()
-    for data in (b"xyz", b"abc\r", b"abc\r\n-", b"\r\r\n--" + BOUNDARY[:3].encode(), b"\r\nx", os.urandom(500)):
-        expected = max((k for k in range(1, len(needle)) if data.endswith(needle[:k])), default=0)
-        assert partial_match(data, needle) == expected
-        assert partial_match(memoryview(data), needle) == expected
+def test_quoted_and_utf8_filenames_are_repo_paths(owner):
+    form = feed(owner, multipart({'we"ird/ü.txt': b"x"}), 9)
+    assert list(form.ingest.files) == ['we"ird/ü.txt']
 
 
 def test_content_type_checks():
@@ -65,26 +71,23 @@ def test_content_type_checks():
     with pytest.raises(UploadError) as excinfo:
         boundary_of("application/json")
     assert excinfo.value.status_code == 415
-    with pytest.raises(UploadError):
+    with pytest.raises(UploadError) as excinfo:
         boundary_of("multipart/form-data")
+    assert excinfo.value.status_code == 400
 
 
-def test_truncated_body_is_not_done():
-    body = multipart({"a.txt": b"abc"})
-    parser = MultipartParser(BOUNDARY.encode(), lambda h: None, lambda d: None, lambda: None)
-    parser.feed(body[:-10])
-    assert not parser.done
-
-
-@pytest.mark.parametrize("size", [100, MEMMEM_FROM - 1, MEMMEM_FROM, 3 * MEMMEM_FROM + 7])
-def test_boundary_search_finds_what_bytes_find_finds(size):
-    """``find`` takes libc's memmem for large buffers: same answer as ``bytes.find`` everywhere."""
-    needle = b"\r\n--" + BOUNDARY.encode()
-    data = os.urandom(size)
-    assert find(data, needle) == -1
-    assert find(memoryview(data).toreadonly(), needle) == -1
-    for at in (0, 1, size // 2, size - len(needle), size):
-        haystack = data[:at] + needle + data[at:] + needle  # the first of two is the answer
-        assert find(haystack, needle) == haystack.find(needle) == at
-        assert find(memoryview(b"xyz" + haystack).toreadonly()[3:], needle) == at  # a view that starts inside
-    assert find(memoryview(data).tobytes(), needle[:-1] + b"!") == -1
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (multipart({"a.txt": b"abc"})[:-10], "ended before its closing boundary"),
+        (multipart({}, message="x" * (MAX_FIELD_BYTES + 1)), "too long"),
+        (b"garbage" + multipart({"a.txt": b"abc"}), "Malformed multipart body"),
+        (multipart({"a.txt": b"abc"}).replace(b"form-data; ", b"attachment; "), "Content-Disposition"),
+    ],
+)
+def test_bad_bodies_are_refused_and_leave_nothing(owner, isolated_store, body, message):
+    with pytest.raises(UploadError) as excinfo:
+        feed(owner, body, 1000)
+    assert excinfo.value.status_code == 400 and message in excinfo.value.message
+    assert Blob.objects.count() == 0
+    assert list((isolated_store.UPLOAD_TMP_DIR).glob("*.part")) == []

@@ -90,8 +90,8 @@ def test_three_file_upload_is_streamed_into_a_revision(hub):
 
 
 def test_large_files_in_odd_writes_are_stored_byte_exact(hub):
-    """Read off the socket into aligned buffers and written with O_DIRECT from there: what lands on disk
-    is every byte sent, for files that start anywhere in the body and boundaries split across reads."""
+    """What lands on disk is every byte sent, for files that start anywhere in the body and boundaries
+    split across reads."""
     create_repo(hub, "odd-writes")
     files = {
         "config.json": b'{"a": 1}',
@@ -112,6 +112,35 @@ def test_large_files_in_odd_writes_are_stored_byte_exact(hub):
     assert manifest == {path: hashlib.sha256(content).hexdigest() for path, content in files.items()}
     on_disk = {hashlib.sha256(path.read_bytes()).hexdigest() for path in blob_files(hub)}
     assert set(manifest.values()) <= on_disk
+
+
+def test_expect_100_continue_then_the_body_then_the_next_request(hub):
+    """As curl sends large uploads: headers with ``Expect: 100-continue``, the interim answer, the body;
+    the connection then serves the next request."""
+    create_repo(hub, "continue")
+    content = os.urandom(3 * 1024 * 1024 + 7)
+    body = multipart({"big.bin": content})
+    head = _upload_head(hub, "continue", len(body))[:-2] + b"Expect: 100-continue\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", hub.port)) as sock:
+        sock.settimeout(30)
+        sock.sendall(head)
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            interim += sock.recv(1)
+        assert interim.startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(body)
+        status, data = _read_status(sock)
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = int(
+            next(v for k, _, v in (h.partition(b":") for h in head.split(b"\r\n")) if k.lower() == b"content-length")
+        )
+        while len(rest) < length:
+            rest += sock.recv(65536)
+        assert status == 201, rest
+        assert json.loads(rest[:length])["manifest"][0]["sha256"] == hashlib.sha256(content).hexdigest()
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        status, _ = _read_status(sock)
+    assert status == 200
 
 
 def _open_upload(hub: LiveHub, repo: str, file_size: int) -> tuple[socket.socket, bytes]:

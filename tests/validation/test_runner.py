@@ -245,6 +245,6 @@ def test_killed_worker_leaves_no_orphan(tiny_bert_dir, tmp_path):
     assert children, "the worker should have started a child"
     worker.send_signal(signal.SIGKILL)
     worker.wait()
-    # PR_SET_PDEATHSIG kills it at once; without it the child would run on until its next progress event.
+    # Its parent watch kills it within a second; without it the child would run on until its next progress event.
     gone, alive = psutil.wait_procs(children, timeout=3)
     assert not alive

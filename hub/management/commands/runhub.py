@@ -34,7 +34,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         # Nothing can be uploading before the server starts: every temp file is a leftover.
         call_command("cleanup_uploads", max_age_minutes=0, verbosity=0)
-        children = [Child("web", webserver.command(host, port, proxy_headers=True), env=webserver.environ())]
+        children = [Child("web", webserver.command(host, port, proxy_headers=True))]
         if not no_worker:
             children.append(Child("worker", worker_command()))
         supervisor = Supervisor(children)
