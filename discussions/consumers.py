@@ -14,9 +14,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import Http404
 
-from discussions import presence, rooms
+from discussions import outbox, presence, rooms
 from discussions.broadcast import publish
 from discussions.layer import encode
+from discussions.outbox import Outbox
 from discussions.relay import get_relay
 from hub.access import READ_ONLY_TOKEN_MESSAGE
 from models_app.repos import get_visible_repo
@@ -40,7 +41,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.token = self.scope.get("auth_token")  # None for a browser session
         self.room = None
         self.revoked = False
-        self.pending: list[dict] | None = []
+        self.pending: list[str] | None = []  # frames of the room that came before our hello
+        self.outbox = Outbox(self.base_send, self._too_slow)
         self.conn = uuid.uuid4().hex
         self.last_typing = 0.0
         kwargs = self.scope["url_route"]["kwargs"]
@@ -77,8 +79,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         }
         await self.send(text_data=encode(hello))
         pending, self.pending = self.pending, None
-        for message in pending:
-            await self.push(message)
+        for text in pending:
+            self.outbox.offer(text)
+        self.outbox.start()
 
     def _open(self, owner: str, name: str) -> rooms.Access:
         repo = get_visible_repo(self.user, owner, name)
@@ -115,19 +118,21 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self._send({"type": "access", "can_post": access.can_post, "moderator": access.moderator})
         self.access = access
 
-    async def push(self, message: dict) -> None:
-        """Called by the relay for every frame of the room."""
+    def offer(self, text: str) -> None:
+        """Called by the relay for every frame of the room; never waits (see outbox.py)."""
         if self.revoked:
             return
         if self.pending is not None:
-            self.pending.append(message)
+            self.pending.append(text)
             return
-        try:
-            await self.send(text_data=message["text"])
-        except Exception:  # noqa: BLE001, S110 - the socket closed under us; disconnect cleans up
-            pass
+        self.outbox.offer(text)
+
+    async def _too_slow(self) -> None:
+        log.info("room %s: a socket fell %s frames behind; closing it", self.repo_pk, outbox.LIMIT)
+        await self.close(code=outbox.CLOSE_TOO_SLOW)
 
     async def disconnect(self, code: int) -> None:
+        self.outbox.stop()
         if self.room is None:
             return
         await get_relay().leave(self.repo_pk, self)

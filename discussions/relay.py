@@ -40,7 +40,7 @@ ACCESS = object()  # a queue item: rights changed, every socket re-checks its ow
 
 
 class Member(Protocol):
-    async def push(self, message: dict) -> None: ...
+    def offer(self, text: str) -> None: ...
 
     async def access_changed(self) -> None: ...
 
@@ -149,9 +149,8 @@ class RoomSubscription:
                 log.exception("room %s: fan-out failed", self.repo_pk)
 
     async def _send_all(self, text: str) -> None:
-        message = {"type": "websocket.send", "text": text}
         for member in list(self.members):
-            await member.push(message)
+            member.offer(text)  # queued per socket: a slow reader holds up only itself
 
 
 class RoomRelay:
