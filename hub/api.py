@@ -14,6 +14,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from hub.headers import header_safe
+
 log = logging.getLogger(__name__)
 
 
@@ -46,9 +48,9 @@ def _message(data) -> str:
 
 def error_response(message: str, status_code: int, detail=None, code: str | None = None) -> JsonResponse:
     response = JsonResponse({"error": message, "detail": detail}, status=status_code)
-    response["X-Error-Message"] = message.encode("ascii", "replace").decode()[:500]
+    response["X-Error-Message"] = header_safe(message)
     if code:
-        response["X-Error-Code"] = code
+        response["X-Error-Code"] = header_safe(code)
     return response
 
 
@@ -60,7 +62,7 @@ def exception_handler(exc, context):
     if isinstance(exc, ApiError):
         response = Response({"error": exc.message, "detail": exc.extra}, status=exc.status_code)
         if exc.error_code:
-            response["X-Error-Code"] = exc.error_code
+            response["X-Error-Code"] = header_safe(exc.error_code)
     else:
         response = drf_exception_handler(exc, context)
         if response is None:
@@ -70,5 +72,5 @@ def exception_handler(exc, context):
             data = response.data
             detail = data if isinstance(data, dict) and set(data) != {"detail"} else None
             response.data = {"error": _message(data), "detail": detail}
-    response["X-Error-Message"] = response.data["error"].encode("ascii", "replace").decode()[:500]
+    response["X-Error-Message"] = header_safe(response.data["error"])
     return response

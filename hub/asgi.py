@@ -14,6 +14,7 @@ from django.conf import settings  # noqa: E402
 
 from hub import webserver  # noqa: E402
 from hub.routing import websocket_urlpatterns  # noqa: E402
+from hub.urlguard import UrlGuard  # noqa: E402
 from hub.wsauth import RawSendMiddleware, TokenAuthMiddleware, browser_origin_validator  # noqa: E402
 from models_app import lfs_stream  # noqa: E402,F401 - registers the streamed LFS PUT
 from models_app.downloads import DownloadApp  # noqa: E402
@@ -23,9 +24,10 @@ webserver.tune_uvicorn(settings.HUB_HTTP_BODY_BUFFER)
 
 application = ProtocolTypeRouter(
     {
-        # Upload routes stream their bodies (limits checked as bytes arrive); resolve downloads are
-        # answered before Django (Range, bounded memory, pathsend); the rest is Django.
-        "http": DownloadApp(StreamingUploads(django_asgi_app)),
+        # URLs with control characters are refused first (hub/urlguard.py). Upload routes stream
+        # their bodies (limits checked as bytes arrive); resolve downloads are answered before
+        # Django (Range, bounded memory, pathsend); the rest is Django.
+        "http": UrlGuard(DownloadApp(StreamingUploads(django_asgi_app))),
         "websocket": browser_origin_validator(
             RawSendMiddleware(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))))
         ),

@@ -36,6 +36,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
+from hub.headers import header_safe
 from models_app import download_counts
 from models_app.hf_errors import HubNotFound, missing_repo
 from models_app.models import Blob, RepoFile
@@ -106,10 +107,12 @@ def answer_file(
     ]
     if "if-none-match" in headers and _etag_matches(headers["if-none-match"], etag):
         return Answer(304, base)
-    name = path.rsplit("/", 1)[-1].replace('"', "")
+    name = path.rsplit("/", 1)[-1]
+    # An ASCII fallback for every client, and the exact UTF-8 name for those that read RFC 6266.
+    fallback = header_safe(name.replace('"', ""))
     base += [
         ("Content-Type", "application/octet-stream"),
-        ("Content-Disposition", f'attachment; filename="{name}"'),
+        ("Content-Disposition", f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"),
     ]
     span = None
     if "range" in headers:
