@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -54,7 +55,22 @@ def error_response(message: str, status_code: int, detail=None, code: str | None
     return response
 
 
+def refused_body_error(exc: SuspiciousOperation) -> ApiError:
+    """Django's refusals of a request body (they are not DRF exceptions, so they would be 500s here)."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return ApiError(
+            f"The request body is larger than {limit // 2**20} MiB, the limit for API requests; "
+            "upload large files through LFS or the upload API.",
+            status_code=413,
+            detail={"limit_bytes": limit},
+        )
+    return ApiError(f"Bad request: {exc}", status_code=400)
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, SuspiciousOperation):
+        exc = refused_body_error(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) else "Not found.")
     elif isinstance(exc, PermissionDenied):
