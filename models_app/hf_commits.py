@@ -118,10 +118,13 @@ def preupload_answer(repo: ModelRepo, tip: Revision | None, files: Any) -> list[
         if not isinstance(size, int) or size < 0:
             raise ApiError(f"{path}: 'size' must be a non-negative integer.", status_code=400)
         try:
-            sample = base64.b64decode(_text(item.get("sample")), validate=True)[:512]
             path = normalize_path(path)
+        except PathError as exc:
+            raise ApiError(str(exc), status_code=400) from None  # the message quotes the path safely
+        try:
+            sample = base64.b64decode(_text(item.get("sample")), validate=True)[:512]
         except (binascii.Error, ValueError) as exc:
-            raise ApiError(f"{item['path']}: {exc}", status_code=400) from None
+            raise ApiError(f"{path}: 'sample' is not base64 ({exc}).", status_code=400) from None
         mode = upload_mode(path, size, sample)
         blob = current.get(path)
         oid = None
@@ -190,18 +193,20 @@ def hf_commit(repo: ModelRepo, user, rev: str, items: Iterable[dict]) -> Revisio
             key, value = item.get("key"), item["value"]
             path = value.get("path")
             if not isinstance(path, str):
-                raise ApiError(f"Each '{key}' line needs a 'path'.", status_code=400)
+                raise ApiError(f"Each {str(key)[:40]!r} line needs a 'path'.", status_code=400)
+            # The path is checked first, so that later messages quote only a clean path.
             if key == "file":
-                add[_fresh(path, add)] = _regular_file(ingest, path, value)
+                clean = _fresh(path, add)
+                add[clean] = _regular_file(ingest, clean, value)
             elif key == "lfsFile":
                 clean = _fresh(path, add)
-                add[clean] = lfs_blobs[clean] = _lfs_file(repo, user, path, value)
+                add[clean] = lfs_blobs[clean] = _lfs_file(repo, user, clean, value)
             elif key == "deletedFile":
                 delete.append(path)
             elif key == "deletedFolder":
                 delete_folders.append(path)
             else:
-                raise ApiError(f"Unknown commit operation '{key}'.", status_code=400)
+                raise ApiError(f"Unknown commit operation {str(key)[:40]!r}.", status_code=400)
             if len(add) > ingest.limits.max_files:
                 raise UploadError(f"An upload may hold at most {ingest.limits.max_files} files.", status_code=413)
         _check_quota(repo, ingest, lfs_blobs.values())
