@@ -21,6 +21,7 @@ from django.conf import settings
 
 from hub.api import ApiError
 from models_app import lfs_objects
+from models_app.bounds import MAX_COMMIT_OPERATIONS, MAX_PREUPLOAD_FILES, check_count
 from models_app.models import Blob, ModelRepo, Ref, RepoFile, Revision
 from models_app.paths import PathError, normalize_path
 from models_app.repos import can_write, visible_repos
@@ -106,6 +107,7 @@ def preupload_answer(repo: ModelRepo, tip: Revision | None, files: Any) -> list[
     """
     if not isinstance(files, list):
         raise ApiError("'files' must be a list of {path, sample, size}.", status_code=400)
+    check_count(len(files), MAX_PREUPLOAD_FILES, "files")
     current = {}
     if tip is not None:
         rows = RepoFile.objects.filter(revision=tip).select_related("blob")
@@ -189,7 +191,8 @@ def hf_commit(repo: ModelRepo, user, rev: str, items: Iterable[dict]) -> Revisio
     delete: list[str] = []
     delete_folders: list[str] = []
     try:
-        for item in items:
+        for count, item in enumerate(items, 1):
+            check_count(count, MAX_COMMIT_OPERATIONS, "commit operations")
             key, value = item.get("key"), item["value"]
             path = value.get("path")
             if not isinstance(path, str):
