@@ -58,8 +58,15 @@ def _valid(serializer_class, data) -> dict:
     serializer = serializer_class(data=data)
     if not serializer.is_valid():
         field, problems = next(iter(serializer.errors.items()))
-        raise ApiError(f"{field}: {problems[0]}", status_code=400, detail=serializer.errors)
+        raise ApiError(f"{field}: {_first(problems)}", status_code=400, detail=serializer.errors)
     return serializer.validated_data
+
+
+def _first(problems) -> str:
+    """The first message of a field's errors: a list, or for a list field a dict {index: [messages]}."""
+    while isinstance(problems, (list, dict)) and problems:
+        problems = problems[0] if isinstance(problems, list) else next(iter(problems.values()))
+    return str(problems)
 
 
 class ModelsCollection(APIView):
