@@ -12,13 +12,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
 
+from hub import jsonbody
 from hub.api import ApiError
 from models_app import lfs_objects
 from models_app.bounds import MAX_COMMIT_OPERATIONS, MAX_PREUPLOAD_FILES, check_count
@@ -165,7 +165,7 @@ def ndjson_lines(readline, max_line: int = MAX_COMMIT_LINE) -> Iterator[dict]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = jsonbody.loads(line)  # raises ParseError (400) for NUL or deep nesting
         except ValueError:
             raise ApiError(f"Commit line {number} is not valid JSON.", status_code=400) from None
         if not isinstance(item, dict) or not isinstance(item.get("value"), dict):

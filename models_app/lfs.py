@@ -17,12 +17,12 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from rest_framework.decorators import api_view, parser_classes, permission_classes, renderer_classes
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from hub.api import ApiError, error_response
+from hub.jsonbody import JSONParser
 from hub.permissions import TokenScopeAllows
 from models_app import lfs_objects
 from models_app.bounds import MAX_LFS_BATCH_OBJECTS, check_count
