@@ -22,6 +22,9 @@ def normalize_path(raw: str) -> str:
     if not isinstance(raw, str) or raw == "":
         raise PathError("A file path is empty.")
     path = unicodedata.normalize("NFC", raw)
+    # First, so that the messages below quote at most MAX_PATH_BYTES of what was sent.
+    if len(path.encode("utf-8", errors="replace")) > MAX_PATH_BYTES:
+        raise PathError(f"{path[:40]!r}…: paths are limited to {MAX_PATH_BYTES} bytes.")
     for ch in path:
         _check_character(path, ch)
     if "\\" in path:
@@ -41,8 +44,6 @@ def normalize_path(raw: str) -> str:
             raise PathError(
                 f"{path!r}: file and folder names may not start or end with whitespace, nor be only whitespace."
             )
-    if len(path.encode("utf-8")) > MAX_PATH_BYTES:
-        raise PathError(f"{path[:40]!r}…: paths are limited to {MAX_PATH_BYTES} bytes.")
     return path
 
 

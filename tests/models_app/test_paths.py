@@ -31,6 +31,7 @@ def test_unicode_is_normalised_to_nfc():
         ("a//b", "empty"),
         ("x" * 256, "255 bytes"),
         ("", "empty"),
+        ("lone\ud800surrogate.txt", "surrogates"),  # JSON can carry one; it has no UTF-8 form
     ],
 )
 def test_bad_paths_are_refused_with_a_reason(path, message):
