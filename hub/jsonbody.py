@@ -1,8 +1,10 @@
-"""The one check on every parsed request body: no NUL in any string, and a bounded depth.
+"""The one check on every parsed request body: strings the database can store, and a bounded depth.
 
 PostgreSQL text cannot hold NUL, so a ``"\\u0000"`` that reached a lookup or a
 row was a 500 (``DataError``) there and passed silently on SQLite; no name,
-message or path the API takes needs one. Python's JSON decoder raises
+message or path the API takes needs one. JSON can also carry an unpaired
+surrogate (``"\\ud800"``), which has no UTF-8 form: every database driver
+failed to encode it (``UnicodeEncodeError``, a 500). Python's JSON decoder raises
 ``RecursionError`` on arrays nested some thousands deep, which DRF's parser
 does not catch (a 500), and deep values would make later walks over the data
 recurse as far; no API body needs more than a few levels. Both are 400s.
@@ -24,7 +26,7 @@ MAX_JSON_DEPTH = 32
 
 
 def check_body(data: Any) -> None:
-    """ParseError (400) when a string (key or value) holds NUL or nesting passes MAX_JSON_DEPTH."""
+    """ParseError (400) when a string (key or value) holds NUL or a lone surrogate, or nesting passes MAX_JSON_DEPTH."""
     if isinstance(data, QueryDict):
         data = dict(data.lists())
     stack = [(data, 0)]
@@ -33,11 +35,21 @@ def check_body(data: Any) -> None:
         if isinstance(value, str):
             if "\x00" in value:
                 raise ParseError("NUL characters (\\u0000) are not allowed in request bodies.")
+            if not value.isascii() and not _utf8(value):
+                raise ParseError("Unpaired surrogates (\\ud800-\\udfff) are not allowed in request bodies.")
         elif isinstance(value, (dict, list)):
             if depth >= MAX_JSON_DEPTH:
                 raise ParseError(f"The request body is nested deeper than {MAX_JSON_DEPTH} levels.")
             items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
             stack.extend((item, depth + 1) for item in items)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def loads(text: str | bytes) -> Any:

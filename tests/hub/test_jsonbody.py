@@ -1,7 +1,8 @@
-"""Request bodies with NUL in a string, or nested past the bound, are 400s on every parser (hub/jsonbody.py).
+"""Request bodies with NUL or a lone surrogate in a string, or nested past the bound, are 400s (hub/jsonbody.py).
 
 On PostgreSQL a NUL that reached the database was a 500, and Python's JSON
-decoder gave up on deep nesting with a RecursionError (a 500 on any database).
+decoder gave up on deep nesting with a RecursionError, and no driver could encode a lone
+surrogate (500s on any database).
 """
 
 from __future__ import annotations
@@ -49,13 +50,20 @@ def test_nul_in_a_body_is_a_400(owner, write_client, method, path, body, encodin
     assert "NUL" in response.json()["error"]
 
 
-def test_nul_in_an_ndjson_commit_is_a_400_and_stores_nothing(owner, write_client):
+@pytest.mark.parametrize("summary, rule", [("a\x00b", "NUL"), ("a\ud800b", "Unpaired surrogates")])
+def test_nul_or_a_lone_surrogate_in_an_ndjson_commit_is_a_400_and_stores_nothing(owner, write_client, summary, rule):
     repo_create(owner, "m")
-    lines = [{"key": "header", "value": {"summary": "a\x00b"}}, {"key": "file", "value": {"path": "a", "content": ""}}]
+    lines = [{"key": "header", "value": {"summary": summary}}, {"key": "file", "value": {"path": "a", "content": ""}}]
     body = "".join(json.dumps(line) + "\n" for line in lines)
     response = write_client.post("/api/models/alice/m/commit/main", data=body, content_type="application/x-ndjson")
-    assert response.status_code == 400 and "NUL" in response.json()["error"]
+    assert response.status_code == 400 and rule in response.json()["error"]
     assert not Revision.objects.exists()
+
+
+def test_a_lone_surrogate_in_a_json_body_is_a_400(owner, write_client):
+    body = json.dumps({"name": "m\ud800"})  # json.dumps escapes it: the wire carries \\ud800
+    response = write_client.generic("DELETE", "/api/repos/delete", body, content_type="application/json")
+    assert response.status_code == 400 and "Unpaired surrogates" in response.json()["error"]
 
 
 def test_nul_in_a_native_upload_field_is_a_400(owner, write_client):
