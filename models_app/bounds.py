@@ -1,4 +1,4 @@
-"""How many items one API request may carry: every list in a request body has a bound.
+"""How many items one API request may carry: every list in a request body or query has a bound.
 
 Without one, a single request buys unbounded work (an LFS batch of 20,000
 objects took 24 s and answered 10 MB). Each bound is well above what the
@@ -22,13 +22,16 @@ MAX_PREUPLOAD_FILES = 1000
 MAX_COMMIT_OPERATIONS = 10_000
 # Tags on a repo, set in one create or settings request.
 MAX_REPO_TAGS = 100
+# Tag filters in one listing query (``?filter=a&filter=b``, HF list_models): each is one more
+# condition; a thousand made SQLite refuse the query ("Expression tree is too large").
+MAX_FILTER_TAGS = 50
 
 
-def check_count(count: int, limit: int, what: str) -> None:
-    """413 when a request carries more than ``limit`` ``what`` (a plural noun: "LFS objects")."""
+def check_count(count: int, limit: int, what: str, *, status_code: int = 413) -> None:
+    """413 (or ``status_code``) when a request carries more than ``limit`` ``what`` (a plural noun: "LFS objects")."""
     if count > limit:
         raise ApiError(
             f"Too many {what} in one request: at most {limit} are accepted; split the request.",
-            status_code=413,
+            status_code=status_code,
             detail={"limit": limit},
         )

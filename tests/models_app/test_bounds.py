@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from models_app.bounds import MAX_COMMIT_OPERATIONS, MAX_LFS_BATCH_OBJECTS, MAX_PREUPLOAD_FILES, MAX_REPO_TAGS
+from models_app.bounds import (
+    MAX_COMMIT_OPERATIONS,
+    MAX_FILTER_TAGS,
+    MAX_LFS_BATCH_OBJECTS,
+    MAX_PREUPLOAD_FILES,
+    MAX_REPO_TAGS,
+)
 from models_app.models import Revision
 from models_app.repos import repo_create
 from tests.models_app.test_hf_commits import add, commit, preupload
@@ -67,3 +73,15 @@ def test_too_many_tags_are_refused(write_client, repo, method, path):
     response = getattr(write_client, method)(path, {"name": "n", "tags": tags}, format="json")
     assert response.status_code == 400
     assert response.json()["error"].startswith("tags:") and str(MAX_REPO_TAGS) in response.json()["error"]
+
+
+@pytest.mark.parametrize("client_name", ["anon_client", "read_client"])  # the anonymous fast path and DRF
+def test_listing_with_too_many_tag_filters_is_a_400(request, repo, client_name):
+    client = request.getfixturevalue(client_name)
+    filters = "&".join(f"filter=t{i}" for i in range(MAX_FILTER_TAGS + 1))
+    response = client.get(f"/api/models?{filters}")
+    assert response.status_code == 400
+    assert str(MAX_FILTER_TAGS) in response.json()["error"] and str(MAX_FILTER_TAGS) in response["X-Error-Message"]
+    at_the_bound = "&".join(f"filter=t{i}" for i in range(MAX_FILTER_TAGS))
+    assert client.get(f"/api/models?{at_the_bound}").status_code == 200
+    assert client.get(f"/models?{filters}").status_code == 400  # the web listing
