@@ -4,7 +4,7 @@ Without one, a single request buys unbounded work (an LFS batch of 20,000
 objects took 24 s and answered 10 MB). Each bound is well above what the
 Hugging Face client sends (``huggingface_hub/_commit_api.py`` splits
 preupload and LFS batch calls into chunks of ``UPLOAD_BATCH_MAX_NUM_FILES`` =
-256), so no client call is refused. Over a bound the answer is 413 with the
+256), so no client call is refused. Over a bound the answer is 413 (400 for a query) with the
 bound in the message and in ``detail``. Reference: docs/limits.md.
 """
 
