@@ -14,7 +14,13 @@ TOO_BIG = json.dumps({"name": "m", "pad": "a" * (10 * 2**20 + 1)})
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/repos/create", "/api/validate-yaml", "/api/models", "/api/models/alice/m/preupload/main"],
+    [
+        "/api/repos/create",
+        "/api/validate-yaml",
+        "/api/models",
+        "/api/models/alice/m/preupload/main",
+        "/alice/m.git/info/lfs/objects/batch",
+    ],
 )
 def test_a_json_body_over_10_mib_is_413_in_the_api_shape(owner, write_client, path):
     repo_create(owner, "m")
