@@ -79,6 +79,9 @@ TARGETS = [
     ("POST", "/hdr/m{c}.git/info/lfs/objects/batch", b'{"operation": "upload", "objects": []}', "application/json"),
     ("POST", "/api/models/hdr/m{c}/upload", b"--b--\r\n", "multipart/form-data; boundary=b"),
     ("POST", "/api/models/hdr/m/tag/ma{c}in", b'{"tag": "v1"}', "application/json"),
+    ("GET", "/api/models/hdr/m{c}/xet-read-token/main", b"", ""),
+    ("POST", "/xet/v1/xorbs/default/{c}", b"x", "application/octet-stream"),
+    ("GET", "/api/models/hdr/m{c}/messages", b"", ""),
 ]
 
 
