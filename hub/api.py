@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from hub.headers import header_safe
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +49,28 @@ def _message(data) -> str:
 
 def error_response(message: str, status_code: int, detail=None, code: str | None = None) -> JsonResponse:
     response = JsonResponse({"error": message, "detail": detail}, status=status_code)
-    response["X-Error-Message"] = message.encode("ascii", "replace").decode()[:500]
+    response["X-Error-Message"] = header_safe(message)
     if code:
-        response["X-Error-Code"] = code
+        response["X-Error-Code"] = header_safe(code)
     return response
 
 
+def refused_body_error(exc: SuspiciousOperation) -> ApiError:
+    """Django's refusals of a request body (they are not DRF exceptions, so they would be 500s here)."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return ApiError(
+            f"The request body is larger than {limit // 2**20} MiB, the limit for API requests; "
+            "upload large files through LFS or the upload API.",
+            status_code=413,
+            detail={"limit_bytes": limit},
+        )
+    return ApiError(f"Bad request: {exc}", status_code=400)
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, SuspiciousOperation):
+        exc = refused_body_error(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) else "Not found.")
     elif isinstance(exc, PermissionDenied):
@@ -69,7 +86,7 @@ def exception_handler(exc, context):
     if isinstance(exc, ApiError):
         response = Response({"error": exc.message, "detail": exc.extra}, status=exc.status_code)
         if exc.error_code:
-            response["X-Error-Code"] = exc.error_code
+            response["X-Error-Code"] = header_safe(exc.error_code)
     else:
         response = drf_exception_handler(exc, context)
         if response is None:
@@ -79,5 +96,5 @@ def exception_handler(exc, context):
             data = response.data
             detail = data if isinstance(data, dict) and set(data) != {"detail"} else None
             response.data = {"error": _message(data), "detail": detail}
-    response["X-Error-Message"] = response.data["error"].encode("ascii", "replace").decode()[:500]
+    response["X-Error-Message"] = header_safe(response.data["error"])
     return response

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,7 +18,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from hub.api import error_response
+from hub.api import error_response, refused_body_error
 from hub.forms import SignupForm, TokenForm
 from hub.health import health_report
 from hub.models import ApiToken
@@ -126,6 +127,9 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
     if _wants_json(request):
+        if isinstance(exception, SuspiciousOperation):  # e.g. a body over the limit: 413, said in JSON
+            error = refused_body_error(exception)
+            return error_response(error.message, error.status_code, error.extra)
         return error_response("Bad request.", 400)
     return render(request, "400.html", status=400)
 

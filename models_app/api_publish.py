@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from hub.api import ApiError
 from hub.permissions import IsAuthenticatedForWrites, TokenScopeAllows
 from models_app import publish
+from models_app.bounds import MAX_REPO_TAGS
 from models_app.models import Ref
 from models_app.repos import get_visible_repo, repo_create, repo_rename, repo_update
 from models_app.revisions import RevisionError, resolve_revision, tag_create
@@ -48,15 +49,24 @@ class RepoCreateInput(serializers.Serializer):
     private = serializers.BooleanField(default=False)
     license = serializers.CharField(required=False, allow_blank=True, default="")
     pipeline_tag = serializers.CharField(required=False, allow_blank=True, default="")
-    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, default=list, max_length=MAX_REPO_TAGS
+    )
 
 
 def _valid(serializer_class, data) -> dict:
     serializer = serializer_class(data=data)
     if not serializer.is_valid():
         field, problems = next(iter(serializer.errors.items()))
-        raise ApiError(f"{field}: {problems[0]}", status_code=400, detail=serializer.errors)
+        raise ApiError(f"{field}: {_first(problems)}", status_code=400, detail=serializer.errors)
     return serializer.validated_data
+
+
+def _first(problems) -> str:
+    """The first message of a field's errors: a list, or for a list field a dict {index: [messages]}."""
+    while isinstance(problems, (list, dict)) and problems:
+        problems = problems[0] if isinstance(problems, list) else next(iter(problems.values()))
+    return str(problems)
 
 
 class ModelsCollection(APIView):
@@ -157,7 +167,7 @@ class SettingsInput(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200)
     license = serializers.CharField(required=False, allow_blank=True)
     pipeline_tag = serializers.CharField(required=False, allow_blank=True)
-    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=MAX_REPO_TAGS)
 
 
 @extend_schema(

@@ -19,6 +19,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from hub.api import ApiError
+from models_app.bounds import MAX_FILTER_TAGS, check_count
 from models_app.engagement.models import DownloadDay
 from models_app.models import ModelRepo
 from models_app.repos import visible_repos
@@ -109,6 +110,7 @@ class Query:
         except ValueError:
             raise ApiError("limit must be a number.", status_code=400) from None
         tags = [t for t in getlist("filter") + getlist("tag") if t]
+        check_count(len(tags), MAX_FILTER_TAGS, "tag filters", status_code=400)  # a query, not a body: 400
         return cls(
             search=(params.get("search") or "").strip()[:200],
             author=(params.get("author") or "").strip(),

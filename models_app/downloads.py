@@ -36,6 +36,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
+from hub.headers import header_safe
 from models_app import download_counts
 from models_app.hf_errors import HubNotFound, missing_repo
 from models_app.models import Blob, RepoFile
@@ -48,6 +49,9 @@ log = logging.getLogger(__name__)
 CHUNK_SIZE = 4 * 1024 * 1024
 RESOLVE_RE = re.compile(r"^/([^/]+)/([^/]+)/resolve/([^/]+)/(.+)$")
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# A byte position with more digits than this is past the end of any file. Python refuses
+# to convert numbers of over 4,300 digits, so longer ones must never reach int().
+MAX_RANGE_DIGITS = 18
 
 
 @dataclass
@@ -73,17 +77,24 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
     match = RANGE_RE.match(header.strip().replace(" ", ""))
     if not match or (not match.group(1) and not match.group(2)):
         return None  # multiple ranges or junk: RFC 9110 lets us send the whole file
-    first, last = match.groups()
-    if not first:  # suffix range: the last N bytes
-        n = int(last)
-        if n == 0:
+    first, last = (_position(group, size) for group in match.groups())
+    if first is None:  # suffix range: the last N bytes
+        if last == 0:
             return False
-        return max(size - n, 0), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
+        return max(size - last, 0), size - 1
+    start = first
+    end = min(last, size - 1) if last is not None else size - 1
     if start >= size or end < start:
         return False
     return start, end
+
+
+def _position(digits: str, size: int) -> int | None:
+    """A Range position; any over ``MAX_RANGE_DIGITS`` digits counts as ``size`` (past the end)."""
+    if not digits:
+        return None
+    digits = digits.lstrip("0") or "0"
+    return size if len(digits) > MAX_RANGE_DIGITS else int(digits)
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -106,10 +117,12 @@ def answer_file(
     ]
     if "if-none-match" in headers and _etag_matches(headers["if-none-match"], etag):
         return Answer(304, base)
-    name = path.rsplit("/", 1)[-1].replace('"', "")
+    name = path.rsplit("/", 1)[-1]
+    # An ASCII fallback for every client, and the exact UTF-8 name for those that read RFC 6266.
+    fallback = header_safe(name.replace('"', ""))
     base += [
         ("Content-Type", "application/octet-stream"),
-        ("Content-Disposition", f'attachment; filename="{name}"'),
+        ("Content-Disposition", f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"),
     ]
     span = None
     if "range" in headers:

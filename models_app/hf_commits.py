@@ -12,15 +12,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
 
+from hub import jsonbody
 from hub.api import ApiError
 from models_app import lfs_objects
+from models_app.bounds import MAX_COMMIT_OPERATIONS, MAX_PREUPLOAD_FILES, check_count
 from models_app.models import Blob, ModelRepo, Ref, RepoFile, Revision
 from models_app.paths import PathError, normalize_path
 from models_app.repos import can_write, visible_repos
@@ -106,6 +107,7 @@ def preupload_answer(repo: ModelRepo, tip: Revision | None, files: Any) -> list[
     """
     if not isinstance(files, list):
         raise ApiError("'files' must be a list of {path, sample, size}.", status_code=400)
+    check_count(len(files), MAX_PREUPLOAD_FILES, "files")
     current = {}
     if tip is not None:
         rows = RepoFile.objects.filter(revision=tip).select_related("blob")
@@ -118,10 +120,13 @@ def preupload_answer(repo: ModelRepo, tip: Revision | None, files: Any) -> list[
         if not isinstance(size, int) or size < 0:
             raise ApiError(f"{path}: 'size' must be a non-negative integer.", status_code=400)
         try:
-            sample = base64.b64decode(_text(item.get("sample")), validate=True)[:512]
             path = normalize_path(path)
+        except PathError as exc:
+            raise ApiError(str(exc), status_code=400) from None  # the message quotes the path safely
+        try:
+            sample = base64.b64decode(_text(item.get("sample")), validate=True)[:512]
         except (binascii.Error, ValueError) as exc:
-            raise ApiError(f"{item['path']}: {exc}", status_code=400) from None
+            raise ApiError(f"{path}: 'sample' is not base64 ({exc}).", status_code=400) from None
         mode = upload_mode(path, size, sample)
         blob = current.get(path)
         oid = None
@@ -160,7 +165,7 @@ def ndjson_lines(readline, max_line: int = MAX_COMMIT_LINE) -> Iterator[dict]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = jsonbody.loads(line)  # raises ParseError (400) for NUL or deep nesting
         except ValueError:
             raise ApiError(f"Commit line {number} is not valid JSON.", status_code=400) from None
         if not isinstance(item, dict) or not isinstance(item.get("value"), dict):
@@ -186,22 +191,25 @@ def hf_commit(repo: ModelRepo, user, rev: str, items: Iterable[dict]) -> Revisio
     delete: list[str] = []
     delete_folders: list[str] = []
     try:
-        for item in items:
+        for count, item in enumerate(items, 1):
+            check_count(count, MAX_COMMIT_OPERATIONS, "commit operations")
             key, value = item.get("key"), item["value"]
             path = value.get("path")
             if not isinstance(path, str):
-                raise ApiError(f"Each '{key}' line needs a 'path'.", status_code=400)
+                raise ApiError(f"Each {str(key)[:40]!r} line needs a 'path'.", status_code=400)
+            # The path is checked first, so that later messages quote only a clean path.
             if key == "file":
-                add[_fresh(path, add)] = _regular_file(ingest, path, value)
+                clean = _fresh(path, add)
+                add[clean] = _regular_file(ingest, clean, value)
             elif key == "lfsFile":
                 clean = _fresh(path, add)
-                add[clean] = lfs_blobs[clean] = _lfs_file(repo, user, path, value)
+                add[clean] = lfs_blobs[clean] = _lfs_file(repo, user, clean, value)
             elif key == "deletedFile":
                 delete.append(path)
             elif key == "deletedFolder":
                 delete_folders.append(path)
             else:
-                raise ApiError(f"Unknown commit operation '{key}'.", status_code=400)
+                raise ApiError(f"Unknown commit operation {str(key)[:40]!r}.", status_code=400)
             if len(add) > ingest.limits.max_files:
                 raise UploadError(f"An upload may hold at most {ingest.limits.max_files} files.", status_code=413)
         _check_quota(repo, ingest, lfs_blobs.values())

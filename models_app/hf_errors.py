@@ -12,6 +12,8 @@ from __future__ import annotations
 import orjson
 from django.http import HttpResponse
 
+from hub.headers import header_safe
+
 
 class HubNotFound(Exception):
     def __init__(self, status: int, code: str, message: str, *, commit: str | None = None, location: str = ""):
@@ -25,7 +27,7 @@ class HubNotFound(Exception):
     def headers(self) -> list[tuple[str, str]]:
         if self.location:
             return [("Location", self.location)]
-        headers = [("X-Error-Code", self.code), ("X-Error-Message", self.message.encode("ascii", "replace").decode())]
+        headers = [("X-Error-Code", header_safe(self.code)), ("X-Error-Message", header_safe(self.message))]
         if self.commit:
             headers.append(("X-Repo-Commit", self.commit))
         return headers

@@ -13,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from hub.api import ApiError
+from hub.headers import header_safe
 from hub.permissions import TokenScopeAllows
 from models_app.cards import validate_card
 from models_app.hf_commits import (
@@ -65,7 +66,7 @@ def repos_create(request) -> Response:
         # huggingface_hub's create_repo(exist_ok=True) reads 'url' from the 409 body.
         existing = ModelRepo.objects.get(owner=request.user, name__iexact=name)
         response = Response({"error": exc.message, "url": f"{base}/{existing.repo_id}"}, status=409)
-        response["X-Error-Message"] = exc.message
+        response["X-Error-Message"] = header_safe(exc.message)
         return response
     return Response({"url": f"{base}/{repo.repo_id}", "name": repo.repo_id, "id": repo.repo_id})
 
@@ -101,7 +102,7 @@ def validate_yaml(request) -> Response:
     if errors:
         message = "Invalid metadata in README.md: " + "; ".join(item["message"] for item in body["errors"])
         response = Response({"error": message, **body}, status=400)
-        response["X-Error-Message"] = message.encode("ascii", "replace").decode()[:500]
+        response["X-Error-Message"] = header_safe(message)
         return response
     return Response(body)
 

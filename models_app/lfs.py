@@ -17,14 +17,15 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from rest_framework.decorators import api_view, parser_classes, permission_classes, renderer_classes
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from hub.api import ApiError, error_response
+from hub.jsonbody import JSONParser
 from hub.permissions import TokenScopeAllows
 from models_app import lfs_objects
+from models_app.bounds import MAX_LFS_BATCH_OBJECTS, check_count
 from models_app.hf_commits import OID_RE, hub_base_url, repo_for_write
 from models_app.hf_schema import hf_schema
 from models_app.uploads import Limits, iter_file
@@ -70,6 +71,7 @@ def lfs_batch(request, owner: str, name: str) -> Response:
     objects = payload.get("objects")
     if not isinstance(objects, list):
         raise ApiError("'objects' must be a list of {oid, size}.", status_code=400)
+    check_count(len(objects), MAX_LFS_BATCH_OBJECTS, "LFS objects")
     limits = Limits.for_repo(repo)
     base = hub_base_url(request)
     answer = []

@@ -138,6 +138,8 @@ class UploadForm:
         name, value = self._field
         self._field = None
         text = value.decode("utf-8", errors="replace")
+        if "\x00" in text:  # PostgreSQL text cannot hold NUL (see hub/jsonbody.py)
+            raise UploadError(f"The form field {name[:40]!r} holds a NUL character.", status_code=400)
         if name.startswith("sha256:"):
             digest = text.strip()
             if not re.fullmatch(r"[0-9a-fA-F]{64}", digest):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from hub.api import ApiError
 from hub.names import validate_username
+from models_app.bounds import MAX_REPO_TAGS
 from models_app.card_vocab import LICENSES, PIPELINE_TAGS
 from models_app.events import announce_access_change
 from models_app.models import ModelRepo, Ref, RepoRedirect, Revision
@@ -59,7 +60,7 @@ def _check_metadata(license: str | None, pipeline_tag: str | None, tags) -> list
         tags = [tag.strip() for tag in tags.split(",")]
     if not isinstance(tags, list | tuple) or not all(isinstance(tag, str) for tag in tags):
         raise ApiError("tags must be a list of strings.", status_code=400)
-    return [tag[:64] for tag in tags if tag][:100]
+    return [tag[:64] for tag in tags if tag][:MAX_REPO_TAGS]  # the API refuses more (bounds.py); forms keep the first
 
 
 def repo_create(

@@ -91,7 +91,8 @@ def revision_create(
         manifest = manifest_of(parent)
         new_manifest = dict(manifest)
         for raw in delete:
-            path = _clean(raw)
+            # A file stored before a path rule was added can still be deleted by its exact name.
+            path = raw if raw in new_manifest else _clean(raw)
             if path not in new_manifest:
                 raise RevisionError(f"{path}: no such file in '{branch}'.", status_code=404, code="EntryNotFound")
             del new_manifest[path]

@@ -46,6 +46,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 
 from hub.api import ApiError
+from hub.headers import header_safe
 
 if TYPE_CHECKING:
     from models_app.models import Blob
@@ -236,9 +237,9 @@ class StreamRequest:
         await self.send({"type": "http.response.body", "body": body})
 
     async def respond_error(self, exc: ApiError) -> None:
-        extra = [(b"x-error-message", exc.message.encode("ascii", "replace")[:500])]
+        extra = [(b"x-error-message", header_safe(exc.message).encode())]
         if exc.error_code:
-            extra.append((b"x-error-code", exc.error_code.encode("ascii", "replace")))
+            extra.append((b"x-error-code", header_safe(exc.error_code).encode()))
         await self.respond_json(exc.status_code, {"error": exc.message, "detail": exc.extra}, extra)
 
     async def close(self) -> None:

@@ -244,3 +244,14 @@ def test_stale_parent_commit_is_refused(write_client, owner):
     upload(write_client, "alice/m", {"b.txt": b"2"})
     response = upload(write_client, "alice/m", {"c.txt": b"3"}, parent_commit=first)
     assert response.status_code == 412 and "not the tip" in response.json()["error"]
+
+
+@pytest.mark.parametrize("tags", [["ok", {"not": "a string"}], ["x" * 65]])
+def test_a_bad_tag_is_a_400_naming_it(write_client, owner, tags):
+    repo_create(owner, "m")
+    for response in (
+        write_client.post("/api/models", {"name": "n", "tags": tags}, format="json"),
+        write_client.put("/api/models/alice/m/settings", {"tags": tags}, format="json"),
+    ):
+        assert response.status_code == 400
+        assert response.json()["error"].startswith("tags: ") and "ErrorDetail" not in response.json()["error"]

@@ -165,3 +165,21 @@ def test_renamed_repo_redirects_downloads_and_api(anon_client, owner, model):
     assert moved["Location"] == "/alice/tiny-renamed/resolve/main/model.safetensors"
     api = anon_client.get("/api/models/alice/tiny/revision/v1")
     assert api.status_code == 307 and api["Location"] == "/api/models/alice/tiny-renamed/revision/v1"
+
+
+@pytest.mark.parametrize(
+    "header, status, body",
+    [
+        ("bytes=" + "9" * 5000 + "-", 416, b""),  # starts past the end
+        ("bytes=0-" + "9" * 5000, 206, WEIGHTS),  # ends past the end: up to the last byte
+        ("bytes=-" + "9" * 5000, 206, WEIGHTS),  # a suffix longer than the file: all of it
+        ("bytes=" + "0" * 5000 + "5-9", 206, WEIGHTS[5:10]),  # leading zeros are still a small number
+    ],
+)
+def test_ranges_with_huge_numbers_get_a_clean_answer(anon_client, model, header, status, body):
+    response = anon_client.get(url(), HTTP_RANGE=header)
+    assert response.status_code == status
+    if status == 206:
+        assert b"".join(response.streaming_content) == body
+    else:
+        assert response["Content-Range"] == f"bytes */{len(WEIGHTS)}"
