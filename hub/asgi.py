@@ -13,16 +13,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from hub.routing import websocket_urlpatterns  # noqa: E402
 from hub.urlguard import UrlGuard  # noqa: E402
 from hub.wsauth import IdentityMiddleware, browser_origin_validator  # noqa: E402
-from models_app import lfs_stream  # noqa: E402,F401 - registers the streamed LFS PUT
-from models_app.downloads import DownloadApp  # noqa: E402
-from models_app.streaming import StreamingUploads  # noqa: E402
+from models_app.bytes_routes import BYTES_ROUTES  # noqa: E402
+from models_app.streaming import BytesApp  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # URLs with control characters are refused first (hub/urlguard.py). Upload routes stream
-        # their bodies (limits checked as bytes arrive); resolve downloads are answered before
-        # Django (Range, bounded memory, pathsend); the rest is Django.
-        "http": UrlGuard(DownloadApp(StreamingUploads(django_asgi_app))),
+        # URLs with control characters are refused first (hub/urlguard.py). The raw-bytes routes
+        # (models_app/bytes_routes.py: upload bodies streamed with limits checked as bytes arrive,
+        # downloads with Range and bounded memory, Xet xorbs) are served before Django; the rest is Django.
+        "http": UrlGuard(BytesApp(django_asgi_app, BYTES_ROUTES)),
         "websocket": browser_origin_validator(IdentityMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -2,8 +2,8 @@
 
 Django's ``FileResponse`` under ASGI reads a synchronous file iterator whole
 into memory and ignores ``Range``, so files never go out that way. Instead
-``DownloadApp`` sits in front of Django in ``hub/asgi.py`` and answers resolve
-URLs itself:
+the raw-bytes app (``streaming.BytesApp``, route ``resolve`` in
+``bytes_routes.py``) answers resolve URLs with ``serve``:
 
 - the access check, the lookup and the counting run in one short sync call
   (``prepare``), the same code the Django fallback view uses;
@@ -29,13 +29,14 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
-from types import SimpleNamespace
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
+from django.http import parse_cookie
 
+from hub.access import TokenError, identify
 from hub.headers import header_safe
 from models_app import download_counts
 from models_app.hf_errors import HubNotFound, missing_repo
@@ -47,7 +48,6 @@ from models_app.storage import get_store
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 4 * 1024 * 1024
-RESOLVE_RE = re.compile(r"^/([^/]+)/([^/]+)/resolve/([^/]+)/(.+)$")
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 # A byte position with more digits than this is past the end of any file. Python refuses
 # to convert numbers of over 4,300 digits, so longer ones must never reach int().
@@ -141,27 +141,12 @@ def answer_file(
 
 
 def user_from_credentials(authorization: str | None, session_key: str | None):
-    """The user behind a Bearer token or a session cookie (None for anonymous)."""
-    from importlib import import_module
-
-    from django.contrib.auth import get_user
-    from django.contrib.sessions.backends.base import SessionBase
-
-    from hub.authentication import bearer_token
-    from hub.tokens import TokenError, token_authenticate
-
-    raw = bearer_token(authorization)
-    if raw is not None:
-        try:
-            return token_authenticate(raw).user
-        except TokenError as exc:
-            raise HubNotFound(401, "Unauthorized", str(exc)) from None
-    if session_key:
-        engine = import_module(settings.SESSION_ENGINE)
-        session: SessionBase = engine.SessionStore(session_key)
-        user = get_user(SimpleNamespace(session=session))
-        return user if user.is_authenticated else None
-    return None
+    """The user behind a Bearer token or a session (``hub.access.identify``); None for anonymous."""
+    try:
+        user = identify(authorization=authorization, session=session_key).user
+    except TokenError as exc:
+        raise HubNotFound(401, "Unauthorized", str(exc)) from None
+    return user if user.is_authenticated else None
 
 
 def prepare(user, owner: str, name: str, rev: str, path: str, method: str, headers: dict[str, str], client: str):
@@ -223,41 +208,20 @@ def _prepare_request(authorization, session_key, owner, name, rev, path, method,
         close_old_connections()
 
 
-def match_resolve(raw_path: bytes) -> tuple[str, str, str, str] | None:
-    """Split a raw (still quoted) resolve path, so that ``refs%2Fpr%2F1`` stays one revision."""
-    match = RESOLVE_RE.match(raw_path.split(b"?", 1)[0].decode("latin-1"))
-    if match is None:
-        return None
-    owner, name, rev, path = (unquote(part, encoding="utf-8", errors="replace") for part in match.groups())
-    return owner, name, rev, path
-
-
-class DownloadApp:
-    """ASGI middleware: resolve downloads are answered here, everything else goes to ``app``."""
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            parts = match_resolve(scope.get("raw_path") or scope["path"].encode())
-            if parts is not None:
-                return await self.serve(scope, receive, send, parts)
-        return await self.app(scope, receive, send)
-
-    async def serve(self, scope, receive, send, parts) -> None:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        session_key = _cookie(headers.get("cookie", ""), settings.SESSION_COOKIE_NAME)
-        client = f"{(scope.get('client') or ('', 0))[0]}\n{headers.get('user-agent', '')}"
-        answer = await sync_to_async(_prepare_request)(
-            headers.get("authorization"), session_key, *parts, scope["method"], headers, client
-        )
-        raw_headers = _raw(answer.headers)
-        if answer.blob_key is None or scope["method"] == "HEAD":
-            await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
-            await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else answer.body})
-            return
-        await send_blob(scope, receive, send, answer, raw_headers)
+async def serve(scope, receive, send, *, owner: str, name: str, rev: str, path: str) -> None:
+    """The ASGI handler of ``resolve`` (GET and HEAD)."""
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    session_key = parse_cookie(headers.get("cookie", "")).get(settings.SESSION_COOKIE_NAME)
+    client = f"{(scope.get('client') or ('', 0))[0]}\n{headers.get('user-agent', '')}"
+    answer = await sync_to_async(_prepare_request)(
+        headers.get("authorization"), session_key, owner, name, rev, path, scope["method"], headers, client
+    )
+    raw_headers = _raw(answer.headers)
+    if answer.blob_key is None or scope["method"] == "HEAD":
+        await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else answer.body})
+        return
+    await send_blob(scope, receive, send, answer, raw_headers)
 
 
 async def send_blob(scope, receive, send, answer: Answer, raw_headers: list) -> None:
@@ -312,11 +276,3 @@ async def _watch_disconnect(receive, gone: asyncio.Event) -> None:
 
 def _raw(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     return [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in headers]
-
-
-def _cookie(header: str, name: str) -> str | None:
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return None

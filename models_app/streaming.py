@@ -1,14 +1,16 @@
-"""Upload routes streamed by a small ASGI app in front of Django.
+"""The raw-bytes app: upload bodies, downloads and Xet xorbs, served from the socket, before Django.
 
 Django's ASGI handler reads the whole request body into a temp file before
-any view runs, so a view could check limits only after storing every byte,
-and the bytes would be written twice. ``StreamingUploads`` (wired in
-``hub/asgi.py``) takes the upload routes itself and passes everything else to
-Django unchanged. For an upload it:
+any view runs, so a view could check limits only after storing every byte;
+and its ``FileResponse`` under ASGI buffers files and ignores ``Range``.
+``BytesApp`` (wired in ``hub/asgi.py``) serves the routes of one table,
+``bytes_routes.BYTES_ROUTES``, and passes everything else to Django unchanged.
 
-1. authenticates with Django's own rules (Bearer token, or session cookie plus
-   CSRF check), finds the repo and refuses early (401/403/404, and 413 from
-   ``Content-Length`` before a byte of the body is read);
+An upload route (``streamed``) gets a ``StreamRequest`` that
+
+1. authenticates through ``hub.access.identify`` (Bearer token, or the session
+   cookie plus the CSRF check), so the route can refuse early (401/403/404,
+   and 413 from ``Content-Length`` before a byte of the body is read);
 2. pulls the server's body messages and feeds them to a per-request worker
    thread in batches of about 4 MiB (never joined), at most
    ``PIPELINE_DEPTH`` batches in flight; the thread parses them and hands the
@@ -17,16 +19,9 @@ Django unchanged. For an upload it:
    so the server stops reading the rest of the body, and 408 when the client
    sends nothing for ``HUB_UPLOAD_IDLE_TIMEOUT`` seconds mid-body.
 
-Other streaming routes (the Hugging Face LFS ``PUT``) reuse this machinery:
-decorate ``async def handler(request: StreamRequest, **url_groups)`` with
-``@stream_route("PUT", r"/regex/(?P<oid>...)")`` in a module imported by
-``hub/asgi.py``; in it use ``await request.run(request.authenticate)``, then
-``blob = await stream_body_into(request, lambda: Ingest(repo).open_file(path, sha256=oid, size=n))``
-(a raw body into one blob: size checked from Content-Length first, digest at
-the end, nothing kept on failure), and ``await request.respond_json(...)``.
-``native_put`` below is the worked example.
-The DRF view of the same URL (``api_publish.upload``) is the documented
-fallback when the app runs without this front (test client, WSGI).
+``stream_body_into`` streams a raw body into one blob (size checked from
+Content-Length first, digest at the end, nothing kept on failure);
+``upload_stream.native_put`` is the worked example.
 """
 
 from __future__ import annotations
@@ -40,7 +35,9 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.db import close_old_connections, connections
@@ -56,43 +53,79 @@ log = logging.getLogger(__name__)
 
 BATCH_BYTES = 4 * 1024 * 1024
 PIPELINE_DEPTH = 3
-Handler = Callable[..., Awaitable[None]]
-ROUTES: list[tuple[str, re.Pattern, Handler]] = []
+AsgiHandler = Callable[..., Awaitable[None]]  # (scope, receive, send, **url_groups)
 
 
-def stream_route(method: str, pattern: str) -> Callable[[Handler], Handler]:
-    """Register an async handler for ``method`` and a full-match path regex."""
+@dataclass(frozen=True)
+class BytesRoute:
+    """One raw-bytes route: the ASGI handler serves it; ``fallback`` is the Django view of the same URL.
 
-    def register(handler: Handler) -> Handler:
-        ROUTES.append((method.upper(), re.compile(pattern), handler))
-        return handler
+    The fallback serves where this app is absent (Django's test client, a WSGI
+    deployment) and gives ``reverse()`` the route's name; both call the same
+    service functions.
+    """
 
-    return register
+    name: str
+    methods: frozenset[str]
+    pattern: str  # full match on the path, without the leading '/'
+    serve: AsgiHandler
+    fallback: Callable | None = None
+    raw: bool = False  # match the still-quoted path: a revision like refs%2Fpr%2F1 is one segment
+
+    def match(self, scope) -> dict[str, str] | None:
+        if scope["method"] not in self.methods:
+            return None
+        if self.raw:
+            path = (scope.get("raw_path") or scope["path"].encode()).split(b"?", 1)[0].decode("latin-1")
+            found = self._regex.fullmatch(path[1:])
+            if found is None:
+                return None
+            return {k: unquote(v, encoding="utf-8", errors="replace") for k, v in found.groupdict().items()}
+        found = self._regex.fullmatch(scope["path"][1:])
+        return None if found is None else found.groupdict()
+
+    @functools.cached_property
+    def _regex(self) -> re.Pattern:
+        return re.compile(self.pattern)
 
 
-class StreamingUploads:
-    """ASGI middleware: streamed routes here, everything else to ``app``."""
+class BytesApp:
+    """ASGI: the routes of ``routes`` here, everything else to ``app`` (Django)."""
 
-    def __init__(self, app):
+    def __init__(self, app, routes):
         self.app = app
+        self.routes = tuple(routes)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
-            for method, regex, handler in ROUTES:
-                match = regex.fullmatch(scope["path"]) if scope["method"] == method else None
-                if match:
-                    request = StreamRequest(scope, receive, send)
-                    try:
-                        await handler(request, **match.groupdict())
-                    except ApiError as exc:
-                        await request.respond_error(exc)
-                    except Exception:  # noqa: BLE001 - a bug must still answer JSON, never hang the client
-                        log.exception("streamed %s %s failed", scope["method"], scope["path"])
-                        await request.respond_error(ApiError("Internal error; it has been logged.", status_code=500))
-                    finally:
-                        await request.close()
-                    return
+            for route in self.routes:
+                params = route.match(scope)
+                if params is not None:
+                    return await route.serve(scope, receive, send, **params)
         await self.app(scope, receive, send)
+
+
+def streamed(handler: Callable[..., Awaitable[None]]) -> AsgiHandler:
+    """An ASGI handler from ``async def handler(request: StreamRequest, **url_groups)``.
+
+    Refusals (``ApiError``) answer in the API's JSON shape; a bug still answers
+    JSON and never leaves the client hanging; the request's thread is closed.
+    """
+
+    @functools.wraps(handler)
+    async def serve(scope, receive, send, **params) -> None:
+        request = StreamRequest(scope, receive, send)
+        try:
+            await handler(request, **params)
+        except ApiError as exc:
+            await request.respond_error(exc)
+        except Exception:  # noqa: BLE001 - a bug must still answer JSON, never hang the client
+            log.exception("streamed %s %s failed", scope["method"], scope["path"])
+            await request.respond_error(ApiError("Internal error; it has been logged.", status_code=500))
+        finally:
+            await request.close()
+
+    return serve
 
 
 class StreamRequest:
@@ -119,41 +152,36 @@ class StreamRequest:
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     def authenticate(self):
-        """``(user, token)`` by Django's rules; call through ``run``. 401/403 ApiError when refused.
+        """``(user, token)`` by ``hub.access.identify``; call through ``run``. 401/403 ApiError when refused.
 
         A session needs the CSRF token in ``X-CSRFToken`` (the body is not parsed for it).
         """
-        from django.contrib.auth.middleware import AuthenticationMiddleware
-        from django.contrib.auth.models import AnonymousUser
-        from django.contrib.sessions.middleware import SessionMiddleware
         from django.core.handlers.asgi import ASGIRequest
-        from django.http import QueryDict
+        from django.http import QueryDict, parse_cookie
         from django.middleware.csrf import CsrfViewMiddleware
         from django.utils.datastructures import MultiValueDict
 
-        from hub.authentication import bearer_token
-        from hub.tokens import TokenError, token_authenticate
+        from hub.access import TokenError, identify
 
-        raw = bearer_token(self.headers.get("authorization"))
-        if raw is not None:
-            try:
-                token = token_authenticate(raw)
-            except TokenError as exc:
-                raise ApiError(str(exc), status_code=401) from None
-            return token.user, token
+        cookies = parse_cookie(self.headers.get("cookie", ""))
+        try:
+            identity = identify(
+                authorization=self.headers.get("authorization"), session=cookies.get(settings.SESSION_COOKIE_NAME)
+            )
+        except TokenError as exc:
+            raise ApiError(str(exc), status_code=401) from None
+        if identity.token is not None or not identity.user.is_authenticated:
+            return identity.user, identity.token
+        # A session is an ambient credential: the request must prove it comes from our own page.
         request = ASGIRequest(self.scope, io.BytesIO())
         request._post, request._files = QueryDict(), MultiValueDict()  # never parse the body here
-        SessionMiddleware(lambda r: None).process_request(request)
-        AuthenticationMiddleware(lambda r: None).process_request(request)
-        user = request.user
-        if not user.is_authenticated:
-            return AnonymousUser(), None
+        request.COOKIES = cookies
         csrf = CsrfViewMiddleware(lambda r: None)
         csrf.process_request(request)
         refused = csrf.process_view(request, lambda r: None, (), {})
         if refused is not None:
             raise ApiError("CSRF check failed: reload the page and try again.", status_code=403)
-        return user, None
+        return identity.user, None
 
     async def pump(self, feed: Callable[[bytes], None], batch_bytes: int = BATCH_BYTES) -> bool:
         """Feed the body to ``feed`` (run in the worker thread), message by message; False if the client went away.
@@ -265,71 +293,3 @@ async def stream_body_into(request: StreamRequest, open_staged: Callable[[], Sta
     except BaseException:
         await request.run(staged.abort)
         raise
-
-
-# --- the native upload ------------------------------------------------------------------------------------
-NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,95}"
-
-
-@stream_route("POST", rf"/api/models/(?P<owner>{NAME})/(?P<name>{NAME})/upload/?")
-async def native_upload(request: StreamRequest, owner: str, name: str) -> None:
-    """``POST /api/models/<owner>/<name>/upload`` (multipart), streamed into ``Ingest``."""
-    from models_app import publish
-    from models_app.multipart import UploadForm
-    from models_app.uploads import Ingest
-
-    def prepare():
-        user, token = request.authenticate()
-        repo = publish.upload_target(user, token, owner, name)
-        ingest = Ingest(repo)
-        publish.upload_limits_check(ingest.limits, request.content_length)
-        return user, repo, UploadForm(ingest, request.headers.get("content-type", ""))
-
-    user, repo, form = await request.run(prepare)
-    try:
-        if not await request.pump(form.feed):
-            return  # the client went away: nothing of the upload is kept
-        status, payload = await request.run(publish.upload_commit, repo, user, form)
-    finally:
-        await request.run(form.abort)  # no-op after a commit; drops temp files otherwise
-    await request.respond_json(status, payload)
-
-
-@stream_route("PUT", rf"/api/models/(?P<owner>{NAME})/(?P<name>{NAME})/upload/(?P<path>.+)")
-async def native_put(request: StreamRequest, owner: str, name: str, path: str) -> None:
-    """``PUT /api/models/<owner>/<name>/upload/<path>?message=...``: one file as the raw body (``curl -T``)."""
-    from urllib.parse import parse_qs
-
-    from models_app import publish
-    from models_app.revisions import revision_create
-    from models_app.uploads import Ingest, UploadError
-
-    query = parse_qs(request.scope.get("query_string", b"").decode("latin-1"))
-
-    def prepare():
-        user, token = request.authenticate()
-        repo = publish.upload_target(user, token, owner, name)
-        if request.content_length is None:
-            raise UploadError("Send Content-Length with the file.", status_code=411)
-        return user, repo, Ingest(repo)
-
-    user, repo, ingest = await request.run(prepare)
-    repo_path = path  # the server has already percent-decoded the ASGI path
-    digest = (query.get("sha256") or [None])[0]
-    blob = await stream_body_into(
-        request, lambda: ingest.open_file(repo_path, sha256=digest, size=request.content_length)
-    )
-    if blob is None:
-        return
-
-    def commit():
-        message = (query.get("message") or [""])[0] or f"Upload {repo_path}"
-        result = revision_create(repo, author=user, message=message, add=ingest.files)
-        payload = publish.revision_payload(repo, result.revision)
-        payload.update(created=result.created, warnings=list(result.card_warnings))
-        if not result.created:
-            payload["message"] = "Nothing changed: the file is identical on main, so no revision was created."
-        return (201 if result.created else 200), payload
-
-    status, payload = await request.run(commit)
-    await request.respond_json(status, payload)

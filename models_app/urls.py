@@ -9,6 +9,7 @@ and downloads (home, lists, model pages, the HF read protocol, resolve).
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("models_app.bytes_routes")),  # uploads, downloads, xorbs: one table, served before Django
     path("", include("models_app.validation.urls")),
     path("", include("models_app.xet.urls")),
     path("", include("models_app.urls_hf")),

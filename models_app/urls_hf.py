@@ -15,9 +15,4 @@ urlpatterns = [
     # xet-write-token: models_app/xet/urls.py (included first).
     re_path(r"^(?P<owner>[^/]+)/(?P<name>[^/]+)\.git/info/lfs/objects/batch$", lfs.lfs_batch, name="hf_lfs_batch"),
     re_path(r"^(?P<owner>[^/]+)/(?P<name>[^/]+)\.git/info/lfs/objects/verify$", lfs.lfs_verify, name="hf_lfs_verify"),
-    re_path(
-        r"^(?P<owner>[^/]+)/(?P<name>[^/]+)\.git/info/lfs/objects/(?P<oid>[0-9a-f]{64})$",
-        lfs.lfs_upload,
-        name="hf_lfs_upload",
-    ),
 ]

@@ -1,6 +1,6 @@
 """Publishing: the native API (create, upload, settings, tags) and the website pages (new, upload, revisions, settings).
 
-``POST /api/models/<owner>/<name>/upload`` is streamed by ``models_app.streaming``
+``POST /api/models/<owner>/<name>/upload`` is a raw-bytes route (``bytes_routes.py``)
 in front of Django; the route here serves other callers and the schema.
 """
 
@@ -10,7 +10,6 @@ from models_app import api_publish, views_publish
 
 urlpatterns = [
     path("api/models", api_publish.ModelsCollection.as_view(), name="api_models_create"),
-    path("api/models/<str:owner>/<str:name>/upload", api_publish.UploadView.as_view(), name="api_upload"),
     path("api/models/<str:owner>/<str:name>/settings", api_publish.repo_settings, name="api_repo_settings"),
     path("api/models/<str:owner>/<str:name>/tag/<path:revision>", api_publish.revision_tag, name="api_revision_tag"),
     path("new", views_publish.new_model, name="model_new"),

@@ -2,7 +2,7 @@
 
 The ``/api/models/<owner>/<name>/...`` read routes serve the native API and the
 Hugging Face clients alike. ``/<owner>/<name>/resolve/...`` is normally answered
-by ``downloads.DownloadApp`` before Django; the view here serves it when the
+by the raw-bytes app before Django; its fallback view serves it when the
 hub runs without that ASGI front (the test client, a WSGI server).
 """
 
@@ -29,5 +29,4 @@ urlpatterns = [
     path("<str:owner>/<str:name>/tree/<str:rev>", views.tree_page, name="tree_page"),
     path("<str:owner>/<str:name>/tree/<str:rev>/<path:path>", views.tree_page, name="tree_page_path"),
     path("<str:owner>/<str:name>/like", views.like_toggle, name="like_toggle"),
-    path("<str:owner>/<str:name>/resolve/<str:rev>/<path:path>", views.resolve, name="resolve"),
 ]

@@ -132,7 +132,7 @@ def like_toggle(request: HttpRequest, owner: str, name: str) -> HttpResponse:
 
 
 def resolve(request: HttpRequest, owner: str, name: str, rev: str, path: str) -> HttpResponse:
-    """Fallback for ``downloads.DownloadApp`` (test client, WSGI): same answer, bounded chunks."""
+    """Fallback for the ``resolve`` raw-bytes route (test client, WSGI): same answer, bounded chunks."""
     headers = {k.lower().replace("_", "-"): v for k, v in request.headers.items()}
     client = f"{request.META.get('REMOTE_ADDR', '')}\n{request.headers.get('User-Agent', '')}"
     user = request.user if request.user.is_authenticated else None

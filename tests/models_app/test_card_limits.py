@@ -65,7 +65,7 @@ def test_validate_yaml_answers_400_with_the_rule(write_client):
             "/api/validate-yaml", data={"content": content, "repoType": "model"}, format="json"
         )
         assert response.status_code == 400, content[:40]
-        assert response.json()["errors"] and "\n" not in response["X-Error-Message"]
+        assert response.json()["error"] and "\n" not in response["X-Error-Message"]
 
 
 def test_a_commit_with_the_bomb_is_refused_and_leaves_nothing(owner, write_client):

@@ -6,7 +6,8 @@ import hashlib
 
 import pytest
 
-from models_app.downloads import match_resolve, parse_range
+from models_app.bytes_routes import BYTES_ROUTES
+from models_app.downloads import parse_range
 from models_app.models import ModelRepo
 from models_app.repos import repo_create
 from tests.models_app.reuse_helpers import publish
@@ -127,12 +128,10 @@ def test_parse_range_edges():
 
 
 def test_quoted_revision_stays_one_segment():
-    assert match_resolve(b"/alice/tiny/resolve/refs%2Fpr%2F1/sub/config.json") == (
-        "alice",
-        "tiny",
-        "refs/pr/1",
-        "sub/config.json",
-    )
+    resolve = next(route for route in BYTES_ROUTES if route.name == "resolve")
+    scope = {"method": "GET", "path": "/alice/tiny/resolve/refs/pr/1/sub/config.json"}
+    scope["raw_path"] = b"/alice/tiny/resolve/refs%2Fpr%2F1/sub/config.json"
+    assert resolve.match(scope) == {"owner": "alice", "name": "tiny", "rev": "refs/pr/1", "path": "sub/config.json"}
 
 
 def test_last_30_days_and_pruning(owner):

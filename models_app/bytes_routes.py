@@ -1,0 +1,59 @@
+"""The raw-bytes routes, in one table: every route whose body or answer is bulk bytes.
+
+``streaming.BytesApp`` (mounted in ``hub/asgi.py``) serves them straight from
+the socket. ``urlpatterns`` gives the same table to Django's URLconf, for
+``reverse()`` and for each route's fallback view (Django's test client, a
+WSGI deployment), which calls the same services. A route is defined here and
+nowhere else.
+"""
+
+from __future__ import annotations
+
+from django.urls import re_path
+
+from models_app import api_publish, downloads, lfs, lfs_stream, upload_stream, views
+from models_app.streaming import BytesRoute, streamed
+from models_app.xet import streaming as xet_streaming
+from models_app.xet import views as xet_views
+
+REPO = r"(?P<owner>[^/]+)/(?P<name>[^/]+)"
+API_REPO = rf"api/models/{REPO}"
+
+BYTES_ROUTES: tuple[BytesRoute, ...] = (
+    BytesRoute(
+        "resolve",
+        frozenset({"GET", "HEAD"}),
+        rf"{REPO}/resolve/(?P<rev>[^/]+)/(?P<path>.+)",
+        downloads.serve,
+        fallback=views.resolve,
+        raw=True,
+    ),
+    BytesRoute(
+        "api_upload",
+        frozenset({"POST"}),
+        rf"{API_REPO}/upload/?",
+        streamed(upload_stream.native_upload),
+        fallback=api_publish.UploadView.as_view(),
+    ),
+    BytesRoute(
+        "api_upload_file", frozenset({"PUT"}), rf"{API_REPO}/upload/(?P<path>.+)", streamed(upload_stream.native_put)
+    ),
+    BytesRoute(
+        "hf_lfs_upload",
+        frozenset({"PUT"}),
+        rf"{REPO}\.git/info/lfs/objects/(?P<oid>[0-9a-f]{{64}})",
+        streamed(lfs_stream.lfs_upload_streamed),
+        fallback=lfs.lfs_upload,
+    ),
+    BytesRoute(
+        "xet_xorb_upload",
+        frozenset({"POST"}),
+        r"xet/v1/xorbs/(?P<prefix>[^/]+)/(?P<hash>[^/]+)",
+        streamed(xet_streaming.xorb_upload_streamed),
+        fallback=xet_views.xorb_upload,
+    ),
+)
+
+urlpatterns = [
+    re_path(f"^{route.pattern}$", route.fallback, name=route.name) for route in BYTES_ROUTES if route.fallback
+]

@@ -1,0 +1,262 @@
+"""Every route the hub serves, against one declared access matrix, on a live hub.
+
+The routes come from the hub itself: Django's resolver and the raw-bytes
+app's table. A route with no row here fails the test, so a new route cannot
+ship without an access rule. Each row says which actors get past the access
+check; "refused" is what a user sees: 401, 403, 404, or a redirect to the
+login page. A 5xx fails the test whoever asks.
+
+The raw-bytes routes are checked through the live server's raw-bytes app, the
+rest through Django.
+
+Actors: nobody signed in; ben, another user (write token on the API, his
+session on pages); ann's read token; ann, the owner (write token on the API,
+her session on pages). Every request carries only its actor's credentials.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from models_app.bytes_routes import BYTES_ROUTES
+
+pytestmark = [pytest.mark.live, pytest.mark.slow]
+
+ANON, OTHER, OWNER_READ, OWNER = "anonymous", "ben", "ann's read token", "ann"
+ACTORS = (ANON, OTHER, OWNER_READ, OWNER)
+EVERYONE = frozenset(ACTORS)
+SIGNED_IN = frozenset({OTHER, OWNER_READ, OWNER})
+WRITERS = frozenset({OTHER, OWNER})  # any account with write credentials (its own namespace)
+OWNER_ANY = frozenset({OWNER_READ, OWNER})  # the owner reading her own
+OWNER_ONLY = frozenset({OWNER})
+SESSIONS = frozenset({OTHER, OWNER})  # pages know sessions; a token on a page counts for nothing
+NOBODY = frozenset()
+
+REPO = "/ann/tiny"
+API = "/api/models/ann/tiny"
+ZEROS = "0" * 64
+CONFIG_OID = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"  # sha256 of config.json, b"{}"
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str  # may hold {sha}, {task}, {token_id}, {doomed}, {oid}
+    allowed: frozenset
+    body: Callable[[str], dict] | None = None  # actor -> JSON body
+    page: bool = False  # a web page: session and CSRF, not tokens
+    raw: bytes | None = None
+    headers: dict = field(default_factory=dict)
+
+
+def _lfs(_actor):
+    return {"operation": "upload", "transfers": ["basic"], "objects": [{"oid": ZEROS, "size": 1}]}
+
+
+# route (Django URL name, or the bytes app's route name) -> the calls that prove its rule.
+MATRIX: dict[str, list[Call]] = {
+    "healthz": [Call("GET", "/healthz", EVERYONE)],
+    "signup": [Call("GET", "/accounts/signup/", EVERYONE, page=True)],
+    "login": [Call("GET", "/accounts/login/", EVERYONE, page=True)],
+    "logout": [Call("POST", "/accounts/logout/", EVERYONE, page=True)],
+    "tokens": [Call("GET", "/settings/tokens/", SESSIONS, page=True)],
+    "token_revoke": [Call("POST", "/settings/tokens/{token_id}/revoke/", OWNER_ONLY, page=True)],
+    "api_whoami": [Call("GET", "/api/whoami-v2", SIGNED_IN)],
+    "api_schema": [Call("GET", "/api/schema/", EVERYONE)],
+    "api_docs": [Call("GET", "/api/docs/", EVERYONE, page=True)],
+    "room_messages": [Call("GET", f"{API}/messages", EVERYONE)],
+    "mentions_unread": [Call("GET", "/api/mentions/unread", SIGNED_IN)],
+    "room_page": [Call("GET", f"{REPO}/discussion", EVERYONE, page=True)],
+    "leaderboards": [Call("GET", "/leaderboards", EVERYONE, page=True)],
+    "leaderboard": [Call("GET", "/leaderboards/{task}", EVERYONE, page=True)],
+    "api_leaderboard": [Call("GET", "/api/leaderboards/{task}", EVERYONE)],
+    "api_validation": [Call("GET", f"{API}/validation", EVERYONE)],
+    "validation": [Call("GET", f"{REPO}/validation", EVERYONE, page=True)],
+    "validation_rerun": [Call("POST", f"{REPO}/validation/rerun", OWNER_ONLY, page=True)],
+    "xet_write_token": [Call("GET", f"{API}/xet-write-token/main", OWNER_ONLY)],
+    "xet_read_token": [Call("GET", f"{API}/xet-read-token/main", SIGNED_IN)],
+    # CAS routes take the short-lived Xet token from xet-*-token, never a hub token or a session.
+    "xet_xorb_upload": [Call("POST", f"/xet/v1/xorbs/default/{ZEROS}", NOBODY, raw=b"x")],
+    "xet_shard_upload": [Call("POST", "/xet/v1/shards", NOBODY, raw=b"x")],
+    "xet_chunk_query": [Call("GET", f"/xet/v1/chunks/default-merkledb/{ZEROS}", NOBODY)],
+    "xet_not_offered": [Call("GET", "/xet/v1/reconstructions/" + ZEROS, NOBODY)],
+    "hf_repos_create": [Call("POST", "/api/repos/create", WRITERS, body=lambda a: {"name": f"new-{_slug(a)}"})],
+    "hf_repos_delete": [
+        Call("DELETE", "/api/repos/delete", OWNER_ONLY, body=lambda a: {"name": "{doomed}", "organization": "ann"})
+    ],
+    "hf_validate_yaml": [
+        Call("POST", "/api/validate-yaml", WRITERS, body=lambda a: {"content": "---\nlicense: mit\n---\n# x\n"})
+    ],
+    "hf_preupload": [Call("POST", f"{API}/preupload/main", OWNER_ONLY, body=lambda a: {"files": []})],
+    "hf_commit": [
+        Call(
+            "POST",
+            f"{API}/commit/main",
+            OWNER_ONLY,
+            raw=b'{"key": "header", "value": {"summary": "x"}}\n',
+            headers={"Content-Type": "application/x-ndjson"},
+        )
+    ],
+    "hf_lfs_batch": [
+        Call("POST", f"{REPO}.git/info/lfs/objects/batch", OWNER_ONLY, body=_lfs),
+    ],
+    "hf_lfs_verify": [
+        Call("POST", f"{REPO}.git/info/lfs/objects/verify", OWNER_ONLY, body=lambda a: {"oid": CONFIG_OID, "size": 2})
+    ],
+    # The PUT takes the signed link from the batch answer, not a hub credential.
+    "hf_lfs_upload": [Call("PUT", f"{REPO}.git/info/lfs/objects/{ZEROS}", NOBODY, raw=b"x")],
+    "api_models_create": [Call("POST", "/api/models", WRITERS, body=lambda a: {"name": f"api-{_slug(a)}"})],
+    "api_model_list": [Call("GET", "/api/models", EVERYONE)],
+    "api_upload": [Call("POST", f"{API}/upload", OWNER_ONLY, raw=b"", headers={"Content-Type": "text/plain"})],
+    "api_upload_file": [Call("PUT", f"{API}/upload/new.txt", OWNER_ONLY, raw=b"new")],
+    "api_repo_settings": [Call("PATCH", f"{API}/settings", OWNER_ONLY, body=lambda a: {"tags": ["x"]})],
+    "api_revision_tag": [Call("POST", f"{API}/tag/main", OWNER_ONLY, body=lambda a: {"tag": f"t-{_slug(a)}"})],
+    "model_new": [Call("GET", "/new", SESSIONS, page=True)],
+    "model_upload": [
+        Call("GET", f"{REPO}/upload", OWNER_ONLY, page=True),
+        Call("POST", f"{REPO}/upload", OWNER_ONLY, page=True, raw=b"", headers={"Content-Type": "text/plain"}),
+    ],
+    "model_commit": [Call("GET", f"{REPO}/commit/{{sha}}", EVERYONE, page=True)],
+    "model_commits": [Call("GET", f"{REPO}/commits", EVERYONE, page=True)],
+    "model_commits_rev": [Call("GET", f"{REPO}/commits/main", EVERYONE, page=True)],
+    "model_settings": [Call("GET", f"{REPO}/settings", OWNER_ONLY, page=True)],
+    "home": [Call("GET", "/", EVERYONE, page=True)],
+    "model_list": [Call("GET", "/models", EVERYONE, page=True)],
+    "api_model_detail": [Call("GET", API, EVERYONE)],
+    "api_revision": [Call("GET", f"{API}/revision/main", EVERYONE)],
+    "api_tree": [Call("GET", f"{API}/tree/main", EVERYONE)],
+    "api_refs": [Call("GET", f"{API}/refs", EVERYONE)],
+    "api_commits": [Call("GET", f"{API}/commits/main", EVERYONE)],
+    "api_like": [Call("POST", f"{API}/like", WRITERS)],
+    "user_page": [Call("GET", "/ann", EVERYONE, page=True)],
+    "model_page": [Call("GET", REPO, EVERYONE, page=True)],
+    "tree_page": [Call("GET", f"{REPO}/tree/main", EVERYONE, page=True)],
+    "tree_page_path": [Call("GET", f"{REPO}/tree/main/sub", EVERYONE, page=True)],
+    "like_toggle": [Call("POST", f"{REPO}/like", SESSIONS, page=True)],
+    "resolve": [Call("GET", f"{REPO}/resolve/main/config.json", EVERYONE)],
+}
+
+
+def _slug(actor: str) -> str:
+    return re.sub(r"[^a-z]+", "-", actor).strip("-")
+
+
+def _django_route_names() -> set[str]:
+    """Every Django route, by name; an unnamed one by its pattern (so it needs a name to get a row)."""
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                yield pattern.name or prefix + str(pattern.pattern)
+
+    return set(walk(get_resolver().url_patterns))
+
+
+def test_every_route_has_a_row():
+    served = _django_route_names() | {route.name for route in BYTES_ROUTES}
+    assert sorted(served - set(MATRIX)) == [], "routes without an access rule"
+    assert sorted(set(MATRIX) - served) == [], "rules for routes the hub does not serve"
+
+
+# -- the live hub and its actors ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(live_hub):
+    hub = live_hub
+    tokens = {
+        OWNER: hub.create_token("ann", "write"),
+        OWNER_READ: hub.create_token("ann", "read"),
+        OTHER: hub.create_token("ben", "write"),
+    }
+    facts = json.loads(
+        hub.manage(
+            "shell",
+            "-c",
+            "import json\n"
+            "from hub.models import User, ApiToken\n"
+            "from models_app.models import ModelRepo, Blob\n"
+            "from models_app.revisions import revision_create\n"
+            "from models_app.uploads import Ingest\n"
+            "from models_app.validation.report import BOARDS\n"
+            "ann, ben = User.objects.get(username='ann'), User.objects.get(username='ben')\n"
+            "for user in (ann, ben): user.set_password('correct-horse-battery'); user.save()\n"
+            "repo, _ = ModelRepo.objects.get_or_create(owner=ann, name='tiny')\n"
+            "ingest = Ingest(repo)\n"
+            "ingest.add('config.json', [b'{}'])\n"
+            "ingest.add('sub/a.txt', [b'a'])\n"
+            "rev = revision_create(repo, author=ann, message='x', add=ingest.files).revision\n"
+            "for n in range(4): ModelRepo.objects.get_or_create(owner=ann, name=f'doomed-{n}')\n"
+            "ids = [ApiToken.objects.create(user=ann, name=f'spare-{n}', prefix='x', hashed_secret=f'{n}' * 64).pk"
+            " for n in range(4)]\n"
+            "print(json.dumps({'sha': rev.sha, 'task': next(iter(BOARDS)), 'token_ids': ids}))\n",
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+    return hub, tokens, facts
+
+
+def _login(client: httpx.Client, username: str) -> None:
+    client.get("/accounts/login/")
+    answer = client.post(
+        "/accounts/login/",
+        data={"username": username, "password": "correct-horse-battery"},
+        headers={"X-CSRFToken": client.cookies.get("csrftoken", "")},
+    )
+    assert answer.status_code == 302, answer.text[:300]
+
+
+def _refused(response: httpx.Response) -> bool:
+    if response.status_code in (401, 403, 404):
+        return True
+    return response.is_redirect and "/accounts/login" in response.headers.get("location", "")
+
+
+CALLS = [(name, n, actor) for name, calls in MATRIX.items() for n, _ in enumerate(calls) for actor in ACTORS]
+_spares = itertools.count()
+
+
+@pytest.mark.parametrize(("route", "n", "actor"), CALLS, ids=[f"{r}-{n}-{a}" for r, n, a in CALLS])
+def test_route_access(world, route, n, actor):
+    hub, tokens, facts = world
+    call = MATRIX[route][n]
+    spare = next(_spares) % 4
+    values = {
+        "sha": facts["sha"],
+        "task": facts["task"],
+        "token_id": facts["token_ids"][spare],
+        "doomed": f"doomed-{spare}",
+    }
+    path = call.path.format(**values)
+    headers = dict(call.headers)
+    with httpx.Client(base_url=hub.url, timeout=60, follow_redirects=False) as client:
+        if call.page:
+            if actor in (OTHER, OWNER):
+                _login(client, "ben" if actor == OTHER else "ann")
+            elif actor == OWNER_READ:
+                headers["Authorization"] = f"Bearer {tokens[OWNER_READ]}"
+            client.get("/accounts/login/")  # a CSRF cookie, as a browser has from any page
+            headers["X-CSRFToken"] = client.cookies.get("csrftoken", "")
+        elif actor != ANON:
+            headers["Authorization"] = f"Bearer {tokens[actor]}"
+        if call.body is not None:
+            body = json.loads(json.dumps(call.body(actor)).replace("{doomed}", values["doomed"]))
+            response = client.request(call.method, path, json=body, headers=headers)
+        else:
+            response = client.request(call.method, path, content=call.raw, headers=headers)
+    assert response.status_code < 500, f"{call.method} {path} as {actor}: {response.status_code} {response.text[:300]}"
+    allowed = not _refused(response)
+    assert allowed is (actor in call.allowed), (
+        f"{call.method} {path} as {actor}: {response.status_code} {response.text[:200]}"
+    )
