@@ -75,14 +75,6 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound(str(exc) if str(exc) else "Not found.")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
-    elif isinstance(exc, RequestDataTooBig):
-        # request.data past DATA_UPLOAD_MAX_MEMORY_SIZE: the client's mistake, not a 500.
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024**2
-        exc = ApiError(
-            f"The request body is larger than the {limit} MiB this endpoint accepts; "
-            "files go through the upload or LFS routes.",
-            status_code=413,
-        )
     if isinstance(exc, ApiError):
         response = Response({"error": exc.message, "detail": exc.extra}, status=exc.status_code)
         if exc.error_code:

@@ -133,23 +133,23 @@ async def test_private_room_refuses_outsiders(room):
 
 
 async def test_turning_private_from_another_process_closes_outsiders_sockets(live_hub):
-    """An operator's process flips the repo private; the web process closes jon's socket and keeps ivy's."""
-    tokens = {name: live_hub.create_token(name, "write") for name in ("ivy", "jon")}
-    make_repo(live_hub, "ivy", "flip-bert")
-    ivy = await RoomClient(live_hub.url, "ivy/flip-bert", tokens["ivy"]).open()
-    jon = await RoomClient(live_hub.url, "ivy/flip-bert", tokens["jon"]).open()
+    """An operator's process flips the repo private; the web process closes noa's socket and keeps kai's."""
+    tokens = {name: live_hub.create_token(name, "write") for name in ("kai", "noa")}
+    make_repo(live_hub, "kai", "flip-bert")
+    kai = await RoomClient(live_hub.url, "kai/flip-bert", tokens["kai"]).open()
+    noa = await RoomClient(live_hub.url, "kai/flip-bert", tokens["noa"]).open()
     live_hub.manage(
         "shell",
         "-c",
         "from hub.models import User; from models_app.models import ModelRepo; from models_app.repos import repo_update; "
-        "repo_update(User.objects.get(username='ivy'), ModelRepo.objects.get(name='flip-bert'), private=True)",
+        "repo_update(User.objects.get(username='kai'), ModelRepo.objects.get(name='flip-bert'), private=True)",
     )
-    assert (await jon.next("error"))["code"] == "access_revoked"
+    assert (await noa.next("error"))["code"] == "access_revoked"
     with pytest.raises(websockets.ConnectionClosed) as closed:
-        await jon.next("message")
+        await noa.next("message")
     assert closed.value.rcvd.code == 4403
-    await ivy.post("still here")
-    assert (await ivy.next("message"))["body"] == "still here"
-    await ivy.close()
+    await kai.post("still here")
+    assert (await kai.next("message"))["body"] == "still here"
+    await kai.close()
     with pytest.raises(websockets.InvalidStatus):
-        await RoomClient(live_hub.url, "ivy/flip-bert", tokens["jon"]).open()
+        await RoomClient(live_hub.url, "kai/flip-bert", tokens["noa"]).open()
