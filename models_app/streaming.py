@@ -50,7 +50,7 @@ from hub.headers import header_safe
 
 if TYPE_CHECKING:
     from models_app.models import Blob
-    from models_app.uploads import StagedFile
+    from models_app.publish.uploads import StagedFile
 
 log = logging.getLogger(__name__)
 
@@ -274,9 +274,9 @@ NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,95}"
 @stream_route("POST", rf"/api/models/(?P<owner>{NAME})/(?P<name>{NAME})/upload/?")
 async def native_upload(request: StreamRequest, owner: str, name: str) -> None:
     """``POST /api/models/<owner>/<name>/upload`` (multipart), streamed into ``Ingest``."""
-    from models_app import publish
-    from models_app.multipart import UploadForm
-    from models_app.uploads import Ingest
+    from models_app.publish import service as publish
+    from models_app.publish.multipart import UploadForm
+    from models_app.publish.uploads import Ingest
 
     def prepare():
         user, token = request.authenticate()
@@ -300,9 +300,9 @@ async def native_put(request: StreamRequest, owner: str, name: str, path: str) -
     """``PUT /api/models/<owner>/<name>/upload/<path>?message=...``: one file as the raw body (``curl -T``)."""
     from urllib.parse import parse_qs
 
-    from models_app import publish
-    from models_app.revisions import revision_create
-    from models_app.uploads import Ingest, UploadError
+    from models_app.publish import service as publish
+    from models_app.publish.uploads import Ingest, UploadError
+    from models_app.repos.revisions import revision_create
 
     query = parse_qs(request.scope.get("query_string", b"").decode("latin-1"))
 
