@@ -37,8 +37,8 @@ from django.http import HttpResponse  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import clear_url_caches, path  # noqa: E402
 
-from models_app.browse import LIST_FIELDS  # noqa: E402
-from models_app.repos import visible_repos  # noqa: E402
+from models_app.repos.rules import visible_repos  # noqa: E402
+from models_app.reuse.browse import LIST_FIELDS  # noqa: E402
 
 
 def handwritten(request):

@@ -190,7 +190,7 @@ def create_repo(hub: LiveHub, name: str) -> None:
     hub.manage(
         "shell",
         "-c",
-        "from hub.models import User; from models_app.repos import repo_create; "
+        "from hub.models import User; from models_app.repos.rules import repo_create; "
         f"repo_create(User.objects.get(username='alice'), {name!r})",
     )
 
@@ -234,7 +234,7 @@ def client_comparison(path: Path, tmp: Path) -> tuple[float, float]:
 def ingest_floor(hub: LiveHub, path: Path) -> float:
     """Client sha256 + the hub's own Ingest of the file, in a process of the hub's settings."""
     code = (
-        "import time,sys; from models_app.models import ModelRepo; from models_app.uploads import Ingest, iter_file;"
+        "import time,sys; from models_app.models import ModelRepo; from models_app.publish.uploads import Ingest, iter_file;"
         "repo=ModelRepo.objects.get(name='bench'); t=time.perf_counter();"
         f"Ingest(repo).add('floor.bin', iter_file(open({str(path)!r},'rb')));"
         "print(time.perf_counter()-t)"

@@ -49,7 +49,7 @@ call_command("migrate", verbosity=0)  # a throwaway SQLite database: finish() re
 
 from django.contrib.auth import get_user_model  # noqa: E402
 
-from models_app.repos import repo_create  # noqa: E402
+from models_app.repos.rules import repo_create  # noqa: E402
 from models_app.xet import assembly, cas, hashing, shard, xorb  # noqa: E402
 
 SIZE = int(os.environ.get("XORB_BENCH_MB", "1024")) * 1024 * 1024

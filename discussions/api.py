@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from discussions import rooms
 from hub.api import ApiError
-from models_app.repos import get_visible_repo
+from models_app.repos.rules import get_visible_repo
 
 
 class MessageSerializer(serializers.Serializer):

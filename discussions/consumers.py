@@ -20,7 +20,7 @@ from discussions.layer import encode
 from discussions.outbox import Outbox
 from discussions.relay import get_relay
 from hub.access import READ_ONLY_TOKEN_MESSAGE
-from models_app.repos import get_visible_repo
+from models_app.repos.rules import get_visible_repo
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from discussions.frames import message_frame
 from discussions.layer import PROCESS_ID, encode, layer_send, room_group
-from models_app.events import ACCESS_EVENT, live_group
+from models_app.repos.events import ACCESS_EVENT, live_group
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from discussions.frames import message_frame
 from discussions.models import Mention, Message, Room, RoomBan
 from hub.access import credentials_can_write, credentials_still_valid
 from hub.markdown import mentioned_names, render_markdown
-from models_app.events import announce_access_change
 from models_app.models import ModelRepo
-from models_app.repos import can_write, visible_repos
+from models_app.repos.events import announce_access_change
+from models_app.repos.rules import can_write, visible_repos
 
 log = logging.getLogger(__name__)
 

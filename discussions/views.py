@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from discussions import rooms
-from models_app.repos import get_visible_repo
+from models_app.repos.rules import get_visible_repo
 
 
 def room_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:

@@ -9,7 +9,7 @@ the bytes routes and the sockets take both.
 A session acts with its user's full rights. A token acts with its user's
 rights narrowed to its scope: a read token reads what its user may read and
 writes nothing. Whether the user may touch a given repo or room is the
-capability's own rule (``models_app.repos``, ``discussions.rooms``); this
+capability's own rule (``models_app.repos.rules``, ``discussions.rooms``); this
 module answers only for the credentials, and it answers the same way on HTTP
 and on a websocket, at connect and again on every frame.
 """

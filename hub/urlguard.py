@@ -1,6 +1,6 @@
 """The front door's first check: a URL with a control character in it is refused (400, JSON).
 
-No repo name, revision, file path or query value may hold one (models_app/paths.py
+No repo name, revision, file path or query value may hold one (models_app/repos/paths.py
 refuses them in file names), so such a URL names nothing. Refusing it here, before
 the download and upload apps and Django, keeps it out of every lookup: SQLite
 compares strings only up to a NUL (``/api/models/alice/m%00x`` found ``alice/m``)

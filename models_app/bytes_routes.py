@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from django.urls import re_path
 
-from models_app import api_publish, downloads, lfs, lfs_stream, upload_stream, views
+from models_app.hf import lfs, lfs_stream
+from models_app.publish import api as api_publish
+from models_app.publish import stream as upload_stream
+from models_app.reuse import downloads, views
 from models_app.streaming import BytesRoute, streamed
 from models_app.xet import streaming as xet_streaming
 from models_app.xet import views as xet_views

@@ -6,7 +6,7 @@ import re
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from models_app.repos import redirect_target, visible_repos
+from models_app.repos.rules import redirect_target, visible_repos
 
 _REPO_PATH = re.compile(r"^/(?P<prefix>api/models/)?(?P<owner>[^/]+)/(?P<name>[^/]+)(?P<rest>/.*)?$")
 

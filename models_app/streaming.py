@@ -21,7 +21,7 @@ An upload route (``streamed``) gets a ``StreamRequest`` that
 
 ``stream_body_into`` streams a raw body into one blob (size checked from
 Content-Length first, digest at the end, nothing kept on failure);
-``upload_stream.native_put`` is the worked example.
+``publish/stream.native_put`` is the worked example.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from hub.headers import header_safe
 
 if TYPE_CHECKING:
     from models_app.models import Blob
-    from models_app.uploads import StagedFile
+    from models_app.publish.uploads import StagedFile
 
 log = logging.getLogger(__name__)
 

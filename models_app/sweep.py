@@ -1,5 +1,8 @@
 """Reclaim storage no revision uses: the blobs of uploads never committed, and stray temp files.
 
+It lives at the root of models_app, beside the task that schedules it, because
+it sweeps both ``storage`` and ``xet`` and xet imports storage.
+
 A blob becomes visible only when a revision's manifest names it, so an upload
 that never reaches a commit (a failed native upload after some files were
 stored, an LFS object whose commit never came, a Xet file never committed)
@@ -12,12 +15,13 @@ than ``HUB_BLOB_GRACE_HOURS``:
 - upload temp files an hour old (no upload runs that long without writing).
 
 The grace counts from ``created`` (of the Blob, or of the XetFile for the Xet
-sweep), which ``keep_alive`` moves forward whenever an upload, an LFS batch
-answer or a Xet shard reuses the row: the client is about to commit it, so it
-must survive the next sweep. ``remove_stale_files`` is the one temp-file sweep
-(``runhub`` calls it at start through ``cleanup_uploads``). Rows go before bytes (a
-reader never finds a row without its file); a blob uploaded again between the
-two keeps its file. Celery beat runs it every ``HUB_SWEEP_INTERVAL`` seconds
+sweep), which ``keep_alive`` (``storage/retention.py``) moves forward whenever
+an upload, an LFS batch answer or a Xet shard reuses the row: the client is
+about to commit it, so it must survive the next sweep.
+``retention.remove_stale_files`` is the one temp-file sweep (``runhub`` calls
+it at start through ``cleanup_uploads``). Rows go before bytes (a reader never
+finds a row without its file); a blob uploaded again between the two keeps its
+file. Celery beat runs it every ``HUB_SWEEP_INTERVAL`` seconds
 (runhub's worker has the beat); ``manage.py sweep_storage`` runs it by hand or
 from cron.
 """
@@ -25,10 +29,8 @@ from cron.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -38,14 +40,12 @@ from django.utils import timezone
 
 from models_app.models import Blob, RepoFile
 from models_app.storage import get_store
+from models_app.storage.retention import remove_stale_files
 
 if TYPE_CHECKING:
     from models_app.xet.cleanup import SweepResult
 
 log = logging.getLogger(__name__)
-
-# keep_alive writes only when the blob's mark is older than this: one row update per blob and hour at most.
-REFRESH_AFTER = timedelta(hours=1)
 
 
 @dataclass
@@ -54,31 +54,6 @@ class StorageSweep:
     blob_bytes: int = 0  # of the blobs no revision named (the Xet sweep does not count bytes)
     temp_files: int = 0
     xet: SweepResult | None = None
-
-
-def keep_alive(row) -> bool:
-    """Spare ``row`` (a Blob or a XetFile: anything a sweep ages by ``created``) for another grace period.
-
-    Called when an upload reuses it. False when a sweep removed it meanwhile.
-    """
-    now = timezone.now()
-    if row.created > now - REFRESH_AFTER:
-        return True
-    return type(row).objects.filter(pk=row.pk).update(created=now) == 1
-
-
-def remove_stale_files(folder: Path, max_age_seconds: float, pattern: str = "*") -> int:
-    """Delete the files in ``folder`` matching ``pattern`` untouched for ``max_age_seconds`` (0: all); how many."""
-    cutoff = time.time() - max_age_seconds
-    removed = 0
-    for path in folder.glob(pattern) if folder.exists() else ():
-        try:
-            if path.is_file() and path.stat().st_mtime <= cutoff:
-                path.unlink()
-                removed += 1
-        except FileNotFoundError:
-            continue
-    return removed
 
 
 def unreferenced_blobs(cutoff):

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.api import ApiError
-from models_app.repos import get_visible_repo
+from models_app.repos.rules import get_visible_repo
 from models_app.validation import report
 from models_app.validation.runs import run_rerun
 from models_app.validation.selectors import leaderboard_rows, run_as_json, runs_of

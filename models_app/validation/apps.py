@@ -7,7 +7,7 @@ class ValidationConfig(AppConfig):
     verbose_name = "Validation runs"
 
     def ready(self) -> None:
-        from models_app.events import revision_created
+        from models_app.repos.events import revision_created
         from models_app.validation.runs import on_revision_created
 
         # Sent after the upload's transaction commits; a dispatch_uid keeps one connection.

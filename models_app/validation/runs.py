@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from hub.api import ApiError
-from models_app import events
 from models_app.models import ModelRepo, Ref, Revision
+from models_app.repos import events
 from models_app.validation.models import MAX_ATTEMPTS, ValidationRun, ValidationSummary
 from models_app.validation.report import headline_score
 
@@ -57,7 +57,7 @@ def main_revision(repo: ModelRepo) -> Revision | None:
 
 def run_rerun(repo: ModelRepo, user) -> ValidationRun:
     """Owner or staff: validate ``main`` again. 409 while a run of it is still queued or running."""
-    from models_app.repos import can_write
+    from models_app.repos.rules import can_write
 
     if not can_write(user, repo):
         raise ApiError("Only the model's owner or staff can re-run its validation.", status_code=403)

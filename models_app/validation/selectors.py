@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from models_app.models import ModelRepo
-from models_app.repos import visible_repos
+from models_app.repos.rules import visible_repos
 from models_app.validation import report
 from models_app.validation.models import ValidationRun, ValidationSummary
 

@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from hub.api import ApiError
-from models_app.repos import can_write, get_visible_repo
+from models_app.repos.rules import can_write, get_visible_repo
 from models_app.validation import report
 from models_app.validation.models import ValidationRun
 from models_app.validation.runs import run_rerun

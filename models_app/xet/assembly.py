@@ -34,7 +34,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from models_app.uploads import Ingest, StagedFile
+from models_app.publish.uploads import Ingest, StagedFile
 from models_app.xet import hashing, shard, xorb
 
 log = logging.getLogger(__name__)

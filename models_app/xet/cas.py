@@ -27,16 +27,17 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from hub.api import ApiError
-from models_app import diskwrite
 from models_app.models import Blob, ModelRepo, RepoFile
+from models_app.publish import diskwrite
+from models_app.publish.uploads import Ingest, StagedFile
+from models_app.repos.quota import user_usage
 from models_app.storage import get_store
-from models_app.sweep import keep_alive
-from models_app.uploads import Ingest, StagedFile, user_usage
+from models_app.storage.retention import keep_alive
 from models_app.xet import assembly, hashing, shard, xorb
 from models_app.xet.models import XetChunk, XetFile, Xorb
 
 try:  # the LFS write path (issue 5): lets the uploader commit what they sent, as after an LFS PUT
-    from models_app.lfs_objects import remember_upload
+    from models_app.hf.lfs_objects import remember_upload
 except ImportError:  # pragma: no cover - before that path is merged
     remember_upload = None
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from models_app.models import Blob, RepoFile
 from models_app.storage import get_store
-from models_app.sweep import remove_stale_files
+from models_app.storage.retention import remove_stale_files
 from models_app.xet.cas import index_path, xorb_path
 from models_app.xet.models import XetFile, Xorb
 

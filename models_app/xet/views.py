@@ -21,7 +21,7 @@ from hub.api import ApiError, error_response
 from hub.models import User
 from hub.permissions import READ_ONLY_TOKEN_MESSAGE, request_can_write
 from models_app.models import ModelRepo
-from models_app.repos import can_write, get_visible_repo
+from models_app.repos.rules import can_write, get_visible_repo
 from models_app.xet import cas
 from models_app.xet.tokens import CasGrant, CasTokenError, cas_token_check, cas_token_issue
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import lz4.frame
 import numpy as np
 
-from models_app.diskwrite import immutable
+from models_app.publish.diskwrite import immutable
 from models_app.xet import hashing
 
 CHUNK_HEADER_SIZE = 8

@@ -23,7 +23,7 @@ from hub.asgi import application
 from hub.models import User
 from hub.tokens import token_create, token_revoke
 from models_app.models import ModelRepo
-from models_app.repos import repo_update
+from models_app.repos.rules import repo_update
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -153,7 +153,7 @@ async def test_moderator_bans_and_banned_user_cannot_post(public_repo, tokens):
 
 
 async def test_live_model_events_are_relayed_as_event_frames(public_repo):
-    from models_app.events import publish_live
+    from models_app.repos.events import publish_live
 
     a = socket(public_repo)
     await a.connect()

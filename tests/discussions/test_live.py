@@ -141,7 +141,7 @@ async def test_turning_private_from_another_process_closes_outsiders_sockets(liv
     live_hub.manage(
         "shell",
         "-c",
-        "from hub.models import User; from models_app.models import ModelRepo; from models_app.repos import repo_update; "
+        "from hub.models import User; from models_app.models import ModelRepo; from models_app.repos.rules import repo_update; "
         "repo_update(User.objects.get(username='kai'), ModelRepo.objects.get(name='flip-bert'), private=True)",
     )
     assert (await noa.next("error"))["code"] == "access_revoked"

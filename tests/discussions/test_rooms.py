@@ -8,8 +8,8 @@ from django.db import transaction
 
 from discussions import rooms
 from discussions.models import Mention, Message
-from models_app.events import announce_revision, validation_finished
 from models_app.models import Revision
+from models_app.repos.events import announce_revision, validation_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.conf import settings
 
-from models_app.repos import repo_create
+from models_app.repos.rules import repo_create
 
 TOO_BIG = json.dumps({"name": "m", "pad": "a" * (10 * 2**20 + 1)})
 

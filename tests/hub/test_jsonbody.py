@@ -13,7 +13,7 @@ import pytest
 
 from hub.jsonbody import MAX_JSON_DEPTH
 from models_app.models import Revision
-from models_app.repos import repo_create
+from models_app.repos.rules import repo_create
 from tests.models_app.multipart_body import CONTENT_TYPE, multipart
 
 DEEP = "[" * 100_000 + "]" * 100_000

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from models_app.models import ModelRepo
-from models_app.revisions import revision_create, tag_create
-from models_app.uploads import Ingest
+from models_app.publish.uploads import Ingest
+from models_app.repos.revisions import revision_create, tag_create
 
 
 def publish(owner, name: str, files: dict[str, bytes], *, private: bool = False, tag: str | None = None, **fields):

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from models_app.models import Blob, ModelRepo, Ref, Revision
-from models_app.repos import repo_create, repo_delete
+from models_app.repos.rules import repo_create, repo_delete
 from tests.models_app.multipart_body import CONTENT_TYPE, multipart
 
 FILES = {

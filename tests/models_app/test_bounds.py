@@ -14,7 +14,7 @@ from models_app.bounds import (
     MAX_REPO_TAGS,
 )
 from models_app.models import Revision
-from models_app.repos import repo_create
+from models_app.repos.rules import repo_create
 from tests.models_app.test_hf_commits import add, commit, preupload
 from tests.models_app.test_lfs import LFS
 

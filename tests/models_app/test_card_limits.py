@@ -10,9 +10,9 @@ import urllib.request
 
 import pytest
 
-from models_app.card_yaml import MAX_DEPTH, MAX_FRONT_MATTER_BYTES, MAX_NODES
-from models_app.cards import parse_card
 from models_app.models import ModelRepo, Ref
+from models_app.repos.card_yaml import MAX_DEPTH, MAX_FRONT_MATTER_BYTES, MAX_NODES
+from models_app.repos.cards import parse_card
 from tests.models_app.test_hf_commits import add, commit
 
 # A "billion laughs": nine levels of nine aliases expand to 9^9 (387 million) strings from 350 bytes.

@@ -6,11 +6,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from models_app.cards import card_generate, parse_card, render_card, validate_card
 from models_app.models import ModelRepo, Revision
-from models_app.repos import repo_create
-from models_app.revisions import RevisionError, revision_create
-from models_app.uploads import Ingest
+from models_app.publish.uploads import Ingest
+from models_app.repos.cards import card_generate, parse_card, render_card, validate_card
+from models_app.repos.revisions import RevisionError, revision_create
+from models_app.repos.rules import repo_create
 
 GOOD_CARD = """---
 license: apache-2.0
@@ -167,7 +167,7 @@ def test_xss_payloads_render_inert(owner, payload):
 
 
 def test_an_oversized_card_is_stored_but_not_parsed(owner, settings):
-    from models_app import cards
+    from models_app.repos import cards
 
     repo = repo_create(owner, "m")
     commit(repo, owner, {"README.md": GOOD_CARD.encode()})

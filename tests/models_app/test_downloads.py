@@ -7,9 +7,9 @@ import hashlib
 import pytest
 
 from models_app.bytes_routes import BYTES_ROUTES
-from models_app.downloads import parse_range
 from models_app.models import ModelRepo
-from models_app.repos import repo_create
+from models_app.repos.rules import repo_create
+from models_app.reuse.downloads import parse_range
 from tests.models_app.reuse_helpers import publish
 
 WEIGHTS = bytes(range(256)) * 40  # 10,240 bytes
@@ -140,7 +140,7 @@ def test_last_30_days_and_pruning(owner):
     from django.core.management import call_command
     from django.utils import timezone
 
-    from models_app.download_counts import download_count, downloads_last_days
+    from models_app.engagement.download_counts import download_count, downloads_last_days
 
     repo, _ = publish(owner, "counted", {"config.json": b"{}"})
     today = timezone.now().date()
@@ -155,7 +155,7 @@ def test_last_30_days_and_pruning(owner):
 
 
 def test_renamed_repo_redirects_downloads_and_api(anon_client, owner, model):
-    from models_app.repos import repo_rename
+    from models_app.repos.rules import repo_rename
 
     repo, _ = model
     repo_rename(owner, repo, "tiny-renamed")

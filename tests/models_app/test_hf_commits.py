@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from hub.api import ApiError
-from models_app.hf_commits import REGULAR_MAX_SIZE, git_blob_sha1, ndjson_lines
+from models_app.hf.commits import REGULAR_MAX_SIZE, git_blob_sha1, ndjson_lines
 from models_app.models import Revision
-from models_app.repos import repo_create
-from models_app.revisions import tag_create
+from models_app.repos.revisions import tag_create
+from models_app.repos.rules import repo_create
 
 
 def b64(data: bytes) -> str:

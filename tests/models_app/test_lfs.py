@@ -11,9 +11,9 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from models_app import lfs_objects
+from models_app.hf import lfs_objects
 from models_app.models import Blob, RepoFile
-from models_app.repos import repo_create
+from models_app.repos.rules import repo_create
 
 WEIGHTS = b"\x00\x01weights" * 4096
 OID = hashlib.sha256(WEIGHTS).hexdigest()

@@ -8,9 +8,9 @@ import os
 import pytest
 
 from models_app.models import Blob
-from models_app.multipart import MAX_FIELD_BYTES, UploadForm, boundary_of
-from models_app.repos import repo_create
-from models_app.uploads import Ingest, UploadError
+from models_app.publish.multipart import MAX_FIELD_BYTES, UploadForm, boundary_of
+from models_app.publish.uploads import Ingest, UploadError
+from models_app.repos.rules import repo_create
 from tests.models_app.multipart_body import BOUNDARY, CONTENT_TYPE, multipart
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,8 @@
 import pytest
 
 from models_app.models import Revision
-from models_app.paths import PathError, normalize_path
-from models_app.repos import repo_create
+from models_app.repos.paths import PathError, normalize_path
+from models_app.repos.rules import repo_create
 from tests.models_app.test_api_publish import upload
 from tests.models_app.test_hf_commits import add, commit, preupload
 

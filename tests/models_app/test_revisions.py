@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from models_app import events
 from models_app.models import Ref, Revision
-from models_app.repos import repo_create
-from models_app.revisions import RevisionError, manifest_of, resolve_revision, revision_create, tag_create
-from models_app.uploads import Ingest
+from models_app.publish.uploads import Ingest
+from models_app.repos import events
+from models_app.repos.revisions import RevisionError, manifest_of, resolve_revision, revision_create, tag_create
+from models_app.repos.rules import repo_create
 
 
 def upload(repo, author, files: dict[str, bytes], **kwargs):

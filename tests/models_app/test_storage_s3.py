@@ -9,10 +9,10 @@ import urllib.request
 
 import pytest
 
-from models_app.repos import repo_create
-from models_app.revisions import manifest_of, revision_create
+from models_app.publish.uploads import Ingest
+from models_app.repos.revisions import manifest_of, revision_create
+from models_app.repos.rules import repo_create
 from models_app.storage import _configured_store, get_store
-from models_app.uploads import Ingest
 from tests.live import free_port
 
 pytestmark = pytest.mark.live

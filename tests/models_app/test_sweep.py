@@ -11,12 +11,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from models_app import lfs_objects
+from models_app.hf import lfs_objects
 from models_app.models import Blob
-from models_app.repos import repo_create
+from models_app.publish.uploads import Ingest
+from models_app.repos.rules import repo_create
 from models_app.sweep import sweep_storage
 from models_app.tasks import storage_sweep
-from models_app.uploads import Ingest
 from tests.models_app.test_api_publish import stored_blobs, upload
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import hashlib
 import pytest
 
 from models_app.models import Blob
-from models_app.repos import repo_create
-from models_app.uploads import Ingest, Limits, UploadError
+from models_app.publish.uploads import Ingest, Limits, UploadError
+from models_app.repos.rules import repo_create
 
 
 def chunks(data: bytes, size: int = 7):
@@ -124,7 +124,8 @@ def test_limit_crossed_after_the_lanes_started_keeps_nothing(owner, isolated_sto
 def test_uploads_side_by_side_cannot_together_pass_a_quota(owner, isolated_store, shared):
     """Each upload is checked while it streams against the usage when it began; the commit checks again,
     so two that ran side by side (each within the quota alone) do not both land."""
-    from models_app.revisions import manifest_of, revision_create
+    from models_app.repos.quota import QuotaExceeded
+    from models_app.repos.revisions import manifest_of, revision_create
 
     if shared == "repo":
         isolated_store.HUB_REPO_QUOTA = 1000
@@ -136,7 +137,7 @@ def test_uploads_side_by_side_cannot_together_pass_a_quota(owner, isolated_store
     first.add("a.bin", [b"a" * 600])
     second.add("b.bin", [b"b" * 600])
     revision_create(first_repo, author=owner, message="a", add=first.files)
-    with pytest.raises(UploadError) as excinfo:
+    with pytest.raises(QuotaExceeded) as excinfo:  # the commit's check (repos/quota.py), not the upload's
         revision_create(second_repo, author=owner, message="b", add=second.files)
     assert excinfo.value.status_code == 413
     assert ("repository's" if shared == "repo" else "your") + " storage quota" in excinfo.value.message

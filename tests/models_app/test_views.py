@@ -105,7 +105,7 @@ def test_like_toggle(alice_browser, owner):
 
 
 def test_user_page_lists_liked_models(client, owner, other_user):
-    from models_app.likes import like_set
+    from models_app.engagement.likes import like_set
 
     repo, _ = publish(other_user, "liked-one", {"config.json": b"{}"})
     like_set(owner, repo, True)

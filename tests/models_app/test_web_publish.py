@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from models_app.models import ModelRepo, Revision
-from models_app.repos import repo_create
+from models_app.repos.rules import repo_create
 from tests.models_app.multipart_body import CONTENT_TYPE, multipart
 
 FILES = {"config.json": b"{}", "model.safetensors": b"weights" * 10, "tokenizer/vocab.txt": b"[PAD]\n"}

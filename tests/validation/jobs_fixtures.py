@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from models_app.models import ModelRepo
-from models_app.revisions import revision_create
-from models_app.uploads import Ingest, iter_file
+from models_app.publish.uploads import Ingest, iter_file
+from models_app.repos.revisions import revision_create
 from models_app.validation.models import ValidationRun
 
 # Tests that check a path, not a score, shrink the reference budget; a tiny BERT
@@ -110,7 +110,7 @@ def no_auto_queue():
     Needed where the test's transaction really commits (``transaction=True``):
     the receiver would otherwise send a message to the broker of the developer's hub.
     """
-    from models_app.events import revision_created
+    from models_app.repos.events import revision_created
     from models_app.validation.runs import on_revision_created
 
     uid = "validation.on_revision_created"

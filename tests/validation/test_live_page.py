@@ -17,8 +17,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.live, pytest.mark.slow]
 SETUP = """
 from hub.models import User
 from models_app.models import ModelRepo
-from models_app.revisions import revision_create
-from models_app.uploads import Ingest
+from models_app.repos.revisions import revision_create
+from models_app.publish.uploads import Ingest
 alice = User.objects.create_user("alice")
 repo = ModelRepo.objects.create(owner=alice, name="tiny")
 ingest = Ingest(repo)

@@ -12,8 +12,8 @@ import threading
 import pytest
 from channels.layers import get_channel_layer
 
-from models_app.events import live_group, validation_finished
 from models_app.models import ModelRepo
+from models_app.repos.events import live_group, validation_finished
 from models_app.validation.models import ValidationRun, ValidationSummary
 from models_app.validation.tasks import execute_run, validate_revision
 from tests.factories import tiny_models

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from models_app.repos import repo_create
+from models_app.repos.rules import repo_create
 from models_app.xet import hashing, shard, xorb
 from tests.xet.vectors import FILE_HASHES, SHARD_PATH, XORB_HEX, XORB_PATH
 

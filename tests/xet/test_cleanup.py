@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from models_app.models import Blob
-from models_app.revisions import revision_create
+from models_app.repos.revisions import revision_create
 from models_app.storage import get_store
 from models_app.xet.cleanup import xet_sweep
 from models_app.xet.models import XetChunk, XetFile, Xorb

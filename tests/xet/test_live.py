@@ -27,7 +27,7 @@ def hub(tmp_path_factory):
         live.manage(
             "shell",
             "-c",
-            "from hub.models import User; from models_app.repos import repo_create; "
+            "from hub.models import User; from models_app.repos.rules import repo_create; "
             "repo_create(User.objects.get(username='alice'), 'weights')",
         )
         yield live

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from models_app.models import Blob
-from models_app.repos import repo_create
+from models_app.repos.rules import repo_create
 from models_app.storage import get_store
 from models_app.xet import hashing, shard
 from models_app.xet.models import XetChunk, XetFile, Xorb
@@ -182,7 +182,7 @@ def test_sha256_of_blob_is_what_the_client_commits(cas, xorb_bytes, shard_bytes)
 
 def test_a_shard_cannot_claim_someone_elses_blob(cas, xorb_bytes, shard_bytes, owner):
     """Own chunks + the sha256 of a blob already stored: refused, not linked to that blob."""
-    from models_app.uploads import Ingest
+    from models_app.publish.uploads import Ingest
 
     secret = b"private weights " * 5000
     secret_sha = hashlib.sha256(secret).hexdigest()

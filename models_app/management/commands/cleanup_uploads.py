@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from models_app.sweep import remove_stale_files
+from models_app.storage.retention import remove_stale_files
 
 
 class Command(BaseCommand):

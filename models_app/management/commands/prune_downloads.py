@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from models_app.download_counts import KEEP_DAYS, prune_downloads
+from models_app.engagement.download_counts import KEEP_DAYS, prune_downloads
 
 
 class Command(BaseCommand):

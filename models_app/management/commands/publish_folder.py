@@ -14,9 +14,9 @@ from django.core.management.base import BaseCommand, CommandError
 from hub.api import ApiError
 from hub.models import User
 from models_app.models import ModelRepo
-from models_app.repos import repo_create
-from models_app.revisions import revision_create, tag_create
-from models_app.uploads import Ingest, iter_file
+from models_app.publish.uploads import Ingest, iter_file
+from models_app.repos.revisions import revision_create, tag_create
+from models_app.repos.rules import repo_create
 
 
 class Command(BaseCommand):

@@ -19,8 +19,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from models_app.models import ModelRepo, Ref
-from models_app.revisions import revision_create
-from models_app.uploads import Ingest, iter_file
+from models_app.publish.uploads import Ingest, iter_file
+from models_app.repos.revisions import revision_create
 from models_app.validation.demo import DEMO_NAME, DEMO_OWNER
 
 

@@ -2,7 +2,7 @@
 
 The client asks ``preupload`` how each file travels: ``regular`` files come
 base64-encoded inside the commit body, ``lfs`` files are PUT beforehand through
-the LFS batch API (``models_app/lfs.py``) and the commit names them by sha256.
+the LFS batch API (``models_app/hf/lfs.py``) and the commit names them by sha256.
 Both end up as the same kind of blob: regular files go through ``Ingest`` here,
 LFS objects went through ``Ingest`` when they were PUT.
 """
@@ -20,15 +20,15 @@ from django.conf import settings
 
 from hub import jsonbody
 from hub.api import ApiError
-from models_app import lfs_objects
 from models_app.bounds import MAX_COMMIT_OPERATIONS, MAX_PREUPLOAD_FILES, check_count
+from models_app.hf import lfs_objects
 from models_app.models import Blob, ModelRepo, Ref, RepoFile, Revision
-from models_app.paths import PathError, normalize_path
-from models_app.repos import can_write, visible_repos
-from models_app.revisions import DEFAULT_BRANCH, SHA_RE, RevisionError, RevisionResult, revision_create
+from models_app.publish.uploads import Ingest, UploadError
+from models_app.repos.paths import PathError, normalize_path
+from models_app.repos.quota import human_size
+from models_app.repos.revisions import DEFAULT_BRANCH, SHA_RE, RevisionError, RevisionResult, revision_create
+from models_app.repos.rules import can_write, visible_repos
 from models_app.storage import get_store
-from models_app.uploads import Ingest, UploadError
-from models_app.uploads import _human as human_size
 
 # Files from this size up travel through LFS, which keeps every regular file small enough
 # to sit base64-encoded on one ndjson line of the commit.

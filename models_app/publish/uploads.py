@@ -20,16 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db.models import Subquery, Sum
 from django.utils import timezone
 
 from hub.api import ApiError
-from models_app.diskwrite import Fanout, Lane, close_file, each
-from models_app.models import Blob, ModelRepo, RepoFile
-from models_app.paths import PathError, normalize_path
+from models_app.models import Blob, ModelRepo
+from models_app.publish.diskwrite import Fanout, Lane, close_file, each
+from models_app.repos.paths import PathError, normalize_path
+from models_app.repos.quota import human_size, quota_message, repo_usage, user_usage
 from models_app.storage import get_store
-from models_app.sweep import keep_alive
+from models_app.storage.retention import keep_alive
 
 # Once a file has reached this size, it is hashed on one thread and written on another (two
 # diskwrite.Lane) while the caller parses the next chunk; smaller files are not worth the threads.
@@ -40,58 +39,9 @@ class UploadError(ApiError):
     """An upload the hub refuses; nothing of it is kept."""
 
 
-def _human(size: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size} B"
-
-
-def repo_usage(repo: ModelRepo) -> int:
-    """Bytes of the distinct blobs any revision of ``repo`` references."""
-    blobs = RepoFile.objects.filter(revision__repo=repo).values("blob_id")
-    return Blob.objects.filter(sha256__in=Subquery(blobs)).aggregate(total=Sum("size"))["total"] or 0
-
-
-def user_usage(user) -> int:
-    blobs = RepoFile.objects.filter(revision__repo__owner=user).values("blob_id")
-    return Blob.objects.filter(sha256__in=Subquery(blobs)).aggregate(total=Sum("size"))["total"] or 0
-
-
 def quota_exceeded(what: str, whose: str, remaining: int, added: int | None = None, then: str = "") -> UploadError:
     """The 413 for ``what`` ("x.bin: this upload", "This commit") going past ``whose`` quota."""
-    new = "" if added is None else f", {_human(added)} new"
-    return UploadError(
-        f"{what} would exceed {whose} storage quota ({_human(max(remaining, 0))} left{new}){then}.", status_code=413
-    )
-
-
-def commit_quota_check(repo: ModelRepo, blobs: Iterable[Blob]) -> None:
-    """Refuse (413) a commit whose new blobs would take the repo or its owner past a quota.
-
-    ``Ingest`` checks the quotas while the bytes arrive, against the usage when
-    the upload began, so two uploads running side by side could each pass and
-    together overshoot. This runs again inside the commit's transaction, with
-    the owner's row locked (PostgreSQL; SQLite's write transactions take turns
-    anyway), so commits that add bytes to one owner's repos are counted one
-    after the other. Only blobs new to the repo (or to the owner) count. A
-    refused commit's blobs stay unreferenced until the storage sweep removes them.
-    """
-    sizes = {blob.sha256: blob.size for blob in blobs}
-    if not sizes:
-        return
-    list(get_user_model().objects.select_for_update().filter(pk=repo.owner_id).values_list("pk", flat=True))
-    limits = Limits.for_repo(repo)  # the usage now, under the lock
-    checks = (
-        (RepoFile.objects.filter(revision__repo=repo), limits.repo_remaining, "the repository's"),
-        (RepoFile.objects.filter(revision__repo__owner_id=repo.owner_id), limits.user_remaining, "your"),
-    )
-    for files, remaining, whose in checks:
-        held = set(files.filter(blob_id__in=list(sizes)).values_list("blob_id", flat=True))
-        added = sum(size for sha, size in sizes.items() if sha not in held)
-        if added and added > remaining:
-            raise quota_exceeded("This commit", whose, remaining, added, "; nothing was committed")
+    return UploadError(quota_message(what, whose, remaining, added, then), status_code=413)
 
 
 @dataclass
@@ -136,7 +86,8 @@ class StagedFile:
         limits = self.ingest.limits
         if size > limits.max_file_size:
             raise UploadError(
-                f"{self.path}: file is larger than the {_human(limits.max_file_size)} limit per file.", status_code=413
+                f"{self.path}: file is larger than the {human_size(limits.max_file_size)} limit per file.",
+                status_code=413,
             )
         total = self.ingest.received + size
         if total > limits.repo_remaining:

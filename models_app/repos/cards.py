@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import yaml
 
 from hub.markdown import render_markdown
-from models_app.card_vocab import LANGUAGE_RE, LIBRARIES, LICENSES, PIPELINE_TAGS
-from models_app.card_yaml import CardYamlError, load_front_matter
+from models_app.repos.card_vocab import LANGUAGE_RE, LIBRARIES, LICENSES, PIPELINE_TAGS
+from models_app.repos.card_yaml import CardYamlError, load_front_matter
 
 CARD_PATH = "README.md"
 # A card larger than this is still stored and served, but not parsed (YAML bombs, huge tables).

@@ -2,7 +2,8 @@
 
 from django.urls import path, re_path
 
-from models_app import hf_write, lfs
+from models_app.hf import lfs
+from models_app.hf import write as hf_write
 
 REPO = "api/models/<str:owner>/<str:name>"
 

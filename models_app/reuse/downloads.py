@@ -38,11 +38,11 @@ from django.http import parse_cookie
 
 from hub.access import TokenError, identify
 from hub.headers import header_safe
-from models_app import download_counts
-from models_app.hf_errors import HubNotFound, missing_repo
+from models_app.engagement import download_counts
+from models_app.hf.errors import HubNotFound, missing_repo
 from models_app.models import Blob, RepoFile
-from models_app.repos import visible_repos
-from models_app.revisions import DEFAULT_BRANCH, RevisionError, resolve_revision
+from models_app.repos.revisions import DEFAULT_BRANCH, RevisionError, resolve_revision
+from models_app.repos.rules import visible_repos
 from models_app.storage import get_store
 
 log = logging.getLogger(__name__)

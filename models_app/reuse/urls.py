@@ -8,7 +8,8 @@ hub runs without that ASGI front (the test client, a WSGI server).
 
 from django.urls import path
 
-from models_app import api_views, views
+from models_app.reuse import api as api_views
+from models_app.reuse import views
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -21,11 +21,11 @@ from rest_framework.views import APIView
 
 from hub.api import ApiError
 from hub.permissions import IsAuthenticatedForWrites, TokenScopeAllows
-from models_app import publish
 from models_app.bounds import MAX_REPO_TAGS
 from models_app.models import Ref
-from models_app.repos import get_visible_repo, repo_create, repo_rename, repo_update
-from models_app.revisions import RevisionError, resolve_revision, tag_create
+from models_app.publish import service as publish
+from models_app.repos.revisions import RevisionError, resolve_revision, tag_create
+from models_app.repos.rules import get_visible_repo, repo_create, repo_rename, repo_update
 
 WRITE = [TokenScopeAllows, IsAuthenticatedForWrites]
 ERROR = inline_serializer("Error", {"error": serializers.CharField(), "detail": serializers.JSONField()})
@@ -70,20 +70,19 @@ def _first(problems) -> str:
 
 
 class ModelsCollection(APIView):
-    """``/api/models``: POST creates a repo; other methods go to the browsing part's route for the URL.
+    """``/api/models``: POST creates a repo; other methods go to ``listing``, the view that lists repos.
 
-    Django stops at the first matching pattern and this module's routes come
-    before ``urls_reuse``, so the listing (GET) is looked up there and called
-    rather than shadowed by a 405.
+    Django stops at the first matching pattern, so one URL serves two
+    capabilities only through one view. ``models_app/urls.py`` passes reuse's
+    listing in (``as_view(listing=...)``): publish never imports reuse.
     """
 
     permission_classes = WRITE
+    listing = None  # the view every method but POST goes to
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method != "POST":
-            listing = _browse_route(request.path_info)
-            if listing is not None:
-                return listing.func(request, *listing.args, **listing.kwargs)
+        if request.method != "POST" and self.listing is not None:
+            return self.listing(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(
@@ -95,18 +94,6 @@ class ModelsCollection(APIView):
         data = _valid(RepoCreateInput, request.data)
         repo = repo_create(request.user, **data)
         return Response(repo_json(repo), status=201)
-
-
-def _browse_route(path: str):
-    from django.urls import Resolver404, URLResolver
-    from django.urls.resolvers import RegexPattern
-
-    from models_app import urls_reuse
-
-    try:
-        return URLResolver(RegexPattern(r"^/"), urls_reuse.urlpatterns).resolve(path)
-    except Resolver404:
-        return None
 
 
 class _Unparsed(BaseParser):

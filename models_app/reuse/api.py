@@ -19,12 +19,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
 from hub.api import ApiError, error_response
-from models_app import browse, repo_info
-from models_app.hf_errors import HubNotFound, missing_repo
-from models_app.likes import like_set
+from models_app.engagement.likes import like_set
+from models_app.hf.errors import HubNotFound, missing_repo
 from models_app.models import ModelRepo, Revision
-from models_app.repos import can_write, repo_delete, visible_repos
-from models_app.revisions import RevisionError, resolve_revision
+from models_app.repos.revisions import RevisionError, resolve_revision
+from models_app.repos.rules import can_write, repo_delete, visible_repos
+from models_app.reuse import browse, repo_info
 
 
 def json_response(data, *, status: int = 200, link: str | None = None) -> HttpResponse:

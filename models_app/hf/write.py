@@ -2,7 +2,7 @@
 
 ``create_repo`` -> ``POST /api/repos/create``; ``upload_file``/``upload_folder``
 /``push_to_hub`` -> ``validate-yaml`` (README.md), ``preupload``, the LFS batch
-(``models_app/lfs.py``) and ``commit``. Rules live in ``hf_commits.py``; every
+(``models_app/hf/lfs.py``) and ``commit``. Rules live in ``commits.py``; every
 byte goes through ``uploads.Ingest`` and every change through ``revision_create``.
 """
 
@@ -15,8 +15,7 @@ from rest_framework.response import Response
 from hub.api import ApiError
 from hub.headers import header_safe
 from hub.permissions import TokenScopeAllows
-from models_app.cards import validate_card
-from models_app.hf_commits import (
+from models_app.hf.commits import (
     branch_tip,
     hf_commit,
     hub_base_url,
@@ -25,9 +24,10 @@ from models_app.hf_commits import (
     refuse_pull_requests,
     repo_for_write,
 )
-from models_app.hf_schema import hf_schema
+from models_app.hf.schema import hf_schema
 from models_app.models import ModelRepo
-from models_app.repos import can_write, repo_create, repo_delete, visible_repos
+from models_app.repos.cards import validate_card
+from models_app.repos.rules import can_write, repo_create, repo_delete, visible_repos
 
 WRITERS = [IsAuthenticated, TokenScopeAllows]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from models_app.download_counts import downloads_last_days
-from models_app.hf_errors import HubNotFound
+from models_app.engagement.download_counts import downloads_last_days
+from models_app.hf.errors import HubNotFound
 from models_app.models import ModelRepo, Ref, RepoFile, Revision
 
 TREE_PAGE = 1000

@@ -11,9 +11,9 @@ from django.utils import timezone
 from hub.api import ApiError
 from hub.names import validate_username
 from models_app.bounds import MAX_REPO_TAGS
-from models_app.card_vocab import LICENSES, PIPELINE_TAGS
-from models_app.events import announce_access_change
 from models_app.models import ModelRepo, Ref, RepoRedirect, Revision
+from models_app.repos.card_vocab import LICENSES, PIPELINE_TAGS
+from models_app.repos.events import announce_access_change
 
 
 def visible_repos(user) -> QuerySet[ModelRepo]:

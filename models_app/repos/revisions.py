@@ -11,11 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from hub.api import ApiError
-from models_app.cards import CARD_PATH, MAX_CARD_BYTES, Card, blob_text, card_apply, parse_card
-from models_app.events import announce_revision
 from models_app.models import Blob, ModelRepo, Ref, RepoFile, Revision
-from models_app.paths import PathError, normalize_path
-from models_app.uploads import commit_quota_check
+from models_app.repos.cards import CARD_PATH, MAX_CARD_BYTES, Card, blob_text, card_apply, parse_card
+from models_app.repos.events import announce_revision
+from models_app.repos.paths import PathError, normalize_path
+from models_app.repos.quota import commit_quota_check
 
 SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 DEFAULT_BRANCH = "main"

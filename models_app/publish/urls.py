@@ -2,14 +2,15 @@
 
 ``POST /api/models/<owner>/<name>/upload`` is a raw-bytes route (``bytes_routes.py``)
 in front of Django; the route here serves other callers and the schema.
+``POST /api/models`` (create) is routed in ``models_app/urls.py``: the URL is shared with reuse's listing.
 """
 
 from django.urls import path
 
-from models_app import api_publish, views_publish
+from models_app.publish import api as api_publish
+from models_app.publish import views as views_publish
 
 urlpatterns = [
-    path("api/models", api_publish.ModelsCollection.as_view(), name="api_models_create"),
     path("api/models/<str:owner>/<str:name>/settings", api_publish.repo_settings, name="api_repo_settings"),
     path("api/models/<str:owner>/<str:name>/tag/<path:revision>", api_publish.revision_tag, name="api_revision_tag"),
     path("new", views_publish.new_model, name="model_new"),

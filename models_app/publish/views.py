@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from hub.api import ApiError
-from models_app import publish
-from models_app.card_vocab import LICENSES, PIPELINE_TAGS
 from models_app.models import Blob, RepoFile, Revision
-from models_app.repos import can_write, get_visible_repo, repo_create, repo_delete, repo_rename, repo_update
-from models_app.revisions import manifest_changes
-from models_app.uploads import Ingest
+from models_app.publish import service as publish
+from models_app.publish.uploads import Ingest
+from models_app.repos.card_vocab import LICENSES, PIPELINE_TAGS
+from models_app.repos.revisions import manifest_changes
+from models_app.repos.rules import can_write, get_visible_repo, repo_create, repo_delete, repo_rename, repo_update
 
 LICENSE_CHOICES = sorted(LICENSES - {"other", "unknown"}) + ["other", "unknown"]
 TASK_CHOICES = sorted(PIPELINE_TAGS)

@@ -10,12 +10,14 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from hub.api import ApiError
-from models_app import browse, cards, download_counts, downloads, repo_info
-from models_app.hf_errors import HubNotFound
-from models_app.likes import has_liked, like_set
+from models_app.engagement import download_counts
+from models_app.engagement.likes import has_liked, like_set
+from models_app.hf.errors import HubNotFound
 from models_app.models import ModelRepo, Ref
-from models_app.repos import get_visible_repo, visible_repos
-from models_app.revisions import RevisionError, resolve_revision
+from models_app.repos import cards
+from models_app.repos.revisions import RevisionError, resolve_revision
+from models_app.repos.rules import get_visible_repo, visible_repos
+from models_app.reuse import browse, downloads, repo_info
 from models_app.storage import get_store
 
 

@@ -22,10 +22,10 @@ from django.core.cache import cache
 
 from hub.api import ApiError
 from models_app.models import Blob, ModelRepo, RepoFile
-from models_app.repos import can_write, visible_repos
+from models_app.publish.uploads import Ingest, StagedFile
+from models_app.repos.rules import can_write, visible_repos
 from models_app.storage import get_store
-from models_app.sweep import keep_alive
-from models_app.uploads import Ingest, StagedFile
+from models_app.storage.retention import keep_alive
 
 SIGNING_SALT = "transferhub.lfs-upload"
 # How long an upload link from the batch API stays valid. The client asks for

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from models_app import publish
-from models_app.multipart import UploadForm
-from models_app.revisions import revision_create
+from models_app.publish import service as publish
+from models_app.publish.multipart import UploadForm
+from models_app.publish.uploads import Ingest, UploadError
+from models_app.repos.revisions import revision_create
 from models_app.streaming import StreamRequest, stream_body_into
-from models_app.uploads import Ingest, UploadError
 
 
 async def native_upload(request: StreamRequest, owner: str, name: str) -> None:

@@ -47,7 +47,7 @@ def missing_repo(user, owner: str, name: str, path: str) -> HubNotFound:
 
     The HF client follows relative redirects (renamed repos) on its HEAD and GET.
     """
-    from models_app.repos import redirect_target, visible_repos
+    from models_app.repos.rules import redirect_target, visible_repos
 
     repo = redirect_target(owner, name)
     if repo is not None and visible_repos(user).filter(pk=repo.pk).exists():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from models_app import lfs_objects
+from models_app.hf import lfs_objects
 from models_app.streaming import StreamRequest, stream_body_into
 
 

@@ -22,7 +22,7 @@ from hub.api import ApiError
 from models_app.bounds import MAX_FILTER_TAGS, check_count
 from models_app.engagement.models import DownloadDay
 from models_app.models import ModelRepo
-from models_app.repos import visible_repos
+from models_app.repos.rules import visible_repos
 
 TRENDING_DAYS = 7
 RECENT_DAYS = 30

@@ -24,11 +24,11 @@ from rest_framework.response import Response
 from hub.api import ApiError, error_response
 from hub.jsonbody import JSONParser
 from hub.permissions import TokenScopeAllows
-from models_app import lfs_objects
 from models_app.bounds import MAX_LFS_BATCH_OBJECTS, check_count
-from models_app.hf_commits import OID_RE, hub_base_url, repo_for_write
-from models_app.hf_schema import hf_schema
-from models_app.uploads import Limits, iter_file
+from models_app.hf import lfs_objects
+from models_app.hf.commits import OID_RE, hub_base_url, repo_for_write
+from models_app.hf.schema import hf_schema
+from models_app.publish.uploads import Limits, iter_file
 
 LFS_MEDIA_TYPE = "application/vnd.git-lfs+json"
 
@@ -116,7 +116,7 @@ def lfs_upload(request: HttpRequest, owner: str, name: str, oid: str) -> HttpRes
 
 
 def request_chunks(request: HttpRequest):
-    # Only without the ASGI front (test client, WSGI): under uvicorn lfs_stream.py takes this URL.
+    # Only without the ASGI front (test client, WSGI): under uvicorn hf/lfs_stream.py takes this URL.
     return iter_file(request)
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from models_app.uploads import Ingest, StagedFile, UploadError
+from models_app.publish.uploads import Ingest, StagedFile, UploadError
 
 MAX_HEADER_BYTES = 16 * 1024
 MAX_FIELD_BYTES = 64 * 1024
@@ -153,7 +153,7 @@ class UploadForm:
 
 
 def _normalized(path: str) -> str:
-    from models_app.paths import PathError, normalize_path
+    from models_app.repos.paths import PathError, normalize_path
 
     try:
         return normalize_path(path)

@@ -14,11 +14,12 @@ from hub.api import ApiError
 from hub.models import ApiToken
 from hub.permissions import READ_ONLY_TOKEN_MESSAGE
 from models_app.models import ModelRepo, RepoFile
-from models_app.multipart import PART_OVERHEAD, UploadForm
-from models_app.repos import can_write, get_visible_repo, redirect_target, visible_repos
-from models_app.revisions import revision_create
+from models_app.publish.multipart import PART_OVERHEAD, UploadForm
+from models_app.publish.uploads import Ingest, Limits, UploadError
+from models_app.repos.quota import human_size
+from models_app.repos.revisions import revision_create
+from models_app.repos.rules import can_write, get_visible_repo, redirect_target, visible_repos
 from models_app.streaming import BATCH_BYTES
-from models_app.uploads import Ingest, Limits, UploadError, _human
 
 
 def upload_target(user, token, owner: str, name: str) -> ModelRepo:
@@ -56,7 +57,7 @@ def upload_limits_check(limits: Limits, content_length: int | None) -> None:
     )
     if content_length > max(ceiling, 0) + framing:
         raise UploadError(
-            f"This upload ({_human(content_length)}) would exceed {which} ({_human(max(ceiling, 0))} left).",
+            f"This upload ({human_size(content_length)}) would exceed {which} ({human_size(max(ceiling, 0))} left).",
             status_code=413,
         )
 
