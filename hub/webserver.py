@@ -1,7 +1,7 @@
 """The web server's command line, in one place.
 
 ``manage.py runhub`` (``make run``), the production command
-(``python -m hub.webserver``, see docs/benchmarks-stock.md and
+(``python -m hub.webserver``, see docs/benchmarks.md and
 deploy/nginx.conf), the tests' ``LiveHub`` and the benches all start the
 server through ``command``, so what is tested and measured is what runs.
 
@@ -10,7 +10,7 @@ the ``websockets-sansio`` protocol for the rooms. It was chosen over granian by
 ``bench/bench_room_fanout.py`` (a room's fan-out goes through each socket's
 ASGI send, which granian hands to another thread) and because it reads client
 addresses from ``X-Forwarded-For`` behind nginx (``--proxy-headers``), which
-the download counting uses; docs/benchmarks-stock.md has the figures.
+the download counting uses; docs/benchmarks.md has the figures.
 """
 
 from __future__ import annotations
