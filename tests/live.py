@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # benches import this module from bench/
 
 from hub import webserver  # noqa: E402
+from hub.celery import worker_command  # noqa: E402
 
 
 def free_port() -> int:
@@ -131,22 +132,7 @@ class LiveHub:
     def start_worker(self, name: str = "worker") -> subprocess.Popen:
         log = open(self.data_dir / f"{name}.log", "ab")  # noqa: SIM115
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "hub",
-                "worker",
-                "-Q",
-                "gpu,celery",
-                "--concurrency",
-                "1",
-                "--hostname",
-                f"{name}-{self.port}@%h",
-                "--loglevel",
-                "INFO",
-            ],
+            worker_command(hostname=f"{name}-{self.port}@%h"),
             cwd=ROOT,
             env=self.env,
             stdout=log,

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from hub import webserver
+from hub.celery import worker_command
 from hub.supervisor import Child, Supervisor
 
 
@@ -36,7 +36,9 @@ class Command(BaseCommand):
         call_command("cleanup_uploads", max_age_minutes=0, verbosity=0)
         children = [Child("web", webserver.command(host, port, proxy_headers=True))]
         if not no_worker:
-            children.append(Child("worker", worker_command()))
+            children.append(
+                Child("worker", worker_command(beat_schedule=str(settings.DATA_DIR / "celerybeat-schedule")))
+            )
         supervisor = Supervisor(children)
         # The children run in sessions of their own, so a terminal's Ctrl-C (SIGINT), a
         # process manager's SIGTERM or a closed terminal's SIGHUP reach only this process:
@@ -52,26 +54,6 @@ class Command(BaseCommand):
             supervisor.run()
         finally:
             supervisor.stop()  # also when publish_demo failed; a no-op after run()
-
-
-def worker_command() -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "hub",
-        "worker",
-        "-Q",
-        "gpu,celery",
-        "--concurrency",
-        "1",
-        "--beat",
-        "--schedule",
-        str(settings.DATA_DIR / "celerybeat-schedule"),
-        "--loglevel",
-        "INFO",
-    ]
 
 
 def _has_command(name: str) -> bool:
