@@ -42,7 +42,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.room = None
         self.revoked = False
         self.pending: list[str] | None = []  # frames of the room that came before our hello
-        self.outbox = Outbox(self.base_send, self._too_slow)
+        self.outbox = Outbox(self._send_text, self._too_slow)
         self.conn = uuid.uuid4().hex
         self.last_typing = 0.0
         kwargs = self.scope["url_route"]["kwargs"]
@@ -126,6 +126,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.pending.append(text)
             return
         self.outbox.offer(text)
+
+    async def _send_text(self, text: str) -> None:
+        await self.send(text_data=text)
 
     async def _too_slow(self) -> None:
         log.info("room %s: a socket fell %s frames behind; closing it", self.repo_pk, outbox.LIMIT)

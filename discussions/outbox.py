@@ -2,7 +2,7 @@
 
 The relay hands every frame to every socket of the room without waiting
 (``offer``); each socket's writer task sends its frames in order through the
-server's ASGI ``send``. A server waits in ``send`` while a client does not
+consumer's ``send``. A server waits in ``send`` while a client does not
 read (flow control): only that socket's writer waits then. A socket that
 falls ``LIMIT`` frames behind is closed with code 4008; its client reconnects
 and asks for what it missed by id, as after any drop.
@@ -25,7 +25,8 @@ CLOSE_TOO_SLOW = 4008
 
 
 class Outbox:
-    def __init__(self, send: Callable[[dict], Awaitable[None]], on_overflow: Callable[[], Awaitable[None]]):
+    def __init__(self, send: Callable[[str], Awaitable[None]], on_overflow: Callable[[], Awaitable[None]]):
+        """``send(text)`` sends one text frame to the client; ``on_overflow()`` closes the socket."""
         self._send = send
         self._on_overflow = on_overflow
         self._frames: deque[str] = deque()
@@ -54,7 +55,7 @@ class Outbox:
         while True:
             while frames:
                 try:
-                    await self._send({"type": "websocket.send", "text": frames.popleft()})
+                    await self._send(frames.popleft())
                 except Exception:  # noqa: BLE001 - the socket closed under us; disconnect stops the writer
                     log.debug("room frame not sent: socket gone", exc_info=True)
                     return

@@ -9,7 +9,7 @@ from discussions.outbox import Outbox
 
 
 class Socket:
-    """An ASGI send: records frames; while ``stalled`` it waits, as a server does for a client that stopped reading."""
+    """A socket's send: records frames; while ``stalled`` it waits, as a server does for a client that stopped reading."""
 
     def __init__(self, stalled: bool = False):
         self.frames: list[str] = []
@@ -18,9 +18,9 @@ class Socket:
             self.stalled.set()
         self.dropped = 0
 
-    async def send(self, message: dict) -> None:
+    async def send(self, text: str) -> None:
         await self.stalled.wait()
-        self.frames.append(message["text"])
+        self.frames.append(text)
 
     async def overflow(self) -> None:
         self.dropped += 1
