@@ -119,9 +119,15 @@ def test_a_killed_web_server_or_worker_is_restarted(runhub):
     assert new_web is not None and new_web.pid != web.pid
 
     worker.kill()  # SIGKILL: Celery gets no chance to stop its pool or beat
-    new_worker = runhub.until(runhub.worker_ready, "a new Celery worker")
+
+    def restarted_worker():
+        # Right after kill() the old worker can still look alive for a moment (the signal is
+        # delivered asynchronously): only a worker with another pid is the restarted one.
+        ready = runhub.worker_ready()
+        return ready if ready is not None and ready.pid != worker.pid else None
+
+    new_worker = runhub.until(restarted_worker, "a new Celery worker")
     runhub.seen.update([new_worker, *new_worker.children(recursive=True)])
-    assert new_worker.pid != worker.pid
     # The old worker's pool and beat were stopped before the new one started.
     assert [p.pid for p in old_worker_tree if alive(p)] == []
     assert runhub.healthy()
