@@ -55,6 +55,9 @@ def fuzz_operation(operation, base_url: str, tokens: dict[str, str]) -> None:
         max_examples=MAX_EXAMPLES,
         deadline=None,
         database=None,  # nothing written to the working tree
+        # The same examples on every run for a given schema: CI judges the code, not the draw.
+        # Vary them by hand with a seed (`@hypothesis.seed`) when hunting for new failures.
+        derandomize=True,
         phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],  # no shrinking: bounded time
         suppress_health_check=list(hypothesis.HealthCheck),
     )
