@@ -12,6 +12,7 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -82,7 +83,7 @@ def deb_files(path) -> dict[str, bytes]:
     """Regular files in a Debian package's data.tar.*, by path without the leading "./" (no dpkg needed)."""
     import tarfile
 
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     if not data.startswith(b"!<arch>\n"):
         raise SystemExit(f"{path}: not a Debian package")
     offset = 8
