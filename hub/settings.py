@@ -201,6 +201,8 @@ VALIDATION_REQUEUE_AFTER = env_int(
 VALIDATION_BUDGET_SCALE = float(
     env_str("VALIDATION_BUDGET_SCALE", "1.0", doc="shrink the reference budgets (tests; published runs use 1.0)")
 )
+# Which zoo models ``runhub`` publishes in the background: "all", "none", or a comma list of zoo names.
+HUB_ZOO = env_list("HUB_ZOO", ["all"], doc="zoo models runhub publishes: all, none, or a comma list of names")
 VALIDATION_MEMORY_LIMIT = env_size(
     "VALIDATION_MEMORY_LIMIT", 0, doc="address-space limit of the fine-tune child on CPU workers (0: 3/4 of RAM)"
 )

@@ -85,6 +85,8 @@ class Child:
     name: str
     argv: list[str]
     env: dict[str, str] | None = None
+    # A one-shot job (publishing the zoo): it runs beside the servers and is not restarted when it ends.
+    once: bool = False
     process: subprocess.Popen | None = field(default=None, repr=False)
     started: float = 0.0
     crashes: int = 0  # crashes in a row, each within STABLE_AFTER of its start
@@ -118,6 +120,11 @@ class Supervisor:
         for child in self.children:
             self._spawn(child)
 
+    def add(self, child: Child) -> None:
+        """Start one more child (a job that begins once the servers are up)."""
+        self.children.append(child)
+        self._spawn(child)
+
     def request_stop(self) -> None:
         """Make ``run`` return. Only sets a flag, so a signal handler may call it."""
         self._stop.set()
@@ -139,6 +146,9 @@ class Supervisor:
         for child in self.children:
             if child.restart_at is None:
                 if child.process is None or child.process.poll() is None:
+                    continue
+                if child.once:
+                    self._finished(child)
                     continue
                 self._crashed(child, now)
             members = group_members(child.pid) if child.process is not None else []
@@ -208,6 +218,13 @@ class Supervisor:
             return
         child.started = time.monotonic()
         log.info("%s: started, pid %d", child.name, child.process.pid)
+
+    def _finished(self, child: Child) -> None:
+        code = child.process.returncode
+        level = logging.INFO if code == 0 else logging.ERROR
+        log.log(level, "%s (pid %d) %s; it runs once and is not restarted", child.name, child.pid, describe_exit(code))
+        _signal_group(child.pid, signal.SIGTERM)  # anything it left behind
+        child.process = None
 
     def _crashed(self, child: Child, now: float) -> None:
         ran = now - child.started

@@ -68,7 +68,8 @@ LIST_FIELDS = (
     "updated",
     "validation__verdict",
     "validation__score",
-    "validation__task",
+    "validation__suite",
+    "validation__gain",
 )
 
 
@@ -259,7 +260,8 @@ def row_json(row: dict) -> dict:
         "validation": {
             "verdict": row["validation__verdict"],
             "score": row["validation__score"],
-            "task": row["validation__task"],
+            "suite": row["validation__suite"],
+            "gain": row["validation__gain"],
         }
         if row["validation__verdict"]
         else None,

@@ -68,7 +68,8 @@ def model_info(repo: ModelRepo, revision: Revision | None) -> dict:
         "validation": {
             "verdict": validation.verdict,
             "score": validation.score,
-            "task": validation.task,
+            "suite": validation.suite,
+            "gain": validation.gain,
             "finished": _iso(validation.finished),
         }
         if validation is not None

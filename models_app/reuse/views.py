@@ -65,8 +65,10 @@ def model_list(request: HttpRequest) -> HttpResponse:
 
 def user_page(request: HttpRequest, username: str) -> HttpResponse:
     owner = get_object_or_404(get_user_model(), username__iexact=username)
-    repos = visible_repos(request.user).filter(owner=owner).order_by("-updated")
-    liked = visible_repos(request.user).filter(like_rows__user=owner).order_by("-like_rows__created")[:24]
+    # Each card shows the owner and the verdict badge: fetched with the rows, not once a card.
+    visible = visible_repos(request.user).select_related("owner", "validation")
+    repos = visible.filter(owner=owner).order_by("-updated")
+    liked = visible.filter(like_rows__user=owner).order_by("-like_rows__created")[:24]
     return render(request, "models_app/user.html", {"owner": owner, "repos": repos, "liked": liked})
 
 

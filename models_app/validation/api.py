@@ -26,7 +26,12 @@ RunSchema = inline_serializer(
         "stage": serializers.CharField(allow_null=True),
         "progress": serializers.DictField(help_text="{step, total, loss}"),
         "queue_position": serializers.IntegerField(allow_null=True),
-        "task": serializers.DictField(help_text="{name, kind, dataset, dataset_sha256, seed, budget}"),
+        "suite": serializers.DictField(help_text="{name, title, metric, mean: {probe, finetuned, scratch, gain, ...}}"),
+        "tasks": serializers.ListField(
+            child=serializers.DictField(),
+            help_text="per task: {name, title, metric, probe, finetuned, scratch, gain, chance, ...}",
+        ),
+        "spec": serializers.DictField(help_text="the suite as run: each task's dataset, sha256, seed and budget"),
         "score": serializers.FloatField(allow_null=True),
         "metrics": serializers.DictField(),
         "findings": serializers.ListField(child=serializers.DictField()),
@@ -38,10 +43,28 @@ RunSchema = inline_serializer(
     },
 )
 
+BoardSchema = inline_serializer(
+    "Board",
+    {
+        "name": serializers.CharField(),
+        "title": serializers.CharField(),
+        "kind": serializers.ChoiceField(["suite", "task"]),
+        "suite": serializers.CharField(),
+        "modality": serializers.CharField(),
+        "metric": serializers.CharField(),
+        "higher_is_better": serializers.BooleanField(),
+        "description": serializers.CharField(),
+        "tasks": serializers.ListField(child=serializers.CharField()),
+        "url": serializers.CharField(),
+        "api": serializers.CharField(),
+    },
+)
+
 LeaderboardSchema = inline_serializer(
     "Leaderboard",
     {
-        "task": serializers.CharField(),
+        "board": BoardSchema,
+        "task": serializers.CharField(help_text="the board's name (a task or a suite)"),
         "title": serializers.CharField(),
         "metric": serializers.CharField(),
         "higher_is_better": serializers.BooleanField(),
@@ -77,21 +100,32 @@ class ModelValidationApi(APIView):
         return Response(run_as_json(run), status=202)
 
 
+class LeaderboardsApi(APIView):
+    @extend_schema(
+        summary="Every leaderboard: each suite, then its tasks, with modality and metric",
+        responses={200: inline_serializer("Leaderboards", {"leaderboards": serializers.ListField(child=BoardSchema)})},
+        tags=["validation"],
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"leaderboards": [board.to_dict() for board in report.boards().values()]})
+
+
 class LeaderboardApi(APIView):
     @extend_schema(
-        summary="The leaderboard of one reference task: each model's passed main, best first",
+        summary="One leaderboard (a task or a suite): each model's passed main, best first",
         responses={200: LeaderboardSchema},
         tags=["validation"],
     )
     def get(self, request: Request, task: str) -> Response:
-        board = report.BOARDS.get(task)
+        board = report.board(task)
         if board is None:
             raise ApiError(
-                f"No leaderboard named {task!r}; try one of: {', '.join(report.BOARDS)}.",
+                f"No leaderboard named {task!r}; try one of: {', '.join(report.boards())}.",
                 status_code=404,
             )
         return Response(
             {
+                "board": board.to_dict(),
                 "task": board.name,
                 "title": board.title,
                 "metric": board.metric,

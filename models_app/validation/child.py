@@ -2,9 +2,12 @@
 
 ``runner.run_validation`` starts it with resource limits, a private temp dir and
 an environment without secrets. It loads the model from the local snapshot
-(safetensors only, no remote code, offline), runs the reference task, and writes
-JSON lines to EVENT_FD: progress events ``{"stage", "step", "total", "loss"}`` and
-one final ``{"result": {...}}``. Its stdout and stderr are the run's log.
+(safetensors only, no remote code, offline), runs each task of the reference
+suite (linear probe, fine-tune, and the same architecture trained from scratch
+unless the job brings that result from the cache), and writes JSON lines to
+EVENT_FD: progress events ``{"stage", "step", "total", "loss", "task",
+"task_index", "tasks"}`` and one final ``{"result": {...}}``. Its stdout and
+stderr are the run's log.
 """
 
 from __future__ import annotations
@@ -42,9 +45,10 @@ class Failure(Exception):
 class Events:
     def __init__(self, fd: int) -> None:
         self.stream = os.fdopen(fd, "w", buffering=1)
+        self.context: dict = {}  # which task of the suite the events belong to
 
     def __call__(self, stage: str, step: int = 0, total: int = 0, loss: float | None = None) -> None:
-        self.send({"stage": stage, "step": step, "total": total, "loss": loss})
+        self.send({"stage": stage, "step": step, "total": total, "loss": loss, **self.context})
 
     def send(self, event: dict) -> None:
         self.stream.write(json.dumps(event) + "\n")
@@ -101,24 +105,28 @@ def is_oom(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError) or any(n in text for n in needles)
 
 
-def text_classification(snapshot: Path, task: dict, device, emit: Events) -> dict:
-    import torch
-    from transformers import AutoModelForSequenceClassification
+class Prepared:
+    """One task's data, ready for a model: batches by index, the labels, and the loss-free test set."""
 
-    from models_app.validation.reference import load_imdb
+    def __init__(self, maker, train_y, test_y):
+        self.maker, self.train_y, self.test_y = maker, train_y, test_y
+
+
+def prepare_text(snapshot: Path, task: dict, model, device) -> Prepared:
+    import torch
+
+    from models_app.validation.datasets import load_text
 
     budget = task["budget"]
     tok = load_tokenizer(snapshot)
-    model = load_model(AutoModelForSequenceClassification, snapshot, num_labels=2, ignore_mismatched_sizes=True)
     model.config.pad_token_id = tok.pad_token_id
-    model.to(device)
     seq_len = min(budget["seq_len"], getattr(model.config, "max_position_embeddings", None) or budget["seq_len"])
-    data = load_imdb()
+    data = load_text(task["data"])
     encoded = {}
     for split, n in (("train", budget["train_examples"]), ("test", budget["test_examples"])):
         texts, labels = data[split]
-        enc = tok(texts[:n], truncation=True, max_length=seq_len, padding="max_length", return_tensors="pt")
-        encoded[split] = (enc["input_ids"], enc["attention_mask"], torch.tensor(labels[:n]))
+        enc = tok(list(texts[:n]), truncation=True, max_length=seq_len, padding="max_length", return_tensors="pt")
+        encoded[split] = (enc["input_ids"], enc["attention_mask"], torch.tensor(list(labels[:n])))
 
     def maker(split: str):
         ids, mask, labels = encoded[split]
@@ -132,28 +140,31 @@ def text_classification(snapshot: Path, task: dict, device, emit: Events) -> dic
 
         return make_batch
 
-    return classification_stages(model, maker, encoded["train"][2], encoded["test"][2], task, device, emit)
+    return Prepared(maker, encoded["train"][2], encoded["test"][2])
 
 
-def image_classification(snapshot: Path, task: dict, device, emit: Events) -> dict:
+def prepare_images(snapshot: Path, task: dict, model, device) -> Prepared:
     import torch
     import torch.nn.functional as F
-    from transformers import AutoModelForImageClassification
 
-    from models_app.validation.reference import load_digits_split
+    from models_app.validation.datasets import load_images
 
-    model = load_model(AutoModelForImageClassification, snapshot, num_labels=10, ignore_mismatched_sizes=True)
-    model.to(device)
+    budget = task["budget"]
     processor = {}
     if (snapshot / "preprocessor_config.json").exists():
         processor = json.loads((snapshot / "preprocessor_config.json").read_text())
-    size = getattr(model.config, "image_size", None) or 224
+    # A model that fixes its input size (a ViT's patch grid) gets it; a CNN takes the task's.
+    size = getattr(model.config, "image_size", None) or budget["image_size"]
     size = size["height"] if isinstance(size, dict) else (size[0] if isinstance(size, list | tuple) else size)
     channels = getattr(model.config, "num_channels", 3)
-    mean = torch.tensor((processor.get("image_mean") or [0.5] * 3)[:channels]).view(1, -1, 1, 1)
-    std = torch.tensor((processor.get("image_std") or [0.5] * 3)[:channels]).view(1, -1, 1, 1)
-    budget = task["budget"]
-    x_train, y_train, x_test, y_test = load_digits_split()
+
+    def norm(key: str) -> torch.Tensor:
+        values = list(processor.get(key) or [0.5])
+        values = (values * channels)[:channels] if len(values) < channels else values[:channels]
+        return torch.tensor(values, dtype=torch.float32).view(1, -1, 1, 1)
+
+    mean, std = norm("image_mean"), norm("image_std")
+    x_train, y_train, x_test, y_test = load_images(task["data"])
     images = {
         "train": torch.from_numpy(x_train[: budget["train_examples"]]),
         "test": torch.from_numpy(x_test[: budget["test_examples"]]),
@@ -172,49 +183,84 @@ def image_classification(snapshot: Path, task: dict, device, emit: Events) -> di
 
         return make_batch
 
-    return classification_stages(model, maker, labels["train"], labels["test"], task, device, emit)
+    return Prepared(maker, labels["train"], labels["test"])
 
 
-def classification_stages(model, maker, train_y, test_y, task: dict, device, emit: Events) -> dict:
+def classification(snapshot: Path, task: dict, device, emit: Events, scratch: dict | None) -> dict:
+    """Linear probe and fine-tune of the uploaded weights, then the scratch baseline (unless cached)."""
+    import torch
+    from transformers import AutoModelForImageClassification, AutoModelForSequenceClassification
+
     from models_app.validation import training
 
+    text = task["kind"] == "text-classification"
+    auto_class = AutoModelForSequenceClassification if text else AutoModelForImageClassification
+    prepare = prepare_text if text else prepare_images
     budget, seed, timings = task["budget"], task["seed"], {}
+    torch.manual_seed(seed)  # the new head's initial weights
+    model = load_model(auto_class, snapshot, num_labels=task["num_labels"], ignore_mismatched_sizes=True)
+    data = prepare(snapshot, task, model, device)
+    model.to(device)
+    train_n, test_n = len(data.train_y), len(data.test_y)
+
     started = time.perf_counter()
     emit("baseline", 0, 2)
-    train_x = training.features(model.base_model, maker("train"), len(train_y), budget["eval_batch_size"], device)
+    train_x = training.features(model.base_model, data.maker("train"), train_n, budget["eval_batch_size"], device)
     emit("baseline", 1, 2)
-    test_x = training.features(model.base_model, maker("test"), len(test_y), budget["eval_batch_size"], device)
+    test_x = training.features(model.base_model, data.maker("test"), test_n, budget["eval_batch_size"], device)
     if not (train_x.isfinite().all() and test_x.isfinite().all()):
         raise training.NanLoss("the model's outputs are NaN or infinite before any training")
-    baseline = training.linear_probe(train_x, train_y.numpy(), test_x, test_y.numpy(), seed)
+    probe = training.linear_probe(train_x, data.train_y.numpy(), test_x, data.test_y.numpy(), seed)
     emit("baseline", 2, 2)
-    timings["baseline"] = time.perf_counter() - started
+    timings["probe"] = time.perf_counter() - started
+
     started = time.perf_counter()
     emit("finetune", 0, budget["steps"])
-    train = training.train_loop(model, maker("train"), len(train_y), budget, seed, device, emit)
+    train = training.train_loop(model, data.maker("train"), train_n, budget, seed, device, emit)
     timings["finetune"] = time.perf_counter() - started
     started = time.perf_counter()
     emit("evaluate", 0, 1)
-    predictions = training.predict(model, maker("test"), len(test_y), budget["eval_batch_size"], device)
+    predictions = training.predict(model, data.maker("test"), test_n, budget["eval_batch_size"], device)
     timings["evaluate"] = time.perf_counter() - started
     emit("evaluate", 1, 1)
-    counts = test_y.bincount(minlength=task["num_labels"])
-    return train | {
-        "baseline": baseline,
-        "finetuned": training.scores(test_y.numpy(), predictions),
-        "chance_accuracy": round(float(counts.max()) / len(test_y), 4),
-        "test_examples": len(test_y),
-        "train_examples": len(train_y),
-        "stage_seconds": timings,
-    }
+    config = model.config
+    del model
+
+    if scratch is None:
+        started = time.perf_counter()
+        torch.manual_seed(seed)
+        fresh = auto_class.from_config(config).to(device)
+        emit("scratch", 0, budget["steps"])
+        trained = training.train_loop(fresh, data.maker("train"), train_n, budget, seed, device, emit, stage="scratch")
+        scratch_predictions = training.predict(fresh, data.maker("test"), test_n, budget["eval_batch_size"], device)
+        del fresh
+        scratch = {
+            "scratch": training.scores(data.test_y.numpy(), scratch_predictions),
+            "scratch_loss_curve": trained["loss_curve"],
+            "scratch_seconds": round(time.perf_counter() - started, 3),
+        }
+        timings["scratch"] = scratch["scratch_seconds"]
+    counts = data.test_y.bincount(minlength=task["num_labels"])
+    return (
+        train
+        | scratch
+        | {
+            "probe": probe,
+            "finetuned": training.scores(data.test_y.numpy(), predictions),
+            "chance_accuracy": round(float(counts.max()) / test_n, 4),
+            "test_examples": test_n,
+            "train_examples": train_n,
+            "stage_seconds": timings,
+        }
+    )
 
 
-def causal_lm(snapshot: Path, task: dict, device, emit: Events) -> dict:
+def causal_lm(snapshot: Path, task: dict, device, emit: Events, scratch: dict | None) -> dict:
     import torch
     from transformers import AutoModelForCausalLM
 
     from models_app.validation import training
-    from models_app.validation.reference import load_imdb
+    from models_app.validation.datasets import load_text
 
     budget, seed, timings = task["budget"], task["seed"], {}
     tok = load_tokenizer(snapshot)
@@ -222,12 +268,12 @@ def causal_lm(snapshot: Path, task: dict, device, emit: Events) -> dict:
     model.to(device)
     limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
     seq_len = min(budget["seq_len"], limit or budget["seq_len"])
-    data = load_imdb()
+    data = load_text(task["data"])
 
     def blocks(texts: list[str]) -> torch.Tensor:
         # Reviews joined with the end-of-text token and cut into equal blocks (no padding).
         sep = [tok.eos_token_id] if tok.eos_token_id is not None else []
-        stream = [i for ids in tok(texts, add_special_tokens=False)["input_ids"] for i in ids + sep]
+        stream = [i for ids in tok(list(texts), add_special_tokens=False)["input_ids"] for i in ids + sep]
         n = len(stream) // seq_len
         return torch.tensor(stream[: n * seq_len]).view(n, seq_len)
 
@@ -237,7 +283,7 @@ def causal_lm(snapshot: Path, task: dict, device, emit: Events) -> dict:
     emit("baseline", 0, 1)
     before = training.perplexity(model, test_blocks, budget["eval_batch_size"], device)
     emit("baseline", 1, 1)
-    timings["baseline"] = time.perf_counter() - started
+    timings["probe"] = time.perf_counter() - started
 
     def make_batch(idx):
         ids = train_blocks[idx].to(device)
@@ -252,41 +298,70 @@ def causal_lm(snapshot: Path, task: dict, device, emit: Events) -> dict:
     after = training.perplexity(model, test_blocks, budget["eval_batch_size"], device)
     timings["evaluate"] = time.perf_counter() - started
     emit("evaluate", 1, 1)
-    return train | {
-        "baseline": {"perplexity": before, "method": "the model as uploaded"},
-        "finetuned": {"perplexity": after},
-        "vocab_size": len(tok),
-        "eval_tokens": int(test_blocks.numel()),
-        "train_blocks": len(train_blocks),
-        "stage_seconds": timings,
-    }
+    config = model.config
+    del model
+    if scratch is None:
+        started = time.perf_counter()
+        torch.manual_seed(seed)
+        fresh = AutoModelForCausalLM.from_config(config).to(device)
+        emit("scratch", 0, budget["steps"])
+        trained = training.train_loop(fresh, make_batch, len(train_blocks), budget, seed, device, emit, stage="scratch")
+        scratch = {
+            "scratch": {"perplexity": training.perplexity(fresh, test_blocks, budget["eval_batch_size"], device)},
+            "scratch_loss_curve": trained["loss_curve"],
+            "scratch_seconds": round(time.perf_counter() - started, 3),
+        }
+        timings["scratch"] = scratch["scratch_seconds"]
+    return (
+        train
+        | scratch
+        | {
+            "probe": {"perplexity": before, "method": "the model as uploaded"},
+            "finetuned": {"perplexity": after},
+            "vocab_size": len(tok),
+            "eval_tokens": int(test_blocks.numel()),
+            "train_blocks": len(train_blocks),
+            "stage_seconds": timings,
+        }
+    )
 
 
 RUNNERS = {
-    "text-classification": text_classification,
-    "image-classification": image_classification,
+    "text-classification": classification,
+    "image-classification": classification,
     "causal-lm": causal_lm,
 }
 
 
 def run(job: dict, emit: Events) -> dict:
+    """Every task of the suite in turn; a failure of one task (bad weights, NaN) fails the run."""
     import numpy as np
     import torch
     import transformers
 
-    task, snapshot = job["task"], Path(job["snapshot_dir"])
-    random.seed(task["seed"])
-    np.random.seed(task["seed"])
-    torch.manual_seed(task["seed"])
+    from models_app.validation.reference import task_gain
+
+    suite, snapshot = job["suite"], Path(job["snapshot_dir"])
+    cached = job.get("scratch") or {}
     torch.set_num_threads(job.get("threads") or torch.get_num_threads())
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     emit("load", 0, 1)
     started = time.perf_counter()
-    metrics = RUNNERS[task["kind"]](snapshot, task, device, emit)
-    metrics["stage_seconds"]["load_and_prepare"] = (
-        time.perf_counter() - started - sum(metrics["stage_seconds"].values())
-    )
-    metrics["stage_seconds"] = {k: round(v, 3) for k, v in metrics["stage_seconds"].items()}
+    results = []
+    for index, task in enumerate(suite["tasks"]):
+        random.seed(task["seed"])
+        np.random.seed(task["seed"])
+        emit.context = {"task": task["name"], "task_index": index, "tasks": len(suite["tasks"])}
+        task_started = time.perf_counter()
+        known = cached.get(task["name"])
+        result = RUNNERS[task["kind"]](snapshot, task, device, emit, known)
+        result["scratch_cached"] = known is not None
+        result["gain"] = task_gain(result, task["metric"])
+        result["stage_seconds"]["total"] = time.perf_counter() - task_started
+        result["stage_seconds"] = {k: round(v, 3) for k, v in result["stage_seconds"].items()}
+        result["lr"] = task["budget"]["lr"]
+        results.append({"name": task["name"], "title": task["title"], "metric": task["metric"]} | result)
+    metrics: dict = {"tasks": results, "stage_seconds": {"suite": round(time.perf_counter() - started, 3)}}
     metrics["peak_memory_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     metrics["device"] = (
         torch.cuda.get_device_name(0)
@@ -298,9 +373,7 @@ def run(job: dict, emit: Events) -> dict:
         metrics["precision"] = "bf16 autocast"
     else:
         metrics["precision"] = "fp32"
-    metrics["lr"] = task["budget"]["lr"]
-    metrics["seed"] = task["seed"]
-    metrics["dataset_sha256"] = task["dataset_sha256"]
+    metrics["seed"] = suite["tasks"][0]["seed"]
     metrics["torch_version"] = torch.__version__
     metrics["transformers_version"] = transformers.__version__
     metrics["python_version"] = platform.python_version()

@@ -35,17 +35,19 @@ class ValidationRun(models.Model):
         BASELINE = "baseline"
         FINETUNE = "finetune"
         EVALUATE = "evaluate"
+        SCRATCH = "scratch"
         PUBLISH = "publish"
 
     DONE = (Status.PASSED, Status.FAILED, Status.ERROR)
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="validation_runs")
-    task = models.CharField(max_length=64, blank=True, help_text="reference task name, once chosen")
-    # The task as run: {name, dataset, dataset_sha256, seed, budget}, so anyone can reproduce it.
-    task_spec = models.JSONField(default=dict, blank=True)
+    suite = models.CharField(max_length=64, blank=True, help_text="reference suite name, once chosen")
+    # The suite as run: {name, title, kind, metric, tasks: [{name, dataset, dataset_sha256, seed, budget}]},
+    # so anyone can reproduce it.
+    suite_spec = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True)
     stage = models.CharField(max_length=8, choices=Stage.choices, blank=True)
-    # {"step": int, "total": int, "loss": float | None}
+    # {"step", "total", "loss", "task", "task_index", "tasks"}: where the suite is
     progress = models.JSONField(default=dict, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     findings = models.JSONField(default=list, blank=True)
@@ -168,6 +170,42 @@ class ValidationSummary(models.Model):
     run = models.ForeignKey(ValidationRun, on_delete=models.CASCADE, related_name="+")
     verdict = models.CharField(max_length=8, db_index=True)  # passed | failed | error
     reason = models.CharField(max_length=32, blank=True)
-    task = models.CharField(max_length=64, blank=True, db_index=True)
-    score = models.FloatField(null=True, blank=True, db_index=True, help_text="fine-tuned headline metric")
+    suite = models.CharField(max_length=64, blank=True, db_index=True)
+    score = models.FloatField(null=True, blank=True, db_index=True, help_text="suite mean, higher is better")
+    gain = models.FloatField(null=True, blank=True, help_text="suite mean gain of the fine-tune over scratch")
     finished = models.DateTimeField(default=timezone.now, db_index=True)
+
+
+class TaskScore(models.Model):
+    """One task's result of a repo's passed ``main``: the rows of the per-task leaderboards."""
+
+    repo = models.ForeignKey(ModelRepo, on_delete=models.CASCADE, related_name="task_scores")
+    run = models.ForeignKey(ValidationRun, on_delete=models.CASCADE, related_name="+")
+    task = models.CharField(max_length=64)
+    # Higher is better: accuracy, or the inverse perplexity for the next-token task.
+    score = models.FloatField()
+    finetuned = models.FloatField(help_text="the task's metric after fine-tuning, as measured")
+    probe = models.FloatField(null=True, blank=True)
+    scratch = models.FloatField(null=True, blank=True)
+    gain = models.FloatField(null=True, blank=True)
+    finished = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["repo", "task"], name="one_task_score_per_repo")]
+        indexes = [models.Index(fields=["task", "-score"])]
+
+
+class ScratchBaseline(models.Model):
+    """A scratch baseline measured once and reused by every revision with the same ``runner.scratch_key``.
+
+    The scratch network depends only on the architecture, the input pipeline and
+    the task, not on the uploaded weights: the zoo's budgets of one network, or a
+    new revision that changes only weights, need no second measurement.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    task = models.CharField(max_length=64)
+    # {"scratch": {...scores}, "scratch_loss_curve": {...}, "scratch_seconds": float}
+    result = models.JSONField()
+    run = models.ForeignKey(ValidationRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(default=timezone.now)

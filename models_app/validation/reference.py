@@ -1,12 +1,18 @@
-"""Reference tasks: which one a model gets, its fixed data and budget, and the verdict rule.
+"""The reference suites: which one a model gets, each task's fixed data and budget, and the verdict rule.
 
 Pure Python (no Django, no torch at import) so the parent process stays light;
-the child process (``child.py``) runs the task this module describes.
+the child process (``child.py``) runs the suite this module describes.
 
-Each task is fixed so anyone can reproduce a number: seed, train/test split,
-budget (steps, batch size, sequence length or image size, learning rate) and the
-dataset's name and sha256. ``budget_scale`` shrinks steps and data for tests; a
-published result always uses scale 1.0.
+A model is validated on the *suite* of its modality, in the spirit of VTAB-1k:
+every text-classification task, every image-classification task, or the
+next-token task. Each task is fixed so anyone can reproduce a number: seed,
+dataset (its registry name and sha256, see ``datasets.py``), train/test split
+and budget (steps, batch size, sequence length or image size, learning rate).
+For each task the child measures a linear probe on frozen features, a
+fine-tune, and the same architecture trained from random initialisation with
+the same budget (the scratch baseline), so every score reads as transfer gain.
+``budget_scale`` shrinks steps and data for tests; a published result always
+uses scale 1.0.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import csv
 import gzip
 import hashlib
 import io
+import json
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -42,29 +49,60 @@ CAUSAL_PIPELINES = {"text-generation"}
 # keras, gguf, ...) has no reference task here yet.
 SUPPORTED_LIBRARIES = {"", "transformers", "sentence-transformers"}
 
-# A run passes only if the fine-tuned score beats chance by this much and the
-# training loss fell by at least this fraction (mean of the first vs the last
-# tenth of the steps).
+# A run passes only if the suite's mean fine-tuned score beats the mean chance
+# accuracy by this much and the training loss fell by at least this fraction on
+# average (mean of the first vs the last tenth of the steps).
 CHANCE_MARGIN = 0.10
 MIN_LOSS_DROP = 0.03
 
 
 @dataclass(frozen=True)
 class TaskSpec:
-    name: str  # "imdb-sentiment", "digits", "imdb-next-token"
+    name: str  # "imdb", "sklearn-digits", "imdb-next-token", ...
     kind: str  # one of TEXT_CLASSIFICATION, IMAGE_CLASSIFICATION, CAUSAL_LM
-    dataset: str
+    title: str
+    data: str  # the dataset's name in datasets.DATASETS
+    dataset: str  # what a person reads: title, sizes
     dataset_sha256: str
     seed: int
     num_labels: int
     budget: dict = field(default_factory=dict)
 
+    @property
+    def metric(self) -> str:
+        return "perplexity" if self.kind == CAUSAL_LM else "accuracy"
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        return asdict(self) | {"metric": self.metric}
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides a scratch result: data, seed and budget."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    name: str  # "text", "image", "causal-lm"
+    title: str
+    kind: str
+    tasks: list[TaskSpec]
+
+    @property
+    def metric(self) -> str:
+        return self.tasks[0].metric
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "kind": self.kind,
+            "metric": self.metric,
+            "tasks": [task.to_dict() for task in self.tasks],
+        }
 
 
 class Unsupported(Exception):
-    """The model fits no reference task; the message says why, for the owner."""
+    """The model fits no reference suite; the message says why, for the owner."""
 
 
 # ---------------------------------------------------------------- datasets
@@ -81,7 +119,11 @@ def imdb_sha256() -> str:
 
 
 def load_imdb() -> dict[str, tuple[list[str], list[int]]]:
-    """{"train": (texts, labels), "test": (texts, labels)}; labels 0 negative, 1 positive."""
+    """The whole committed subset: {"train": (texts, labels), "test": (texts, labels)}; 0 negative, 1 positive.
+
+    The demo's vocabulary and the zoo's masked-LM pretraining read the train
+    reviews; the reference task itself loads ``datasets.load_text("imdb")``.
+    """
     out: dict[str, tuple[list[str], list[int]]] = {"train": ([], []), "test": ([], [])}
     reader = csv.reader(io.StringIO(imdb_csv_bytes().decode("utf-8")))
     next(reader)
@@ -91,100 +133,113 @@ def load_imdb() -> dict[str, tuple[list[str], list[int]]]:
     return out
 
 
-def load_digits_split():
-    """scikit-learn's 8x8 digits (1,797 images) with a fixed split: (x_train, y_train, x_test, y_test).
+# ---------------------------------------------------------------- tasks and suites
 
-    Images are float32 in [0, 1], shape (n, 8, 8); resizing to the model's input
-    happens in the child.
-    """
-    import numpy as np
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    x = (digits.images / 16.0).astype(np.float32)
-    y = digits.target.astype(np.int64)
-    order = np.random.default_rng(SEED).permutation(len(y))
-    test, train = order[:397], order[397:]
-    return x[train], y[train], x[test], y[test]
-
-
-def digits_sha256() -> str:
-    import numpy as np
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    digest = hashlib.sha256(digits.images.astype(np.float64).tobytes())
-    digest.update(digits.target.astype(np.int64).tobytes())
-    return digest.hexdigest()
-
-
-# ---------------------------------------------------------------- tasks
+# The budgets at scale 1.0. Chosen so a small model's suite takes a few minutes
+# on 2 CPUs (see docs/validation.md): at most 1,000 training examples a task,
+# about 1.6 passes over them for text, 3.2 for images.
+TEXT_BUDGET = {
+    "steps": 100,
+    "batch_size": 16,
+    "seq_len": 64,
+    "lr_at_width_64": 1e-3,
+    "warmup_fraction": 0.1,
+    "train_examples": 1000,
+    "test_examples": 500,
+    "eval_batch_size": 64,
+}
+IMAGE_BUDGET = {
+    "steps": 100,
+    "batch_size": 32,
+    "image_size": 28,  # used when the model's config names no image_size
+    "lr_at_width_64": 1e-3,
+    "warmup_fraction": 0.1,
+    "train_examples": 1000,
+    "test_examples": 500,
+    "eval_batch_size": 128,
+}
+CAUSAL_BUDGET = {
+    "steps": 150,
+    "batch_size": 16,
+    "seq_len": 128,
+    "lr_at_width_64": 1e-3,
+    "warmup_fraction": 0.1,
+    "train_examples": 1000,
+    "test_examples": 200,
+    "eval_batch_size": 32,
+}
+NEXT_TOKEN = "imdb-next-token"
+SUITE_TITLES = {
+    TEXT_CLASSIFICATION: ("text", "Text classification suite"),
+    IMAGE_CLASSIFICATION: ("image", "Image classification suite"),
+    CAUSAL_LM: ("causal-lm", "Next-token suite"),
+}
 
 
 def _scaled(n: int, scale: float, floor: int) -> int:
     return max(floor, int(round(n * scale)))
 
 
-def text_classification_task(scale: float = 1.0) -> TaskSpec:
-    return TaskSpec(
-        name="imdb-sentiment",
-        kind=TEXT_CLASSIFICATION,
-        dataset="IMDB 50k reviews, fixed balanced subset (2,000 train / 500 test)",
-        dataset_sha256=imdb_sha256(),
-        seed=SEED,
-        num_labels=2,
-        budget={
-            "steps": _scaled(150, scale, 4),
-            "batch_size": 32,
-            "seq_len": 128,
-            "lr_at_width_64": 1e-3,
-            "warmup_fraction": 0.1,
-            "train_examples": _scaled(2000, scale, 64),
-            "test_examples": _scaled(500, scale, 64),
-            "eval_batch_size": 64,
-        },
-    )
+def _budget(base: dict, scale: float) -> dict:
+    budget = dict(base)
+    budget["steps"] = _scaled(base["steps"], scale, 4)
+    budget["train_examples"] = _scaled(base["train_examples"], scale, 64)
+    budget["test_examples"] = _scaled(base["test_examples"], scale, 16 if base is CAUSAL_BUDGET else 64)
+    return budget
 
 
-def image_classification_task(scale: float = 1.0) -> TaskSpec:
+def classification_task(name: str, scale: float = 1.0) -> TaskSpec:
+    from models_app.validation import datasets
+
+    info = datasets.DATASETS[name]
+    kind = TEXT_CLASSIFICATION if info.modality == "text" else IMAGE_CLASSIFICATION
+    budget = _budget(TEXT_BUDGET if kind == TEXT_CLASSIFICATION else IMAGE_BUDGET, scale)
+    budget["train_examples"] = min(budget["train_examples"], info.train_size)
+    budget["test_examples"] = min(budget["test_examples"], info.test_size)
     return TaskSpec(
-        name="digits",
-        kind=IMAGE_CLASSIFICATION,
-        dataset="scikit-learn digits (8x8, 1,797 images; 1,400 train / 397 test)",
-        dataset_sha256=digits_sha256(),
+        name=name,
+        kind=kind,
+        title=info.title,
+        data=name,
+        dataset=f"{info.title}: {info.description} ({info.train_size:,} train / {info.test_size:,} test)",
+        dataset_sha256=datasets.sha256(name),
         seed=SEED,
-        num_labels=10,
-        budget={
-            "steps": _scaled(150, scale, 4),
-            "batch_size": 32,
-            "lr_at_width_64": 1e-3,
-            "warmup_fraction": 0.1,
-            "train_examples": _scaled(1400, scale, 64),
-            "test_examples": _scaled(397, scale, 64),
-            "eval_batch_size": 64,
-        },
+        num_labels=len(info.labels),
+        budget=budget,
     )
 
 
 def causal_lm_task(scale: float = 1.0) -> TaskSpec:
+    from models_app.validation import datasets
+
     return TaskSpec(
-        name="imdb-next-token",
+        name=NEXT_TOKEN,
         kind=CAUSAL_LM,
-        dataset="IMDB 50k reviews, fixed subset: train reviews to tune, held-out test reviews for perplexity",
-        dataset_sha256=imdb_sha256(),
+        title="IMDB next token",
+        data="imdb",
+        dataset="IMDB movie reviews: train reviews to tune, held-out test reviews for perplexity",
+        dataset_sha256=datasets.sha256("imdb"),
         seed=SEED,
         num_labels=0,
-        budget={
-            "steps": _scaled(150, scale, 4),
-            "batch_size": 16,
-            "seq_len": 128,
-            "lr_at_width_64": 1e-3,
-            "warmup_fraction": 0.1,
-            "train_examples": _scaled(2000, scale, 64),
-            "test_examples": _scaled(200, scale, 16),
-            "eval_batch_size": 32,
-        },
+        budget=_budget(CAUSAL_BUDGET, scale),
     )
+
+
+def suite_for(kind: str, scale: float = 1.0) -> SuiteSpec:
+    """Every reference task of one kind, in the registry's order."""
+    from models_app.validation import datasets
+
+    name, title = SUITE_TITLES[kind]
+    if kind == CAUSAL_LM:
+        tasks = [causal_lm_task(scale)]
+    else:
+        modality = "text" if kind == TEXT_CLASSIFICATION else "image"
+        tasks = [classification_task(n, scale) for n, i in datasets.DATASETS.items() if i.modality == modality]
+    return SuiteSpec(name=name, title=title, kind=kind, tasks=tasks)
+
+
+def all_suites(scale: float = 1.0) -> list[SuiteSpec]:
+    return [suite_for(kind, scale) for kind in (TEXT_CLASSIFICATION, IMAGE_CLASSIFICATION, CAUSAL_LM)]
 
 
 def model_width(config: dict) -> int:
@@ -257,16 +312,12 @@ def choose_kind(card_meta: dict, config: dict) -> str:
     raise Unsupported(f"{model_type} fits none of the reference tasks (text or image classification, next token)")
 
 
-def choose_task(card_meta: dict, config: dict, scale: float = 1.0) -> TaskSpec:
-    kind = choose_kind(card_meta, config)
-    builder = {
-        TEXT_CLASSIFICATION: text_classification_task,
-        IMAGE_CLASSIFICATION: image_classification_task,
-        CAUSAL_LM: causal_lm_task,
-    }[kind]
-    task = builder(scale)
-    task.budget["lr"] = learning_rate(task.budget, config)
-    return task
+def choose_suite(card_meta: dict, config: dict, scale: float = 1.0) -> SuiteSpec:
+    """The suite a model is validated on, each task's learning rate set for the model's width."""
+    suite = suite_for(choose_kind(card_meta, config), scale)
+    for task in suite.tasks:
+        task.budget["lr"] = learning_rate(task.budget, config)
+    return suite
 
 
 # ---------------------------------------------------------------- verdict
@@ -281,24 +332,62 @@ def loss_drop(losses: list[float]) -> float:
     return (first - last) / first if first > 0 else 0.0
 
 
-def judge(task: TaskSpec, metrics: dict) -> tuple[str, str | None, str]:
-    """(verdict, reason, message) for a run that trained without error or NaN."""
-    drop = loss_drop(metrics.get("loss_curve", {}).get("loss", []))
+def _mean(values: list[float]) -> float | None:
+    values = [v for v in values if isinstance(v, int | float)]
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def suite_summary(suite: SuiteSpec, tasks: list[dict]) -> dict:
+    """The suite's means over its tasks: probe, fine-tuned, scratch, gain over scratch, chance.
+
+    Gain is fine-tuned minus scratch in the metric's units, signed so that a
+    positive gain is always better (for perplexity: scratch minus fine-tuned).
+    """
+    metric = suite.metric
+    out = {"metric": metric, "tasks": len(tasks)}
+    for part in ("probe", "finetuned", "scratch"):
+        out[part] = _mean([(t.get(part) or {}).get(metric) for t in tasks])
+    out["gain"] = _mean([t.get("gain") for t in tasks])
+    out["chance"] = _mean([t.get("chance_accuracy") for t in tasks])
+    out["loss_drop"] = _mean([loss_drop((t.get("loss_curve") or {}).get("loss", [])) for t in tasks])
+    return out
+
+
+def task_gain(task: dict, metric: str) -> float | None:
+    tuned, scratch = (task.get("finetuned") or {}).get(metric), (task.get("scratch") or {}).get(metric)
+    if not isinstance(tuned, int | float) or not isinstance(scratch, int | float):
+        return None
+    return round(scratch - tuned if metric == "perplexity" else tuned - scratch, 4)
+
+
+def judge(suite: SuiteSpec, metrics: dict) -> tuple[str, str | None, str]:
+    """(verdict, reason, message) for a suite that ran without error or NaN, from ``metrics["suite"]``."""
+    summary = metrics["suite"]
+    drop = summary.get("loss_drop") or 0.0
     if drop < MIN_LOSS_DROP:
-        return "failed", "no_learning", f"The training loss did not fall (changed by {-drop:+.1%})."
-    if task.kind == CAUSAL_LM:
-        before, after = metrics["baseline"]["perplexity"], metrics["finetuned"]["perplexity"]
-        uniform = metrics["vocab_size"]
+        return "failed", "no_learning", f"The training loss did not fall (changed by {-drop:+.1%} on average)."
+    if suite.kind == CAUSAL_LM:
+        task = metrics["tasks"][0]
+        after, scratch = task["finetuned"]["perplexity"], (task.get("scratch") or {}).get("perplexity")
+        uniform = task["vocab_size"]
         if not after < uniform * (1 - CHANCE_MARGIN):
             return "failed", "no_learning", f"Perplexity {after:.1f} is no better than guessing among {uniform} tokens."
-        return "passed", None, f"Perplexity on held-out text went from {before:.1f} to {after:.1f}."
-    chance = metrics["chance_accuracy"]
-    acc = metrics["finetuned"]["accuracy"]
-    if acc < chance + CHANCE_MARGIN:
+        versus = f" ({scratch:.1f} from scratch)" if isinstance(scratch, int | float) else ""
+        before = task["probe"]["perplexity"]
+        return "passed", None, f"Perplexity on held-out text went from {before:.1f} to {after:.1f}{versus}."
+    chance, tuned = summary["chance"], summary["finetuned"]
+    n = summary["tasks"]
+    if tuned is None or chance is None or tuned < chance + CHANCE_MARGIN:
         return (
             "failed",
             "no_learning",
-            f"Fine-tuned accuracy {acc:.1%} does not beat chance ({chance:.1%}) by {CHANCE_MARGIN:.0%}.",
+            f"Mean fine-tuned accuracy {tuned or 0:.1%} over {n} tasks does not beat chance "
+            f"({chance or 0:.1%}) by {CHANCE_MARGIN:.0%}.",
         )
-    probe = metrics["baseline"]["accuracy"]
-    return "passed", None, f"Fine-tuned accuracy {acc:.1%} (linear probe {probe:.1%}, chance {chance:.1%})."
+    gain = summary.get("gain")
+    tail = f"; {gain * 100:+.1f} points over the same network trained from scratch" if gain is not None else ""
+    return (
+        "passed",
+        None,
+        f"Mean accuracy over {n} tasks: {tuned:.1%} fine-tuned, {summary['probe'] or 0:.1%} linear probe{tail}.",
+    )

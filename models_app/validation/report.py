@@ -1,62 +1,151 @@
-"""How a run's result reads: the headline score, the metrics table, the loss-curve SVG, model-index.
+"""How a run's result reads: scores, the per-task table, loss-curve SVGs, model-index, the boards.
 
-Pure functions of a run's stored ``task_spec`` and ``metrics`` (the shape
+Pure functions of a run's stored ``suite_spec`` and ``metrics`` (the shape
 ``runner.run_validation`` returns), so pages, the API and leaderboards agree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
 class Board:
-    """A reference task as a leaderboard: its headline metric and which way is better."""
+    """A leaderboard: one reference task, or a whole suite ranked by its mean."""
 
     name: str
     title: str
-    metric: str  # key inside metrics["finetuned"]
+    kind: str  # "task" or "suite"
+    suite: str  # the suite it belongs to (itself for a suite)
+    modality: str  # text, image, causal-lm
+    metric: str  # accuracy or perplexity
     metric_label: str
     higher_is_better: bool
     hf_task: str  # model-index task.type
     hf_dataset: str  # model-index dataset.type
+    description: str = ""
+    tasks: tuple[str, ...] = ()  # a suite's tasks
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "kind": self.kind,
+            "suite": self.suite,
+            "modality": self.modality,
+            "metric": self.metric,
+            "higher_is_better": self.higher_is_better,
+            "description": self.description,
+            "tasks": list(self.tasks),
+            "url": f"/leaderboards/{self.name}",
+            "api": f"/api/leaderboards/{self.name}",
+        }
 
 
-BOARDS: dict[str, Board] = {
-    board.name: board
-    for board in (
-        Board("imdb-sentiment", "IMDB sentiment (text classification)", "accuracy", "Accuracy", True,
-              "text-classification", "imdb"),
-        Board("digits", "Digits (image classification)", "accuracy", "Accuracy", True,
-              "image-classification", "sklearn-digits"),
-        Board("imdb-next-token", "IMDB next token (causal language modelling)", "perplexity", "Perplexity", False,
-              "text-generation", "imdb"),
-    )
-}  # fmt: skip
+HF_TASKS = {"text": "text-classification", "image": "image-classification", "causal-lm": "text-generation"}
 
 
-def headline(task_name: str, metrics: dict) -> float | None:
-    """The fine-tuned headline metric of a task, as measured (accuracy, or perplexity)."""
-    board = BOARDS.get(task_name)
-    if board is None:
+@lru_cache(maxsize=1)
+def boards() -> dict[str, Board]:
+    """Every suite board, each followed by its task boards, in the registry's order."""
+    from models_app.validation.datasets import DATASETS
+    from models_app.validation.reference import NEXT_TOKEN
+
+    out: dict[str, Board] = {}
+    for suite, title in (("text", "Text classification suite"), ("image", "Image classification suite")):
+        names = tuple(name for name, info in DATASETS.items() if info.modality == suite)
+        out[suite] = Board(suite, title, "suite", suite, suite, "accuracy", "Mean accuracy", True, HF_TASKS[suite],
+                           "transferhub-suite", f"The mean over {len(names)} tasks.", names)  # fmt: skip
+        for name in names:
+            info = DATASETS[name]
+            out[name] = Board(name, info.title, "task", suite, suite, "accuracy", "Accuracy", True, HF_TASKS[suite],
+                              name, info.description)  # fmt: skip
+    out["causal-lm"] = Board("causal-lm", "Next-token suite", "suite", "causal-lm", "causal-lm", "perplexity",
+                             "Perplexity", False, "text-generation", "transferhub-suite",
+                             "Perplexity on held-out IMDB reviews.", (NEXT_TOKEN,))  # fmt: skip
+    out[NEXT_TOKEN] = Board(NEXT_TOKEN, "IMDB next token", "task", "causal-lm", "causal-lm", "perplexity",
+                            "Perplexity", False, "text-generation", "imdb",
+                            "Next-token perplexity on held-out IMDB reviews.")  # fmt: skip
+    return out
+
+
+def board(name: str) -> Board | None:
+    return boards().get(name or "")
+
+
+def as_score(metric: str, value) -> float | None:
+    """A higher-is-better number: accuracy itself; for perplexity its inverse (the geometric-mean
+    probability the model gives the right next token)."""
+    if not isinstance(value, int | float):
         return None
-    value = (metrics.get("finetuned") or {}).get(board.metric)
-    return float(value) if isinstance(value, int | float) else None
+    if metric == "perplexity":
+        return round(1.0 / value, 6) if value > 0 else None
+    return round(float(value), 6)
 
 
-def headline_score(task_spec: dict, metrics: dict) -> float | None:
-    """One higher-is-better number for list sorting across tasks.
+def suite_summary(metrics: dict) -> dict:
+    return (metrics or {}).get("suite") or {}
 
-    Accuracy for classification; for the next-token task the inverse perplexity
-    (the geometric-mean probability the model gives the right next token).
-    """
-    name = (task_spec or {}).get("name", "")
-    value = headline(name, metrics)
-    if value is None:
+
+def headline_score(metrics: dict) -> float | None:
+    """The suite's mean fine-tuned score, higher is better, for sorting across suites."""
+    summary = suite_summary(metrics)
+    return as_score(summary.get("metric", ""), summary.get("finetuned"))
+
+
+def task_rows(metrics: dict) -> list[dict]:
+    """One row a task for the model page: probe, fine-tuned, scratch and gain, formatted."""
+    rows = []
+    for task in (metrics or {}).get("tasks") or []:
+        metric = task.get("metric", "accuracy")
+        kind = "pct" if metric == "accuracy" else ""
+        rows.append(
+            {
+                "name": task.get("name", ""),
+                "title": task.get("title") or task.get("name", ""),
+                "probe": _fmt((task.get("probe") or {}).get(metric), kind),
+                "finetuned": _fmt((task.get("finetuned") or {}).get(metric), kind),
+                "scratch": _fmt((task.get("scratch") or {}).get(metric), kind),
+                "gain": _fmt_gain(task.get("gain"), metric),
+                "gain_value": task.get("gain"),
+                "chance": _fmt(task.get("chance_accuracy"), "pct"),
+                "seconds": _fmt((task.get("stage_seconds") or {}).get("total"), "s"),
+                "scratch_cached": bool(task.get("scratch_cached")),
+            }
+        )
+    return rows
+
+
+def mean_row(metrics: dict) -> dict | None:
+    summary = suite_summary(metrics)
+    if not summary:
         return None
-    if BOARDS[name].higher_is_better:
-        return round(value, 6)
-    return round(1.0 / value, 6) if value > 0 else None
+    metric = summary.get("metric", "accuracy")
+    kind = "pct" if metric == "accuracy" else ""
+    return {
+        "probe": _fmt(summary.get("probe"), kind),
+        "finetuned": _fmt(summary.get("finetuned"), kind),
+        "scratch": _fmt(summary.get("scratch"), kind),
+        "gain": _fmt_gain(summary.get("gain"), metric),
+        "gain_value": summary.get("gain"),
+        "chance": _fmt(summary.get("chance"), "pct"),
+    }
+
+
+def _fmt_gain(value, metric: str) -> str:
+    """Accuracy gain in percentage points; perplexity gain in perplexity units (lower is better)."""
+    if not isinstance(value, int | float):
+        return "–"
+    if metric == "accuracy":
+        return f"{value * 100:+.1f} pts"
+    return f"{value:+.1f}"
+
+
+def gain_badge(gain, metric: str = "accuracy") -> str:
+    """The short text of a list badge, e.g. "+12.3 pts vs scratch"."""
+    text = _fmt_gain(gain, metric)
+    return "" if text == "–" else f"{text} vs scratch"
 
 
 def _fmt(value, kind: str = "") -> str:
@@ -73,25 +162,13 @@ def _fmt(value, kind: str = "") -> str:
     return str(value)
 
 
-def score_rows(metrics: dict) -> list[tuple[str, str, str]]:
-    """(metric, baseline, fine-tuned) rows: accuracy and macro-F1, or perplexity before/after."""
-    base, tuned = metrics.get("baseline") or {}, metrics.get("finetuned") or {}
-    rows = []
-    for key, label, kind in (("accuracy", "Accuracy", "pct"), ("macro_f1", "Macro-F1", "pct"),
-                             ("perplexity", "Perplexity", "")):  # fmt: skip
-        if key in base or key in tuned:
-            rows.append((label, _fmt(base.get(key), kind), _fmt(tuned.get(key), kind)))
-    return rows
-
-
 def detail_rows(run) -> list[tuple[str, str]]:
-    """Everything needed to reproduce and compare the number, as (label, value)."""
-    metrics, spec = run.metrics or {}, run.task_spec or {}
+    """Everything needed to reproduce and compare the numbers, as (label, value)."""
+    metrics, spec = run.metrics or {}, run.suite_spec or {}
+    tasks = spec.get("tasks") or []
+    first = tasks[0] if tasks else {}
     rows = [
-        ("Chance accuracy", _fmt(metrics.get("chance_accuracy"), "pct")),
-        ("Baseline method", _fmt((metrics.get("baseline") or {}).get("method"))),
-        ("Training examples / s", _fmt(metrics.get("train_examples_per_s"))),
-        ("Training examples seen", _fmt(metrics.get("train_examples_seen"))),
+        ("Suite", _fmt(spec.get("title"))),
         ("Peak memory", _fmt(metrics.get("peak_memory_bytes"), "bytes")),
         ("Peak GPU memory", _fmt(metrics.get("peak_gpu_memory_bytes"), "bytes")),
         ("Device", _fmt(metrics.get("device"))),
@@ -99,16 +176,34 @@ def detail_rows(run) -> list[tuple[str, str]]:
         ("torch", _fmt(metrics.get("torch_version"))),
         ("transformers", _fmt(metrics.get("transformers_version"))),
         ("Python", _fmt(metrics.get("python_version"))),
-        ("Dataset", _fmt(spec.get("dataset"))),
-        ("Dataset sha256", _fmt(spec.get("dataset_sha256"))),
-        ("Seed", _fmt(spec.get("seed"))),
-        ("Budget", ", ".join(f"{k}={v}" for k, v in (spec.get("budget") or {}).items()) or "–"),
+        ("Seed", _fmt(first.get("seed"))),
+        ("Budget (every task)", ", ".join(f"{k}={v}" for k, v in (first.get("budget") or {}).items()) or "–"),
     ]
+    rows += [(f"Dataset: {t.get('name')}", f"{t.get('dataset')} · sha256 {t.get('dataset_sha256')}") for t in tasks]
     return [(label, value) for label, value in rows if value != "–"]
 
 
 def stage_rows(metrics: dict) -> list[tuple[str, str]]:
-    return [(stage, _fmt(seconds, "s")) for stage, seconds in (metrics.get("stage_seconds") or {}).items()]
+    rows = [(stage, _fmt(seconds, "s")) for stage, seconds in (metrics.get("stage_seconds") or {}).items()]
+    for task in metrics.get("tasks") or []:
+        for stage, seconds in (task.get("stage_seconds") or {}).items():
+            rows.append((f"{task.get('name')}: {stage}", _fmt(seconds, "s")))
+    return rows
+
+
+def task_curves(metrics: dict) -> list[dict]:
+    """Each task's fine-tune loss curve (and the scratch one) as inline SVG."""
+    out = []
+    for task in metrics.get("tasks") or []:
+        out.append(
+            {
+                "name": task.get("name", ""),
+                "title": task.get("title") or task.get("name", ""),
+                "finetune_svg": loss_curve_svg(task),
+                "scratch_svg": loss_curve_svg({"loss_curve": task.get("scratch_loss_curve")}),
+            }
+        )
+    return out
 
 
 def loss_curve_svg(metrics: dict, width: int = 640, height: int = 220) -> str:
@@ -163,9 +258,10 @@ def loss_curve_svg(metrics: dict, width: int = 640, height: int = 220) -> str:
 
 
 def model_index_for(repo) -> list:
-    """The repo's validated result in the Hugging Face card ``model-index`` shape ([] if none).
+    """The repo's validated results in the Hugging Face card ``model-index`` shape ([] if none).
 
-    Reads the summary of ``main``; only a passed run has numbers to report.
+    Reads the summary of ``main``; only a passed run has numbers to report. One
+    result per task, with the fine-tuned, linear-probe and from-scratch numbers.
     """
     from models_app.validation.models import ValidationSummary
 
@@ -173,40 +269,33 @@ def model_index_for(repo) -> list:
     if summary is None:
         return []
     run = summary.run
-    board = BOARDS.get(run.task)
-    if board is None:
-        return []
-    tuned, base = run.metrics.get("finetuned") or {}, run.metrics.get("baseline") or {}
-    metrics = []
-    for key, label in (("accuracy", "Accuracy"), ("macro_f1", "Macro-F1"), ("perplexity", "Perplexity")):
-        if key in tuned:
-            metrics.append({"type": key if key != "macro_f1" else "f1", "name": f"{label} (fine-tuned)",
-                            "value": tuned[key], "verified": False})  # fmt: skip
-        if key in base:
-            metrics.append({"type": key if key != "macro_f1" else "f1", "name": f"{label} (baseline)",
-                            "value": base[key], "verified": False})  # fmt: skip
-    spec = run.task_spec or {}
-    return [
-        {
-            "name": repo.repo_id,
-            "results": [
-                {
-                    "task": {"type": board.hf_task, "name": board.title},
-                    "dataset": {
-                        "type": board.hf_dataset,
-                        "name": spec.get("dataset") or board.title,
-                        "split": "test",
-                        "revision": spec.get("dataset_sha256", ""),
-                    },
-                    "metrics": metrics,
-                    "source": {
-                        "name": "TransferHub validation",
-                        "url": f"/{repo.repo_id}/validation",
-                    },
-                }
-            ],
-        }
-    ]
+    specs = {t.get("name"): t for t in (run.suite_spec or {}).get("tasks") or []}
+    results = []
+    for task in (run.metrics or {}).get("tasks") or []:
+        board_ = board(task.get("name", ""))
+        if board_ is None:
+            continue
+        metrics = []
+        for part, label in (("finetuned", "fine-tuned"), ("probe", "linear probe"), ("scratch", "from scratch")):
+            value = (task.get(part) or {}).get(board_.metric)
+            if isinstance(value, int | float):
+                metrics.append({"type": board_.metric, "name": f"{board_.metric_label} ({label})", "value": value,
+                                "verified": False})  # fmt: skip
+        spec = specs.get(task.get("name")) or {}
+        results.append(
+            {
+                "task": {"type": board_.hf_task, "name": board_.title},
+                "dataset": {
+                    "type": board_.hf_dataset,
+                    "name": spec.get("dataset") or board_.title,
+                    "split": "test",
+                    "revision": spec.get("dataset_sha256", ""),
+                },
+                "metrics": metrics,
+                "source": {"name": "TransferHub validation", "url": f"/{repo.repo_id}/validation"},
+            }
+        )
+    return [{"name": repo.repo_id, "results": results}] if results else []
 
 
 def findings_html_safe(findings: list) -> list[dict]:
@@ -224,12 +313,16 @@ def verdict_summary(run) -> str:
     if run.status != "passed":
         reason = f" ({run.reason})" if run.reason else ""
         return f"Validation of {sha}: {run.status}{reason}. {run.message}".strip()
-    board = BOARDS.get(run.task)
-    tuned, base = (run.metrics or {}).get("finetuned") or {}, (run.metrics or {}).get("baseline") or {}
-    if board is None or board.metric not in tuned:
+    summary = suite_summary(run.metrics)
+    board_ = board(run.suite)
+    if board_ is None or not isinstance(summary.get("finetuned"), int | float):
         return f"Validation of {sha}: passed. {run.message}".strip()
-    if board.metric == "perplexity":
-        detail = f"perplexity {base.get('perplexity', float('nan')):.1f} -> {tuned['perplexity']:.1f}"
+    if board_.metric == "perplexity":
+        detail = f"perplexity {summary['finetuned']:.1f}"
+        if isinstance(summary.get("scratch"), int | float):
+            detail += f" ({summary['scratch']:.1f} from scratch)"
     else:
-        detail = f"accuracy {tuned['accuracy']:.1%} fine-tuned vs {base.get('accuracy', float('nan')):.1%} linear probe"
-    return f"Validation of {sha}: passed on {board.name}, {detail}."
+        detail = f"mean accuracy {summary['finetuned']:.1%} over {summary.get('tasks')} tasks"
+        if isinstance(summary.get("gain"), int | float):
+            detail += f", {_fmt_gain(summary['gain'], 'accuracy')} over scratch"
+    return f"Validation of {sha}: passed the {board_.title.lower()}, {detail}."

@@ -1,4 +1,4 @@
-"""Validate one revision: safety scan here, then the reference task in a limited child process.
+"""Validate one revision: safety scan here, then the reference suite in a limited child process.
 
 ``run_validation`` is the one entry point the Celery task calls. It never
 unpickles anything (the scan only disassembles pickles) and never imports the
@@ -19,6 +19,7 @@ nan_loss, no_learning); ``error`` when the hub could not finish the measurement
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -29,11 +30,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from models_app.validation.reference import TaskSpec, Unsupported, choose_task, judge
+from models_app.validation.reference import SuiteSpec, Unsupported, choose_suite, judge, suite_summary
 from models_app.validation.safety import scan_snapshot
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class ValidationResult:
     verdict: str  # passed | failed | error
     reason: str | None  # None when passed, else one of REASONS
     message: str
-    task: dict = field(default_factory=dict)  # name, kind, dataset, dataset_sha256, seed, budget
+    suite: dict = field(default_factory=dict)  # name, title, kind, metric, tasks: [{name, dataset, budget, ...}]
     metrics: dict = field(default_factory=dict)
     findings: list[dict] = field(default_factory=list)
     log_tail: str = ""
@@ -94,12 +95,17 @@ def run_validation(
     timeout_s: float = 1800,
     memory_limit_bytes: int | None = None,
     budget_scale: float = 1.0,
+    scratch_cache: Mapping[str, dict] | None = None,
 ) -> ValidationResult:
-    """Scan, then fine-tune in a child process; never raises for a bad model.
+    """Scan, then run the suite in a child process; never raises for a bad model.
 
-    ``on_progress`` gets ``{"stage", "step", "total", "loss"}`` dicts; if it raises,
-    the child is killed and the exception propagates. ``memory_limit_bytes=None``
-    means ``default_memory_limit()``; ``budget_scale < 1`` shrinks the task for tests.
+    ``on_progress`` gets ``{"stage", "step", "total", "loss", "task", ...}`` dicts;
+    if it raises, the child is killed and the exception propagates.
+    ``memory_limit_bytes=None`` means ``default_memory_limit()``; ``budget_scale < 1``
+    shrinks the tasks for tests. ``scratch_cache`` maps ``scratch_key(...)`` to a
+    scratch result measured before (the same architecture, tokenizer, data and
+    budget give the same numbers), so the child trains from scratch only what is
+    new; each task's result carries its ``scratch_key`` for the caller to store.
     """
     snapshot_dir = Path(snapshot_dir)
     started = time.monotonic()
@@ -121,19 +127,67 @@ def run_validation(
     except (OSError, ValueError) as exc:
         return _result("load_error", f"config.json is missing or unreadable: {exc}", findings=findings)
     try:
-        task = choose_task(card_meta or {}, config, budget_scale)
+        suite = choose_suite(card_meta or {}, config, budget_scale)
     except Unsupported as exc:
         return _result("unsupported_architecture", str(exc), findings=findings, metrics={"stage_seconds": timings})
-    outcome, log_tail, child_seconds = _run_child(snapshot_dir, task, on_progress, timeout_s, memory_limit_bytes)
+    keys = {task.name: scratch_key(snapshot_dir, config, task) for task in suite.tasks}
+    known = {name: (scratch_cache or {}).get(key) for name, key in keys.items()}
+    known = {name: value for name, value in known.items() if value}
+    outcome, log_tail, child_seconds = _run_child(
+        snapshot_dir, suite, known, on_progress, timeout_s, memory_limit_bytes
+    )
     metrics = outcome.get("metrics", {})
+    for task in metrics.get("tasks", []):
+        task["scratch_key"] = keys.get(task["name"], "")
     metrics.setdefault("stage_seconds", {}).update(timings)
     metrics["stage_seconds"]["child_total"] = round(child_seconds, 3)
     metrics["stage_seconds"]["total"] = round(time.monotonic() - started, 3)
-    common = {"task": task.to_dict(), "metrics": metrics, "findings": findings, "log_tail": log_tail}
+    common = {"suite": suite.to_dict(), "metrics": metrics, "findings": findings, "log_tail": log_tail}
     if outcome["status"] != "ok":
         return _result(outcome["reason"], outcome["message"], **common)
-    verdict, reason, message = judge(task, metrics)
+    metrics["suite"] = suite_summary(suite, metrics["tasks"])
+    verdict, reason, message = judge(suite, metrics)
     return ValidationResult(verdict, reason, message, **common)
+
+
+# What in a config does not change the network a scratch baseline trains.
+CONFIG_NOISE = {
+    "_name_or_path",
+    "architectures",
+    "transformers_version",
+    "torch_dtype",
+    "dtype",
+    "id2label",
+    "label2id",
+    "num_labels",
+    "problem_type",
+    "finetuning_task",
+}
+INPUT_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+    "vocab.json",
+    "merges.txt",
+    "spiece.model",
+    "tokenizer.model",
+    "special_tokens_map.json",
+    "preprocessor_config.json",
+)
+
+
+def scratch_key(snapshot_dir: Path, config: dict, task) -> str:
+    """What decides a scratch baseline: the architecture (config), the input pipeline (tokenizer or
+    preprocessor files) and the task (data, seed, budget). Two revisions that share all three,
+    the zoo's budgets of one network for example, share one measurement."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({k: v for k, v in config.items() if k not in CONFIG_NOISE}, sort_keys=True).encode())
+    for name in INPUT_FILES:
+        path = snapshot_dir / name
+        if path.is_file():
+            digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    digest.update(task.fingerprint().encode())
+    return digest.hexdigest()
 
 
 def child_env(workdir: Path, threads: int) -> dict[str, str]:
@@ -163,7 +217,12 @@ def child_env(workdir: Path, threads: int) -> dict[str, str]:
 
 
 def _run_child(
-    snapshot_dir: Path, task: TaskSpec, on_progress: Callable[[dict], None], timeout_s: float, memory: int | None
+    snapshot_dir: Path,
+    suite: SuiteSpec,
+    scratch: dict[str, dict],
+    on_progress: Callable[[dict], None],
+    timeout_s: float,
+    memory: int | None,
 ) -> tuple[dict, str, float]:
     threads = len(os.sched_getaffinity(0))
     # CUDA reserves far more virtual address space than it uses, so RLIMIT_AS
@@ -174,7 +233,8 @@ def _run_child(
     limits = {"cpu_seconds": int(timeout_s * threads) + 60, "memory_bytes": memory}
     spec = {
         "snapshot_dir": str(snapshot_dir.resolve()),
-        "task": task.to_dict(),
+        "suite": suite.to_dict(),
+        "scratch": scratch,
         "threads": threads,
         "limits": limits,
         "parent_pid": os.getpid(),

@@ -16,8 +16,8 @@ from django.utils import timezone
 from hub.api import ApiError
 from models_app.models import ModelRepo, Ref, Revision
 from models_app.repos import events
-from models_app.validation.models import MAX_ATTEMPTS, ValidationRun, ValidationSummary
-from models_app.validation.report import headline_score
+from models_app.validation.models import MAX_ATTEMPTS, ScratchBaseline, TaskScore, ValidationRun, ValidationSummary
+from models_app.validation.report import as_score, headline_score
 
 log = logging.getLogger(__name__)
 
@@ -92,23 +92,39 @@ def on_revision_created(sender, revision: Revision, created_by=None, **kwargs) -
 def run_finish(run: ValidationRun, result) -> bool:
     """Store a ``ValidationResult`` for this attempt, update the repo's summary, then announce it."""
     data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
-    task = data.get("task") or {}
+    suite = data.get("suite") or {}
     with transaction.atomic():
         saved = run.finish(
             status=data["verdict"],
             reason=data.get("reason") or "",
             message=data.get("message") or "",
-            task=(task.get("name") or "")[:64],
-            task_spec=task,
+            suite=(suite.get("name") or "")[:64],
+            suite_spec=suite,
             metrics=data.get("metrics") or {},
             findings=data.get("findings") or [],
             log=data.get("log_tail") or "",
             stage=ValidationRun.Stage.PUBLISH,
         )
         if saved:
+            scratch_store(run)
             summary_update(run)
             transaction.on_commit(lambda: announce_finished(run))
     return saved
+
+
+def scratch_known() -> dict[str, dict]:
+    """Every cached scratch result by key (a few hundred bytes each; one row per architecture and task)."""
+    return dict(ScratchBaseline.objects.values_list("key", "result"))
+
+
+def scratch_store(run: ValidationRun) -> None:
+    """Keep the scratch baselines this run measured, for the next revision of the same architecture."""
+    for task in (run.metrics or {}).get("tasks") or []:
+        key = task.get("scratch_key")
+        if not key or task.get("scratch_cached") or "scratch" not in task:
+            continue
+        result = {k: task[k] for k in ("scratch", "scratch_loss_curve", "scratch_seconds") if k in task}
+        ScratchBaseline.objects.get_or_create(key=key, defaults={"task": task["name"], "result": result, "run": run})
 
 
 def run_fail(run: ValidationRun, reason: str, message: str, *, log_tail: str = "", status: str = "error") -> bool:
@@ -125,17 +141,38 @@ def summary_update(run: ValidationRun) -> None:
     repo_id = run.revision.repo_id
     if not Ref.objects.filter(repo_id=repo_id, name="main", revision_id=run.revision_id).exists():
         return
+    passed = run.status == "passed"
+    summary = (run.metrics or {}).get("suite") or {}
     ValidationSummary.objects.update_or_create(
         repo_id=repo_id,
         defaults={
             "run": run,
             "verdict": run.status,
             "reason": run.reason,
-            "task": run.task,
-            "score": headline_score(run.task_spec, run.metrics) if run.status == "passed" else None,
+            "suite": run.suite,
+            "score": headline_score(run.metrics) if passed else None,
+            "gain": summary.get("gain") if passed else None,
             "finished": run.finished or timezone.now(),
         },
     )
+    # The per-task leaderboards show what main scores now: a failed main leaves them.
+    TaskScore.objects.filter(repo_id=repo_id).delete()
+    if passed:
+        TaskScore.objects.bulk_create(
+            TaskScore(
+                repo_id=repo_id,
+                run=run,
+                task=task["name"][:64],
+                score=as_score(task["metric"], tuned),
+                finetuned=tuned,
+                probe=(task.get("probe") or {}).get(task["metric"]),
+                scratch=(task.get("scratch") or {}).get(task["metric"]),
+                gain=task.get("gain"),
+                finished=run.finished or timezone.now(),
+            )
+            for task in (run.metrics or {}).get("tasks") or []
+            if isinstance(tuned := (task.get("finetuned") or {}).get(task.get("metric")), int | float)
+        )
 
 
 # -- live events ----------------------------------------------------------------
@@ -163,8 +200,9 @@ def announce_finished(run: ValidationRun) -> None:
         "verdict": run.status,
         "reason": run.reason,
         "message": run.message,
-        "task": run.task,
-        "score": headline_score(run.task_spec, run.metrics) if run.status == "passed" else None,
+        "suite": run.suite,
+        "score": headline_score(run.metrics) if run.status == "passed" else None,
+        "gain": ((run.metrics or {}).get("suite") or {}).get("gain") if run.status == "passed" else None,
     }
     events.publish_live(run.revision.repo_id, "validation.finished", payload)
     for receiver, result in events.validation_finished.send_robust(sender=ValidationRun, run=run):

@@ -7,44 +7,92 @@ from django.db.models import QuerySet
 from models_app.models import ModelRepo
 from models_app.repos.rules import visible_repos
 from models_app.validation import report
-from models_app.validation.models import ValidationRun, ValidationSummary
+from models_app.validation.models import TaskScore, ValidationRun, ValidationSummary
 
 
 def runs_of(repo: ModelRepo) -> QuerySet[ValidationRun]:
     return ValidationRun.objects.filter(revision__repo=repo).select_related("revision").order_by("-created", "-id")
 
 
-def leaderboard_rows(user, task: str, *, limit: int = 100) -> list[dict]:
-    """The passed ``main`` of every model ``user`` may see, best headline metric first."""
-    board = report.BOARDS[task]
-    summaries = (
-        ValidationSummary.objects.filter(task=task, verdict="passed", repo__in=visible_repos(user))
-        .select_related("repo__owner", "run__revision")
-        .order_by("-score", "finished")[:limit]
-    )
+def leaderboard_rows(user, name: str, *, limit: int = 100) -> list[dict]:
+    """The passed ``main`` of every model ``user`` may see on one board, best first.
+
+    A suite board ranks by the suite's mean (``ValidationSummary``), a task
+    board by that task's fine-tuned score (``TaskScore``); both show the linear
+    probe, the scratch baseline and the gain beside it.
+    """
+    board = report.board(name)
+    if board is None:
+        return []
+    visible = visible_repos(user)
+    if board.kind == "suite":
+        rows_qs = (
+            ValidationSummary.objects.filter(suite=name, verdict="passed", repo__in=visible)
+            .select_related("repo__owner", "run__revision")
+            .order_by("-score", "finished")[:limit]
+        )
+        picked = [(s.repo, s.run, (s.run.metrics or {}).get("suite") or {}, s.finished) for s in rows_qs]
+    else:
+        rows_qs = (
+            TaskScore.objects.filter(task=name, repo__in=visible)
+            .select_related("repo__owner", "run__revision")
+            .order_by("-score", "finished")[:limit]
+        )
+        picked = []
+        for score in rows_qs:
+            task = next((t for t in (score.run.metrics or {}).get("tasks") or [] if t.get("name") == name), {})
+            picked.append((score.repo, score.run, task, score.finished))
     rows = []
-    for rank, summary in enumerate(summaries, start=1):
-        metrics = summary.run.metrics or {}
-        tuned, base = metrics.get("finetuned") or {}, metrics.get("baseline") or {}
+    for rank, (repo, run, part, finished) in enumerate(picked, start=1):
+        metrics = run.metrics or {}
+
+        def value(key: str, part=part):
+            item = part.get(key)
+            return item.get(board.metric) if isinstance(item, dict) else item
+
         rows.append(
             {
                 "rank": rank,
-                "model": summary.repo.repo_id,
-                "revision": summary.run.revision.sha,
-                "run": summary.run.pk,
+                "model": repo.repo_id,
+                "revision": run.revision.sha,
+                "run": run.pk,
                 "metric": board.metric,
-                "value": tuned.get(board.metric),
-                "baseline": base.get(board.metric),
-                "macro_f1": tuned.get("macro_f1"),
-                "train_examples_per_s": metrics.get("train_examples_per_s"),
+                "value": value("finetuned"),
+                "probe": value("probe"),
+                "scratch": value("scratch"),
+                "gain": part.get("gain"),
                 "device": metrics.get("device", ""),
-                "finished": summary.finished.isoformat(),
+                "finished": finished.isoformat(),
             }
         )
     return rows
 
 
+def task_results(run: ValidationRun) -> list[dict]:
+    """Per task: the linear probe, the fine-tune, the scratch baseline and the gain (API shape)."""
+    out = []
+    for task in (run.metrics or {}).get("tasks") or []:
+        metric = task.get("metric", "accuracy")
+        out.append(
+            {
+                "name": task.get("name"),
+                "title": task.get("title"),
+                "metric": metric,
+                "probe": (task.get("probe") or {}).get(metric),
+                "finetuned": (task.get("finetuned") or {}).get(metric),
+                "scratch": (task.get("scratch") or {}).get(metric),
+                "gain": task.get("gain"),
+                "chance": task.get("chance_accuracy"),
+                "macro_f1": (task.get("finetuned") or {}).get("macro_f1"),
+                "scratch_cached": bool(task.get("scratch_cached")),
+                "seconds": (task.get("stage_seconds") or {}).get("total"),
+            }
+        )
+    return out
+
+
 def run_as_json(run: ValidationRun) -> dict:
+    spec = run.suite_spec or {}
     return {
         "id": run.pk,
         "revision": run.revision.sha,
@@ -55,8 +103,15 @@ def run_as_json(run: ValidationRun) -> dict:
         "stage": run.stage or None,
         "progress": run.progress,
         "queue_position": run.queue_position(),
-        "task": run.task_spec or ({"name": run.task} if run.task else {}),
-        "score": report.headline_score(run.task_spec, run.metrics) if run.status == "passed" else None,
+        "suite": {
+            "name": run.suite or None,
+            "title": spec.get("title"),
+            "metric": spec.get("metric"),
+            "mean": (run.metrics or {}).get("suite") or None,
+        },
+        "tasks": task_results(run),
+        "spec": spec,
+        "score": report.headline_score(run.metrics) if run.status == "passed" else None,
         "metrics": run.metrics,
         "findings": run.findings,
         "log_tail": run.log,

@@ -79,7 +79,7 @@ class ProgressPump(threading.Thread):
             if event is None:
                 owned = self.run_obj.beat()
             else:
-                progress = {k: event.get(k) for k in ("step", "total", "loss")}
+                progress = {k: event.get(k) for k in ("step", "total", "loss", "task", "task_index", "tasks")}
                 owned = self.run_obj.beat(stage=event.get("stage") or self.run_obj.stage, progress=progress)
                 runs.publish_progress(self.run_obj)
         except Exception:  # noqa: BLE001 - a database hiccup must not kill the run; the next tick retries
@@ -100,7 +100,7 @@ def worker_name() -> str:
 
 
 def card_meta_for(run: ValidationRun) -> dict:
-    """The card metadata the reference task is chosen from (repo fields fill what the card lacks)."""
+    """The card metadata the reference suite is chosen from (repo fields fill what the card lacks)."""
     repo = run.revision.repo
     meta = dict(repo.card_meta or {})
     for key in ("pipeline_tag", "library_name"):
@@ -131,6 +131,7 @@ def execute_run(run_id: int, *, worker: str | None = None) -> ValidationRun | No
             timeout_s=max(10.0, settings.VALIDATION_SOFT_TIME_LIMIT - 20),
             memory_limit_bytes=settings.VALIDATION_MEMORY_LIMIT or None,
             budget_scale=settings.VALIDATION_BUDGET_SCALE,
+            scratch_cache=runs.scratch_known(),
         )
         pump.stop()
         if pump.lost:

@@ -51,8 +51,13 @@ def train_loop(
     seed: int,
     device: torch.device,
     emit: Emit,
+    stage: str = "finetune",
 ) -> dict:
-    """Fine-tune every parameter for ``budget["steps"]`` steps; returns the loss curve and speed."""
+    """Train every parameter for ``budget["steps"]`` steps; returns the loss curve and speed.
+
+    The same loop serves the fine-tune and the scratch baseline (``stage`` names
+    it in the progress events), so the two differ only in their starting weights.
+    """
     steps, lr = budget["steps"], budget["lr"]  # lr: set by child.run from reference.learning_rate
     warmup = max(1, int(steps * budget.get("warmup_fraction", 0.1)))
     params = [p for p in model.parameters() if p.requires_grad]
@@ -83,7 +88,7 @@ def train_loop(
         seen += len(idx)
         now = time.perf_counter()
         if now - last_emit > 0.5 or step == steps:
-            emit("finetune", step=step, total=steps, loss=round(value, 5))
+            emit(stage, step=step, total=steps, loss=round(value, 5))
             last_emit = now
     elapsed = time.perf_counter() - start
     return {

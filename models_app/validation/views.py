@@ -33,12 +33,14 @@ def validation_page(request: HttpRequest, owner: str, name: str) -> HttpResponse
         context.update(
             queue_position=run.queue_position(),
             running_count=ValidationRun.objects.filter(status=ValidationRun.Status.RUNNING).count(),
-            board=report.BOARDS.get(run.task),
-            score_rows=report.score_rows(metrics),
+            board=report.board(run.suite),
             detail_rows=report.detail_rows(run),
             stage_rows=report.stage_rows(metrics),
-            # Built from numbers only (no user text), so it is safe to mark.
-            loss_svg=mark_safe(report.loss_curve_svg(metrics)),  # noqa: S308
+            # Built from numbers only (no user text), so they are safe to mark.
+            curves=[
+                c | {"finetune_svg": mark_safe(c["finetune_svg"]), "scratch_svg": mark_safe(c["scratch_svg"])}  # noqa: S308
+                for c in report.task_curves(metrics)
+            ],
             findings=report.findings_html_safe(run.findings),
             progress_pct=_percent(run.progress),
         )
@@ -67,13 +69,23 @@ def rerun(request: HttpRequest, owner: str, name: str) -> HttpResponse:
 
 
 def leaderboards(request: HttpRequest) -> HttpResponse:
-    boards = [(board, leaderboard_rows(request.user, board.name, limit=5)) for board in report.BOARDS.values()]
-    return render(request, "validation/leaderboards.html", {"boards": boards})
+    """Each suite's board (top 5), then links to its tasks' boards."""
+    boards = report.boards()
+    suites = [
+        (board, leaderboard_rows(request.user, board.name, limit=5), [boards[name] for name in board.tasks])
+        for board in boards.values()
+        if board.kind == "suite"
+    ]
+    return render(request, "validation/leaderboards.html", {"suites": suites})
 
 
 def leaderboard(request: HttpRequest, task: str) -> HttpResponse:
-    board = report.BOARDS.get(task)
+    board = report.board(task)
     if board is None:
         raise Http404(f"No leaderboard named {task}.")
     rows = leaderboard_rows(request.user, task, limit=100)
-    return render(request, "validation/leaderboard.html", {"board": board, "rows": rows})
+    suite = report.board(board.suite)
+    siblings = [report.board(name) for name in suite.tasks] if suite else []
+    return render(
+        request, "validation/leaderboard.html", {"board": board, "rows": rows, "suite": suite, "siblings": siblings}
+    )

@@ -18,8 +18,9 @@
     var queue = field("queue");
     if (queue) queue.textContent = data.queue_position ? "Position " + data.queue_position + " in the queue." : "";
     var stage = field("stage");
-    if (stage) stage.textContent = data.status === "running" ? "Stage: " + (data.stage || "starting") : "";
     var p = data.progress || {};
+    var where = p.task ? " · task " + p.task + " (" + (p.task_index + 1) + " of " + p.tasks + ")" : "";
+    if (stage) stage.textContent = data.status === "running" ? "Stage: " + (data.stage || "starting") + where : "";
     var loss = field("loss");
     if (loss) loss.textContent = typeof p.loss === "number" ? " · loss " + p.loss.toFixed(4) : "";
     var bar = field("progress");

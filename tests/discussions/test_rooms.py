@@ -100,13 +100,14 @@ def test_validation_verdict_is_posted(public_repo, owner):
 
     revision = Revision.objects.create(repo=public_repo, sha="cd" * 20, author=owner)
     run = ValidationRun.objects.create(
-        revision=revision, task="imdb-sentiment", status="passed",
-        metrics={"finetuned": {"accuracy": 0.8125}, "baseline": {"accuracy": 0.5}},
+        revision=revision, suite="text", status="passed",
+        metrics={"suite": {"metric": "accuracy", "tasks": 3, "finetuned": 0.8125, "scratch": 0.6, "gain": 0.2125}},
     )  # fmt: skip
     validation_finished.send(sender=ValidationRun, run=run)
     message = Message.objects.get()
     assert message.kind == "system"
     assert message.body.startswith(
-        "Validation of cdcdcdcd: passed on imdb-sentiment, accuracy 81.2% fine-tuned vs 50.0% linear probe."
+        "Validation of cdcdcdcd: passed the text classification suite, mean accuracy 81.2% over 3 tasks, "
+        "+21.2 pts over scratch."
     )
     assert f"(/{public_repo.owner.username}/{public_repo.name}/validation)" in message.body

@@ -55,6 +55,31 @@ def build_tiny_gpt2(out: Path, *, hidden: int = 64, layers: int = 2, vocab_words
     return out
 
 
+def build_tiny_resnet(out: Path, *, width: int = 16) -> Path:
+    """A small CNN (transformers' ResNet, 1 input channel, about 30k parameters) with its image processor.
+
+    Random but seeded weights; a CNN this size learns the image suite's tasks within
+    the published budget even from scratch, so the jobs tests can ask for a pass.
+    """
+    import torch
+    from transformers import ResNetConfig, ResNetModel
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    config = ResNetConfig(
+        num_channels=1,
+        embedding_size=width,
+        hidden_sizes=[width, width * 2, width * 4],
+        depths=[1, 1, 1],
+        layer_type="basic",
+        downsample_in_first_stage=False,
+    )
+    torch.manual_seed(0)
+    ResNetModel(config).save_pretrained(out, safe_serialization=True)
+    (out / "preprocessor_config.json").write_text(json.dumps({"image_mean": [0.5], "image_std": [0.5]}))
+    return out
+
+
 def build_tiny_vit(out: Path, *, image_size: int = 16, hidden: int = 64, layers: int = 2) -> Path:
     """A ViT for 16x16 RGB input with its image processor, saved as safetensors."""
     import torch

@@ -188,7 +188,7 @@ def world(live_hub):
             "from models_app.models import ModelRepo, Blob\n"
             "from models_app.repos.revisions import revision_create\n"
             "from models_app.publish.uploads import Ingest\n"
-            "from models_app.validation.report import BOARDS\n"
+            "from models_app.validation.report import boards\n"
             "ann, ben = User.objects.get(username='ann'), User.objects.get(username='ben')\n"
             "for user in (ann, ben): user.set_password('correct-horse-battery'); user.save()\n"
             "repo, _ = ModelRepo.objects.get_or_create(owner=ann, name='tiny')\n"
@@ -199,7 +199,7 @@ def world(live_hub):
             "for n in range(4): ModelRepo.objects.get_or_create(owner=ann, name=f'doomed-{n}')\n"
             "ids = [ApiToken.objects.create(user=ann, name=f'spare-{n}', prefix='x', hashed_secret=f'{n}' * 64).pk"
             " for n in range(4)]\n"
-            "print(json.dumps({'sha': rev.sha, 'task': next(iter(BOARDS)), 'token_ids': ids}))\n",
+            "print(json.dumps({'sha': rev.sha, 'task': next(iter(boards())), 'token_ids': ids}))\n",
         )
         .strip()
         .splitlines()[-1]

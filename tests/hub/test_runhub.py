@@ -29,7 +29,17 @@ class RunHub:
         self.hub = hub
         log = open(hub.data_dir / "runhub.log", "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "runhub", "--no-demo", "--host", "127.0.0.1", "--port", str(hub.port)],
+            [
+                sys.executable,
+                "manage.py",
+                "runhub",
+                "--no-demo",
+                "--no-zoo",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(hub.port),
+            ],
             cwd=ROOT,
             env=hub.env,
             stdout=log,

@@ -19,8 +19,8 @@ def alice_browser(owner) -> Client:
 
 
 def validated(repo, revision, verdict="passed", score=0.9):
-    run = ValidationRun.objects.create(revision=revision, status=verdict, task="sst2-tiny")
-    ValidationSummary.objects.create(repo=repo, run=run, verdict=verdict, score=score, task="sst2-tiny")
+    run = ValidationRun.objects.create(revision=revision, status=verdict, suite="text")
+    ValidationSummary.objects.create(repo=repo, run=run, verdict=verdict, score=score, suite="text")
 
 
 def queries(client, url) -> int:

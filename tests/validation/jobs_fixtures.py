@@ -55,28 +55,62 @@ def publish_bytes(repo: ModelRepo, files: dict[str, bytes], *, message: str = "U
     return revision_create(repo, author=repo.owner, message=message, add=ingest.files).revision
 
 
+def _sample_task(name: str, title: str, probe: float, tuned: float, scratch: float) -> dict:
+    return {
+        "name": name,
+        "title": title,
+        "metric": "accuracy",
+        "probe": {"accuracy": probe, "macro_f1": probe - 0.01, "method": "linear probe (logistic regression)"},
+        "finetuned": {"accuracy": tuned, "macro_f1": tuned - 0.005},
+        "scratch": {"accuracy": scratch, "macro_f1": scratch - 0.01},
+        "gain": round(tuned - scratch, 4),
+        "chance_accuracy": 0.5,
+        "loss_curve": {"step": [1, 2, 3, 4, 5], "loss": [0.70, 0.66, 0.61, 0.55, 0.52]},
+        "scratch_loss_curve": {"step": [1, 2, 3, 4, 5], "loss": [0.70, 0.69, 0.68, 0.68, 0.67]},
+        "scratch_cached": False,
+        "scratch_key": name * 4,
+        "train_examples_per_s": 270.5,
+        "stage_seconds": {"probe": 1.2, "finetune": 17.8, "evaluate": 0.4, "scratch": 15.0, "total": 34.4},
+    }
+
+
 SAMPLE_METRICS = {
-    "baseline": {"accuracy": 0.61, "macro_f1": 0.6, "method": "linear probe (logistic regression)"},
-    "finetuned": {"accuracy": 0.78, "macro_f1": 0.775},
-    "chance_accuracy": 0.5,
-    "loss_curve": {"step": [1, 2, 3, 4, 5], "loss": [0.70, 0.66, 0.61, 0.55, 0.52]},
-    "train_examples_per_s": 270.5,
-    "train_examples_seen": 4800,
-    "stage_seconds": {"scan": 0.01, "baseline": 1.2, "finetune": 17.8, "evaluate": 0.4, "total": 31.0},
+    "tasks": [
+        _sample_task("imdb", "IMDB movie reviews", 0.61, 0.78, 0.55),
+        _sample_task("fortune-topics", "Fortune topics", 0.5, 0.7, 0.6),
+    ],
+    "suite": {
+        "metric": "accuracy",
+        "tasks": 2,
+        "probe": 0.555,
+        "finetuned": 0.74,
+        "scratch": 0.575,
+        "gain": 0.165,
+        "chance": 0.5,
+        "loss_drop": 0.2,
+    },  # fmt: skip
+    "stage_seconds": {"scan": 0.01, "suite": 68.8, "total": 71.0},
     "peak_memory_bytes": 512 * 1024**2,
     "device": "cpu (x86_64, 2 threads)",
     "precision": "fp32",
+    "seed": 1234,
     "torch_version": "2.13.0",
     "transformers_version": "5.0.0",
 }
-SAMPLE_TASK = {
-    "name": "imdb-sentiment",
+SAMPLE_SUITE = {
+    "name": "text",
+    "title": "Text classification suite",
     "kind": "text-classification",
-    "dataset": "IMDB 50k reviews, fixed balanced subset",
-    "dataset_sha256": "ab" * 32,
-    "seed": 1234,
-    "budget": {"steps": 150, "batch_size": 32},
-}
+    "metric": "accuracy",
+    "tasks": [
+        {"name": "imdb", "kind": "text-classification", "title": "IMDB movie reviews", "data": "imdb",
+         "dataset": "IMDB movie reviews: sentiment", "dataset_sha256": "ab" * 32, "seed": 1234, "num_labels": 2,
+         "budget": {"steps": 100, "batch_size": 16}, "metric": "accuracy"},
+        {"name": "fortune-topics", "kind": "text-classification", "title": "Fortune topics", "data": "fortune-topics",
+         "dataset": "Fortune topics", "dataset_sha256": "cd" * 32, "seed": 1234, "num_labels": 5,
+         "budget": {"steps": 100, "batch_size": 16}, "metric": "accuracy"},
+    ],
+}  # fmt: skip
 
 
 def finished_run(revision, *, status="passed", reason="", metrics=None, findings=None, log="") -> ValidationRun:
@@ -91,8 +125,8 @@ def finished_run(revision, *, status="passed", reason="", metrics=None, findings
             return {
                 "verdict": status,
                 "reason": reason or None,
-                "message": "Fine-tuned accuracy 78.0%." if status == "passed" else "Refused.",
-                "task": SAMPLE_TASK if status == "passed" else {},
+                "message": "Mean accuracy over 2 tasks: 74.0% fine-tuned." if status == "passed" else "Refused.",
+                "suite": SAMPLE_SUITE if status == "passed" else {},
                 "metrics": SAMPLE_METRICS if metrics is None else metrics,
                 "findings": findings or [],
                 "log_tail": log,

@@ -30,7 +30,7 @@ PROGRESS = """
 from models_app.validation.models import ValidationRun
 from models_app.validation.runs import publish_progress
 run = ValidationRun.claim(ValidationRun.objects.get().pk, "browser-test")
-run.beat(stage="finetune", progress={"step": 5, "total": 10, "loss": 0.5})
+run.beat(stage="finetune", progress={"step": 5, "total": 10, "loss": 0.5, "task": "mnist", "task_index": 1, "tasks": 3})
 publish_progress(run)
 """
 
@@ -38,10 +38,13 @@ FINISH = """
 from models_app.validation.models import ValidationRun
 from models_app.validation.runs import run_finish
 run = ValidationRun.objects.get()
-result = {"verdict": "passed", "reason": None, "message": "Fine-tuned accuracy 80.0%.",
-          "task": {"name": "imdb-sentiment", "seed": 1234, "dataset_sha256": "cd" * 32},
-          "metrics": {"baseline": {"accuracy": 0.6, "macro_f1": 0.6}, "finetuned": {"accuracy": 0.8, "macro_f1": 0.79},
-                      "loss_curve": {"step": [1, 2, 3], "loss": [0.7, 0.6, 0.5]}},
+task = {"name": "mnist", "title": "MNIST", "metric": "accuracy", "probe": {"accuracy": 0.6},
+        "finetuned": {"accuracy": 0.8}, "scratch": {"accuracy": 0.5}, "gain": 0.3, "chance_accuracy": 0.1,
+        "loss_curve": {"step": [1, 2, 3], "loss": [0.7, 0.6, 0.5]}}
+result = {"verdict": "passed", "reason": None, "message": "Mean accuracy over 1 tasks: 80.0% fine-tuned.",
+          "suite": {"name": "image", "title": "Image classification suite", "metric": "accuracy",
+                    "tasks": [{"name": "mnist", "seed": 1234, "dataset_sha256": "cd" * 32}]},
+          "metrics": {"tasks": [task], "suite": {"metric": "accuracy", "tasks": 1, "finetuned": 0.8, "gain": 0.3}},
           "findings": [], "log_tail": "done"}
 assert run_finish(run, result)
 """
@@ -57,11 +60,17 @@ def test_validation_tab_follows_a_run_live(browser, tmp_path):
         assert page.locator("[data-field=queue]").inner_text() == "Position 1 in the queue."
         hub.manage("shell", "-c", PROGRESS)
         expect = pytest.importorskip("playwright.sync_api").expect
-        expect(page.locator("[data-field=stage]")).to_contain_text("finetune", timeout=20000)
+        expect(page.locator("[data-field=stage]")).to_contain_text("finetune · task mnist (2 of 3)", timeout=20000)
         assert "loss 0.5000" in page.locator("[data-field=loss]").inner_text()
         assert page.locator("[data-field=progress]").evaluate("el => el.value") == 50
         hub.manage("shell", "-c", FINISH)
         page.wait_for_selector(".verdict-passed", timeout=20000)  # the page reloaded itself
-        assert "Fine-tuned accuracy 80.0%." in page.content()
+        assert "Mean accuracy over 1 tasks: 80.0% fine-tuned." in page.content()
         assert page.locator("svg.loss-chart polyline").count() == 1
+        assert page.locator('tr[data-task="mnist"] td').all_inner_texts()[1:5] == [
+            "60.0%",
+            "80.0%",
+            "50.0%",
+            "+30.0 pts",
+        ]
         assert errors == []

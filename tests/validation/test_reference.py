@@ -1,4 +1,4 @@
-"""Reference task choice, the fixed datasets, the learning-rate rule and the verdict rule."""
+"""Suite choice, each task's fixed data and budget, the learning-rate rule and the verdict rule."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from models_app.validation.reference import (
     TEXT_CLASSIFICATION,
     Unsupported,
     choose_kind,
-    choose_task,
+    choose_suite,
     judge,
     learning_rate,
 )
@@ -56,7 +56,7 @@ def test_unsupported_models_are_named(card, config, needle):
         choose_kind(card, config)
 
 
-def test_imdb_subset_is_fixed_and_balanced():
+def test_imdb_file_is_fixed_and_balanced():
     data = reference.load_imdb()
     train_texts, train_labels = data["train"]
     test_texts, test_labels = data["test"]
@@ -68,31 +68,44 @@ def test_imdb_subset_is_fixed_and_balanced():
     assert reference.imdb_sha256() == "475c514e4e353b711a89442470c9a9f63b58331c824a04aa999501aa32cdae43"
 
 
-def test_digits_split_is_fixed():
-    x_train, y_train, x_test, y_test = reference.load_digits_split()
-    again = reference.load_digits_split()
+def test_each_modality_has_its_suite_of_fixed_tasks():
+    from models_app.validation import datasets
 
-    assert x_train.shape == (1400, 8, 8) and x_test.shape == (397, 8, 8)
-    assert (again[3] == y_test).all()
-    assert len(set(y_train.tolist())) == 10
-    assert 0.0 <= x_train.min() and x_train.max() <= 1.0
+    text, image, causal = reference.all_suites()
+    assert (text.name, image.name, causal.name) == ("text", "image", "causal-lm")
+    assert len(text.tasks) >= 3 and len(image.tasks) >= 3 and [t.name for t in causal.tasks] == ["imdb-next-token"]
+    for task in text.tasks + image.tasks:
+        assert task.dataset_sha256 == datasets.sha256(task.data)
+        assert task.budget["train_examples"] <= 1000 and task.seed == reference.SEED
+        assert task.num_labels == len(datasets.DATASETS[task.data].labels) >= 2
+    assert {t.kind for t in text.tasks} == {TEXT_CLASSIFICATION}
+    assert {t.kind for t in image.tasks} == {IMAGE_CLASSIFICATION}
 
 
-def test_task_carries_seed_budget_and_hash():
-    task = choose_task({}, {"model_type": "bert", "hidden_size": 64}).to_dict()
+def test_suite_carries_seed_budget_hash_and_the_models_learning_rate():
+    suite = choose_suite({}, {"model_type": "bert", "hidden_size": 64}).to_dict()
 
-    assert task["name"] == "imdb-sentiment"
-    assert task["seed"] == reference.SEED
-    assert task["dataset_sha256"] == reference.imdb_sha256()
-    assert task["budget"]["steps"] == 150
-    assert task["budget"]["lr"] == pytest.approx(1e-3)
+    assert suite["name"] == "text" and suite["metric"] == "accuracy"
+    first = suite["tasks"][0]
+    assert first["name"] == "imdb" and first["seed"] == reference.SEED
+    assert first["budget"]["steps"] == 100 and first["budget"]["train_examples"] == 1000
+    assert all(task["budget"]["lr"] == pytest.approx(1e-3) for task in suite["tasks"])
+    wide = choose_suite({}, {"model_type": "bert", "hidden_size": 768}).to_dict()
+    assert wide["tasks"][0]["budget"]["lr"] == pytest.approx(1e-3 * 64 / 768)
 
 
 def test_budget_scale_shrinks_steps_and_data():
-    budget = reference.text_classification_task(scale=0.1).budget
+    budget = reference.classification_task("imdb", scale=0.1).budget
 
-    assert budget["steps"] == 15
-    assert budget["train_examples"] == 200
+    assert budget["steps"] == 10
+    assert budget["train_examples"] == 100
+
+
+def test_task_fingerprint_changes_with_budget_and_data():
+    one, two = reference.classification_task("imdb"), reference.classification_task("imdb", scale=0.5)
+    assert one.fingerprint() == reference.classification_task("imdb").fingerprint()
+    assert one.fingerprint() != two.fingerprint()
+    assert one.fingerprint() != reference.classification_task("fortune-topics").fingerprint()
 
 
 @pytest.mark.parametrize(
@@ -110,30 +123,66 @@ def test_learning_rate_rule(config, lr):
     assert learning_rate({"lr_at_width_64": 1e-3}, config) == pytest.approx(lr)
 
 
-def _metrics(losses, accuracy, chance=0.5, probe=0.55):
+def _task(losses, accuracy, chance=0.5, probe=0.55, scratch=0.5):
     return {
+        "name": "t",
+        "metric": "accuracy",
         "loss_curve": {"step": list(range(1, len(losses) + 1)), "loss": losses},
         "finetuned": {"accuracy": accuracy, "macro_f1": accuracy},
-        "baseline": {"accuracy": probe, "macro_f1": probe},
+        "probe": {"accuracy": probe, "macro_f1": probe},
+        "scratch": {"accuracy": scratch},
+        "gain": round(accuracy - scratch, 4),
         "chance_accuracy": chance,
     }
 
 
-def test_judge_classification():
-    task = reference.text_classification_task()
+def _judge(suite, tasks):
+    metrics = {"tasks": tasks}
+    metrics["suite"] = reference.suite_summary(suite, tasks)
+    return judge(suite, metrics)
+
+
+def test_judge_a_classification_suite_on_its_mean():
+    suite = reference.suite_for(TEXT_CLASSIFICATION)
     falling = [0.7] * 10 + [0.5] * 10
 
-    assert judge(task, _metrics(falling, 0.7))[:2] == ("passed", None)
-    assert judge(task, _metrics(falling, 0.55))[:2] == ("failed", "no_learning")
-    verdict, reason, message = judge(task, _metrics([0.69] * 20, 0.7))
+    verdict, reason, message = _judge(suite, [_task(falling, 0.9), _task(falling, 0.5)])
+    assert (verdict, reason) == ("passed", None)  # mean 70% against mean chance 50%
+    assert "70.0% fine-tuned" in message and "+20.0 points over the same network trained from scratch" in message
+    assert _judge(suite, [_task(falling, 0.6), _task(falling, 0.5)])[:2] == ("failed", "no_learning")
+    verdict, reason, message = _judge(suite, [_task([0.69] * 20, 0.9)])
     assert (verdict, reason) == ("failed", "no_learning")
     assert "did not fall" in message
 
 
-def test_judge_causal_lm():
-    task = reference.causal_lm_task()
-    falling = {"step": [1, 2], "loss": [7.0, 5.0]}
-    metrics = {"loss_curve": falling, "baseline": {"perplexity": 2000.0}, "vocab_size": 2000}
+def test_suite_summary_means_and_gain():
+    suite = reference.suite_for(TEXT_CLASSIFICATION)
+    falling = [0.7] * 10 + [0.5] * 10
+    summary = reference.suite_summary(suite, [_task(falling, 0.9, probe=0.8, scratch=0.6), _task(falling, 0.7)])
+    assert summary | {"loss_drop": None} == {
+        "metric": "accuracy",
+        "tasks": 2,
+        "probe": 0.675,
+        "finetuned": 0.8,
+        "scratch": 0.55,
+        "gain": 0.25,
+        "chance": 0.5,
+        "loss_drop": None,
+    }
 
-    assert judge(task, metrics | {"finetuned": {"perplexity": 150.0}})[0] == "passed"
-    assert judge(task, metrics | {"finetuned": {"perplexity": 1950.0}})[1] == "no_learning"
+
+def test_judge_causal_lm():
+    suite = reference.suite_for(CAUSAL_LM)
+    task = {
+        "name": "imdb-next-token",
+        "metric": "perplexity",
+        "loss_curve": {"step": [1, 2], "loss": [7.0, 5.0]},
+        "probe": {"perplexity": 2000.0},
+        "scratch": {"perplexity": 900.0},
+        "vocab_size": 2000,
+    }
+
+    verdict, _, message = _judge(suite, [task | {"finetuned": {"perplexity": 150.0}}])
+    assert verdict == "passed" and "from 2000.0 to 150.0 (900.0 from scratch)" in message
+    assert _judge(suite, [task | {"finetuned": {"perplexity": 1950.0}}])[1] == "no_learning"
+    assert reference.task_gain(task | {"finetuned": {"perplexity": 150.0}}, "perplexity") == 750.0

@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from hub.api import ApiError
-from models_app.validation.models import MAX_ATTEMPTS, ValidationRun, ValidationSummary
+from models_app.validation.models import MAX_ATTEMPTS, TaskScore, ValidationRun, ValidationSummary
 from models_app.validation.runs import run_fail, run_rerun, sweep_stale_runs
 from tests.validation.jobs_fixtures import finished_run, publish_bytes
 
@@ -130,7 +130,17 @@ def test_finish_updates_the_summary_of_main_only(jobs_settings, tiny_repo):
     first = _revision(tiny_repo, b'{"a": 1}')
     run = finished_run(first)
     summary = ValidationSummary.objects.get(repo=tiny_repo)
-    assert (summary.run, summary.verdict, summary.task, summary.score) == (run, "passed", "imdb-sentiment", 0.78)
+    assert (summary.run, summary.verdict, summary.suite, summary.score, summary.gain) == (
+        run,
+        "passed",
+        "text",
+        0.74,
+        0.165,
+    )
+    assert sorted(TaskScore.objects.filter(repo=tiny_repo).values_list("task", "finetuned", "scratch")) == [
+        ("fortune-topics", 0.7, 0.6),
+        ("imdb", 0.78, 0.55),
+    ]
     _revision(tiny_repo, b'{"a": 2}')  # main moves on
     old = ValidationRun.objects.create(revision=first)
     old = ValidationRun.claim(old.pk, "w")

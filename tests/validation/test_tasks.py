@@ -14,7 +14,7 @@ from channels.layers import get_channel_layer
 
 from models_app.models import ModelRepo
 from models_app.repos.events import live_group, validation_finished
-from models_app.validation.models import ValidationRun, ValidationSummary
+from models_app.validation.models import ScratchBaseline, ValidationRun, ValidationSummary
 from models_app.validation.tasks import execute_run, validate_revision
 from tests.factories import tiny_models
 from tests.models_app.multipart_body import CONTENT_TYPE as MULTIPART
@@ -71,12 +71,15 @@ def eager_queue():
 
 
 @pytest.mark.timeout(900)  # the full published budget; minutes on a busy 2-core machine
-def test_tiny_bert_uploaded_by_api_passes_with_every_metric(jobs_settings, write_client, tiny_bert_dir, eager_queue):
+def test_small_cnn_uploaded_by_api_passes_the_image_suite_with_every_metric(
+    jobs_settings, write_client, tmp_path, eager_queue
+):
     jobs_settings.VALIDATION_BUDGET_SCALE = 1.0  # the published budget: it must learn for real
-    created = write_client.post("/api/models", {"name": "tiny", "pipeline_tag": "feature-extraction"}, format="json")
+    created = write_client.post("/api/models", {"name": "tiny", "pipeline_tag": "image-classification"}, format="json")
     assert created.status_code == 201, created.json()
     repo = ModelRepo.objects.get(name="tiny")
-    files = {p.relative_to(tiny_bert_dir).as_posix(): p.read_bytes() for p in tiny_bert_dir.rglob("*") if p.is_file()}
+    folder = tiny_models.build_tiny_resnet(tmp_path / "cnn")
+    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     announced = []
 
     def receiver(sender, run, **kwargs):
@@ -94,17 +97,23 @@ def test_tiny_bert_uploaded_by_api_passes_with_every_metric(jobs_settings, write
     assert done.revision.sha == uploaded.json()["sha"]
     assert (done.status, done.reason, done.attempts) == ("passed", "", 1), done.message
     metrics = done.metrics
-    for key in ("accuracy", "macro_f1"):
-        assert 0 <= metrics["baseline"][key] <= 1 and 0 <= metrics["finetuned"][key] <= 1
-    assert metrics["finetuned"]["accuracy"] >= metrics["chance_accuracy"] + 0.1
-    assert len(metrics["loss_curve"]["loss"]) >= 2 and metrics["train_examples_per_s"] > 0
-    assert {"scan", "baseline", "finetune", "evaluate"} <= set(metrics["stage_seconds"])
+    assert done.suite == "image" and [t["name"] for t in done.suite_spec["tasks"]] == [
+        t["name"] for t in metrics["tasks"]
+    ]
+    for task in metrics["tasks"]:
+        for part in ("probe", "finetuned", "scratch"):
+            assert 0 <= task[part]["accuracy"] <= 1 and 0 <= task[part]["macro_f1"] <= 1
+        assert task["finetuned"]["accuracy"] >= task["chance_accuracy"] + 0.1
+        assert len(task["loss_curve"]["loss"]) >= 2 and task["train_examples_per_s"] > 0
+    assert metrics["suite"]["tasks"] == len(metrics["tasks"]) >= 3
     assert metrics["peak_memory_bytes"] > 0 and metrics["device"].startswith(("cpu", "NVIDIA"))
-    assert metrics["torch_version"] and metrics["transformers_version"]
-    assert done.task == "imdb-sentiment" and len(done.task_spec["dataset_sha256"]) == 64 and done.task_spec["seed"]
+    assert all(len(t["dataset_sha256"]) == 64 and t["seed"] for t in done.suite_spec["tasks"])
     assert done.findings and all(f["status"] == "ok" for f in done.findings if f["kind"] == "safetensors")
     summary = ValidationSummary.objects.get(repo=repo)
-    assert (summary.run_id, summary.verdict, summary.score) == (run.pk, "passed", metrics["finetuned"]["accuracy"])
+    assert (summary.run_id, summary.verdict, summary.score) == (run.pk, "passed", metrics["suite"]["finetuned"])
+    assert summary.gain == metrics["suite"]["gain"]
+    # The scratch baselines were kept: the next revision of this network reuses them.
+    assert ScratchBaseline.objects.filter(run=run).count() == len(metrics["tasks"])
     assert announced == [(run.pk, "passed")]
     events = listener.events
     stages = [e["data"]["stage"] for e in events if e["event"] == "validation.progress"]
