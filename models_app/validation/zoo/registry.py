@@ -131,7 +131,7 @@ def _entries() -> list[ZooEntry]:
                 kind=PRETRAINED_HERE,
                 builder="mnist-resnet",
                 recipe={**CNN_BASE, "steps": steps},
-                summary=f"small ResNet, supervised on MNIST [0:3500], {steps} steps",
+                summary=f"small ResNet, supervised on datasets.mnist_pretraining(), {steps} steps",
                 order=i,
             )
         )
