@@ -1,0 +1,67 @@
+"""``manage.py publish_zoo [--only NAME ...]``: build what is missing, then publish each entry as ``zoo/<name>``.
+
+Idempotent like ``publish_demo``: a repo that already has a ``main`` is left
+alone. Entries go cheapest first, so the home page fills while the larger
+builds run. Each publish is an upload like any other (``Ingest``, then
+``revision_create``), which queues the validation run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from models_app.models import ModelRepo, Ref
+from models_app.publish.uploads import Ingest, iter_file
+from models_app.repos.revisions import revision_create
+from models_app.validation.management.commands.build_zoo import build_entries, selected
+from models_app.validation.zoo import store
+from models_app.validation.zoo.registry import ZOO_OWNER
+
+
+def zoo_user():
+    User = get_user_model()
+    owner = User.objects.filter(username__iexact=ZOO_OWNER).first()
+    return owner or User.objects.create_user(username=ZOO_OWNER)  # no password: nobody logs in as zoo
+
+
+def is_published(owner, name: str) -> bool:
+    repo = ModelRepo.objects.filter(owner=owner, name__iexact=name).first()
+    return repo is not None and Ref.objects.filter(repo=repo, name="main").exists()
+
+
+def publish_folder(owner, name: str, folder: Path, message: str):
+    repo = ModelRepo.objects.filter(owner=owner, name__iexact=name).first()
+    if repo is None:
+        repo = ModelRepo.objects.create(owner=owner, name=name)
+    ingest = Ingest(repo)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        with path.open("rb") as handle:
+            ingest.add(path.relative_to(folder).as_posix(), iter_file(handle))
+    return revision_create(repo, author=owner, message=message, add=ingest.files).revision
+
+
+class Command(BaseCommand):
+    help = "Build and publish the zoo's models under the zoo owner (once each)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--only", nargs="+", metavar="NAME", help="publish only these entries")
+
+    def handle(self, *args, **options):
+        from models_app.validation.management.commands.build_zoo import zoo_root
+
+        owner = zoo_user()
+        for entry in selected(options["only"]):  # the registry's order: cheapest first
+            if is_published(owner, entry.name):
+                self.stdout.write(f"{ZOO_OWNER}/{entry.name} is already published.")
+                continue
+            # One at a time, so the first model is on the hub before the next build starts.
+            if not build_entries(self, [entry]):
+                continue
+            folder = store.model_dir(zoo_root(), entry)
+            revision = publish_folder(owner, entry.name, folder, f"Publish the zoo model {entry.name}")
+            self.stdout.write(
+                self.style.SUCCESS(f"Published {ZOO_OWNER}/{entry.name} at {revision.sha[:12]}; validation queued.")
+            )
