@@ -1,14 +1,16 @@
 """Training speed of the validation harness against a bare PyTorch loop, in the same run.
 
 Both fine-tune the same tiny BERT (built here, as the demo model) on the same
-IMDB batches (batch 32, length 128) in a fresh process with the same thread
-count. The harness figure is ``train_examples_per_s`` from ``run_validation``
+IMDB batches (the text suite's budget: batch 16, length 64) in a fresh process
+with the same thread count. The harness figure is the IMDB task's
+``train_examples_per_s`` from ``run_validation`` (the whole text suite runs; only
+the first task's fine-tune is compared)
 (its loop adds the LR schedule, gradient clipping, the NaN check and progress
 events); the bare loop is forward, backward, AdamW step and nothing else.
 Each is measured with and without ``GLIBC_TUNABLES`` (runner.MALLOC_TUNABLES),
 interleaved, so machine noise hits both sides alike.
 
-    python bench/bench_training.py            # full reference budget (150 steps)
+    python bench/bench_training.py            # full reference budget (100 steps)
     python bench/bench_training.py --steps 40 # quicker
 """
 
@@ -33,13 +35,13 @@ from tests.factories.tiny_models import build_tiny_bert  # noqa: E402
 BARE_LOOP = r"""
 import json, sys, time, torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
-from models_app.validation.reference import load_imdb
+from models_app.validation.datasets import load_text
 snapshot, steps, batch, seq_len, lr, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
 torch.manual_seed(seed)
 torch.set_num_threads(int(sys.argv[7]))
 tok = AutoTokenizer.from_pretrained(snapshot, local_files_only=True)
 model = AutoModelForSequenceClassification.from_pretrained(snapshot, num_labels=2, use_safetensors=True, local_files_only=True)
-texts, labels = load_imdb()["train"]
+texts, labels = load_text("imdb")["train"]
 enc = tok(texts, truncation=True, max_length=seq_len, padding="max_length", return_tensors="pt")
 ids, mask, y = enc["input_ids"], enc["attention_mask"], torch.tensor(labels)
 opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
@@ -93,32 +95,33 @@ def harness(snapshot: Path, scale: float, tunables: bool) -> dict:
         wall = time.perf_counter() - started
     finally:
         runner.MALLOC_TUNABLES = saved
-    if "train_examples_per_s" not in result.metrics:
+    if not result.metrics.get("tasks"):
         sys.exit(f"harness run failed: {result.reason}: {result.message}\n{result.log_tail}")
+    imdb = result.metrics["tasks"][0]
     return {
-        "examples_per_s": result.metrics["train_examples_per_s"],
-        "train_s": result.metrics["train_seconds"],
+        "examples_per_s": imdb["train_examples_per_s"],
+        "train_s": imdb["train_seconds"],
         "wall_s": wall,
         "verdict": result.verdict,
-        "accuracy": result.metrics["finetuned"]["accuracy"],
+        "accuracy": imdb["finetuned"]["accuracy"],
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="harness vs bare PyTorch training speed")
-    parser.add_argument("--steps", type=int, default=150, help="training steps (150 = the reference budget)")
+    parser.add_argument("--steps", type=int, default=100, help="training steps (100 = the reference budget)")
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds; medians are printed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         snapshot = build_tiny_bert(Path(tmp) / "tiny-bert")
-        task = reference.choose_task({}, json.loads((snapshot / "config.json").read_text()), args.steps / 150)
-        budget = task.budget
+        suite = reference.choose_suite({}, json.loads((snapshot / "config.json").read_text()), args.steps / 100)
+        budget = suite.tasks[0].budget
         rows: dict[str, list] = {k: [] for k in ("bare_on", "harness_on", "bare_off", "harness_off")}
         for _ in range(args.rounds):
             for tunables in (True, False):
                 key = "on" if tunables else "off"
                 rows[f"bare_{key}"].append(bare(snapshot, budget, tunables))
-                rows[f"harness_{key}"].append(harness(snapshot, args.steps / 150, tunables))
+                rows[f"harness_{key}"].append(harness(snapshot, args.steps / 100, tunables))
                 print(
                     f"round: tunables {key}: bare {rows[f'bare_{key}'][-1]:.1f}, "
                     f"harness {rows[f'harness_{key}'][-1]['examples_per_s']:.1f} examples/s",

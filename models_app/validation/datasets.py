@@ -38,6 +38,8 @@ SEED = 1234
 MAX_TRAIN = 1000
 MAX_TEST = 500
 MAX_CHARS = 1000
+# The one task that is not a classification of a registered dataset: next-token prediction on IMDB.
+NEXT_TOKEN_TASK = "imdb-next-token"
 
 TextSplits = dict[str, tuple[list[str], list[int]]]
 ImageSplits = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]

@@ -37,9 +37,11 @@ tags:
 A tiny BERT encoder (2 layers, hidden size 64, about 0.3M parameters) with a
 WordPiece tokenizer whose vocabulary is the 2,000 most frequent words of the
 hub's IMDB reference subset. Its weights are random (seeded): it exists to show
-what TransferHub measures. The **Validation** tab shows how it transfers to the
-IMDB sentiment task: a linear probe on the frozen encoder, then a full
-fine-tune within a fixed budget, scored on held-out reviews.
+what TransferHub measures, and what an untrained starting point is worth. The
+**Validation** tab shows it on the text suite (IMDB sentiment, fortune topics,
+fortune languages): for each task a linear probe on the frozen encoder, a full
+fine-tune within a fixed budget, and the same network trained from scratch,
+scored on held-out data. Compare it with the pretrained models under `zoo`.
 
 Built locally by `manage.py publish_demo` (no downloads).
 """

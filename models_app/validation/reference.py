@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from models_app.validation.datasets import NEXT_TOKEN_TASK as NEXT_TOKEN
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 IMDB_PATH = DATA_DIR / "imdb_subset.csv.gz"
 SEED = 1234
@@ -168,7 +170,7 @@ CAUSAL_BUDGET = {
     "test_examples": 200,
     "eval_batch_size": 32,
 }
-NEXT_TOKEN = "imdb-next-token"
+
 SUITE_TITLES = {
     TEXT_CLASSIFICATION: ("text", "Text classification suite"),
     IMAGE_CLASSIFICATION: ("image", "Image classification suite"),

@@ -50,7 +50,7 @@ HF_TASKS = {"text": "text-classification", "image": "image-classification", "cau
 def boards() -> dict[str, Board]:
     """Every suite board, each followed by its task boards, in the registry's order."""
     from models_app.validation.datasets import DATASETS
-    from models_app.validation.reference import NEXT_TOKEN
+    from models_app.validation.datasets import NEXT_TOKEN_TASK as NEXT_TOKEN
 
     out: dict[str, Board] = {}
     for suite, title in (("text", "Text classification suite"), ("image", "Image classification suite")):

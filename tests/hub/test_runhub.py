@@ -25,7 +25,7 @@ START_TIMEOUT = 180
 
 
 class RunHub:
-    def __init__(self, hub: LiveHub):
+    def __init__(self, hub: LiveHub, *, zoo: bool = False):
         self.hub = hub
         log = open(hub.data_dir / "runhub.log", "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
@@ -34,7 +34,7 @@ class RunHub:
                 "manage.py",
                 "runhub",
                 "--no-demo",
-                "--no-zoo",
+                *([] if zoo else ["--no-zoo"]),
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -94,10 +94,11 @@ def alive(proc: psutil.Process) -> bool:
 
 
 @pytest.fixture
-def runhub(tmp_path):
-    hub = LiveHub(tmp_path / "hub")
+def runhub(request, tmp_path):
+    zoo = getattr(request, "param", None)  # HUB_ZOO for this runhub; None: started with --no-zoo
+    hub = LiveHub(tmp_path / "hub", extra_env={"HUB_ZOO": zoo, "VALIDATION_BUDGET_SCALE": "0.3"} if zoo else None)
     hub.data_dir.mkdir(parents=True)
-    running = RunHub(hub)
+    running = RunHub(hub, zoo=bool(zoo))
     try:
         running.until(running.healthy, "/healthz")
         yield running
@@ -152,3 +153,35 @@ def test_sigterm_stops_every_process_of_the_tree(runhub):
     runhub.process.send_signal(signal.SIGTERM)
     assert runhub.process.wait(timeout=120) == 0
     assert [p.pid for p in tree if alive(p)] == []
+
+
+def _json(url: str):
+    import json
+
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("runhub", ["mnist-resnet-0"], indirect=True)
+def test_the_zoo_fills_in_behind_a_running_hub_and_is_validated(runhub):
+    # The first page does not wait for the zoo: /healthz answered before anything was published.
+    url = runhub.hub.url
+    runhub.until(lambda: _json(f"{url}/api/models?author=zoo"), "zoo/mnist-resnet-0 to be published")
+
+    def verdict():
+        runs = _json(f"{url}/api/models/zoo/mnist-resnet-0/validation")["runs"]
+        return runs[0] if runs and runs[0]["status"] not in ("queued", "running") else None
+
+    deadline = time.monotonic() + 600
+    while (done := verdict()) is None and time.monotonic() < deadline:
+        time.sleep(1)
+    assert done is not None, runhub.hub.log("runhub")[-4000:]
+    assert done["status"] == "passed", done["message"]
+    assert [t["name"] for t in done["tasks"]] == ["sklearn-digits", "mnist", "fashion-mnist"]
+    card = _json(f"{url}/api/models/zoo/mnist-resnet-0")["cardData"]
+    assert card["license"] and "zoo" in card["tags"]
+    # The publishing job ran once and was not restarted; the servers are still up.
+    assert runhub.child("publish_zoo") is None
+    assert "runs once and is not restarted" in runhub.hub.log("runhub")
+    assert runhub.healthy()
