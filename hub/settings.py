@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "hub",
     "models_app",
     "models_app.validation",
+    "models_app.finder",
     "models_app.xet",
     "models_app.engagement",
     "discussions",
@@ -238,7 +239,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False, doc="run tasks inline (tests only)")
-CELERY_TASK_ROUTES = {"models_app.validation.tasks.*": {"queue": "gpu"}}
+CELERY_TASK_ROUTES = {
+    "models_app.validation.tasks.*": {"queue": "gpu"},
+    "models_app.finder.tasks.*": {"queue": "gpu"},  # feature extraction and fine-tunes
+}
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

@@ -18,6 +18,7 @@ from models_app.reuse.api import ModelListApi
 urlpatterns = [
     path("", include("models_app.bytes_routes")),  # uploads, downloads, xorbs: one table, served before Django
     path("", include("models_app.validation.urls")),
+    path("", include("models_app.finder.urls")),
     path("", include("models_app.xet.urls")),
     path("", include("models_app.hf.urls")),
     path("api/models", ModelsCollection.as_view(listing=ModelListApi.as_view()), name="api_models_create"),

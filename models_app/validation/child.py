@@ -112,21 +112,49 @@ class Prepared:
         self.maker, self.train_y, self.test_y = maker, train_y, test_y
 
 
-def prepare_text(snapshot: Path, task: dict, model, device) -> Prepared:
-    import torch
-
+def task_text(task: dict) -> dict:
+    """{"train": (texts, labels), "test": (...)}: a registered dataset, or a user's (the finder's ``data_file``)."""
+    if task.get("data_file"):
+        data = json.loads(Path(task["data_file"]).read_text(encoding="utf-8"))
+        return {split: (data[split]["texts"], data[split]["labels"]) for split in ("train", "test")}
     from models_app.validation.datasets import load_text
 
+    return load_text(task["data"])
+
+
+def task_images(task: dict):
+    """(x_train, y_train, x_test, y_test) float32 images and int64 labels, registered or the user's."""
+    if task.get("data_file"):
+        import numpy as np
+
+        with np.load(task["data_file"], allow_pickle=False) as data:
+            return data["x_train"], data["y_train"], data["x_test"], data["y_test"]
+    from models_app.validation.datasets import load_images
+
+    return load_images(task["data"])
+
+
+def encode_texts(tok, texts, labels, seq_len: int):
+    import torch
+
+    enc = tok(list(texts), truncation=True, max_length=seq_len, padding="max_length", return_tensors="pt")
+    return enc["input_ids"], enc["attention_mask"], torch.tensor(list(labels), dtype=torch.long)
+
+
+def text_seq_len(model, wanted: int) -> int:
+    return min(wanted, getattr(model.config, "max_position_embeddings", None) or wanted)
+
+
+def prepare_text(snapshot: Path, task: dict, model, device) -> Prepared:
     budget = task["budget"]
     tok = load_tokenizer(snapshot)
     model.config.pad_token_id = tok.pad_token_id
-    seq_len = min(budget["seq_len"], getattr(model.config, "max_position_embeddings", None) or budget["seq_len"])
-    data = load_text(task["data"])
+    seq_len = text_seq_len(model, budget["seq_len"])
+    data = task_text(task)
     encoded = {}
     for split, n in (("train", budget["train_examples"]), ("test", budget["test_examples"])):
         texts, labels = data[split]
-        enc = tok(list(texts[:n]), truncation=True, max_length=seq_len, padding="max_length", return_tensors="pt")
-        encoded[split] = (enc["input_ids"], enc["attention_mask"], torch.tensor(list(labels[:n])))
+        encoded[split] = encode_texts(tok, texts[:n], labels[:n], seq_len)
 
     def maker(split: str):
         ids, mask, labels = encoded[split]
@@ -143,18 +171,16 @@ def prepare_text(snapshot: Path, task: dict, model, device) -> Prepared:
     return Prepared(maker, encoded["train"][2], encoded["test"][2])
 
 
-def prepare_images(snapshot: Path, task: dict, model, device) -> Prepared:
+def image_batcher(snapshot: Path, model, default_size: int, device):
+    """``pixels(images)``: a batch of (n, H, W) images in [0, 1] as the model's normalised input."""
     import torch
     import torch.nn.functional as F
 
-    from models_app.validation.datasets import load_images
-
-    budget = task["budget"]
     processor = {}
     if (snapshot / "preprocessor_config.json").exists():
         processor = json.loads((snapshot / "preprocessor_config.json").read_text())
     # A model that fixes its input size (a ViT's patch grid) gets it; a CNN takes the task's.
-    size = getattr(model.config, "image_size", None) or budget["image_size"]
+    size = getattr(model.config, "image_size", None) or default_size
     size = size["height"] if isinstance(size, dict) else (size[0] if isinstance(size, list | tuple) else size)
     channels = getattr(model.config, "num_channels", 3)
 
@@ -164,7 +190,21 @@ def prepare_images(snapshot: Path, task: dict, model, device) -> Prepared:
         return torch.tensor(values, dtype=torch.float32).view(1, -1, 1, 1)
 
     mean, std = norm("image_mean"), norm("image_std")
-    x_train, y_train, x_test, y_test = load_images(task["data"])
+
+    def pixels(batch):
+        # Resized per batch: a 224x224 copy of every image would need a gigabyte.
+        resized = F.interpolate(batch.unsqueeze(1), size=(size, size), mode="bilinear")
+        return ((resized.expand(-1, channels, -1, -1) - mean) / std).to(device)
+
+    return pixels
+
+
+def prepare_images(snapshot: Path, task: dict, model, device) -> Prepared:
+    import torch
+
+    budget = task["budget"]
+    pixels = image_batcher(snapshot, model, budget["image_size"], device)
+    x_train, y_train, x_test, y_test = task_images(task)
     images = {
         "train": torch.from_numpy(x_train[: budget["train_examples"]]),
         "test": torch.from_numpy(x_test[: budget["test_examples"]]),
@@ -176,10 +216,7 @@ def prepare_images(snapshot: Path, task: dict, model, device) -> Prepared:
 
     def maker(split: str):
         def make_batch(idx):
-            # Resized per batch: a 224x224 copy of every image would need a gigabyte.
-            pixels = F.interpolate(images[split][idx].unsqueeze(1), size=(size, size), mode="bilinear")
-            pixels = (pixels.expand(-1, channels, -1, -1) - mean) / std
-            return {"pixel_values": pixels.to(device), "labels": labels[split][idx].to(device)}
+            return {"pixel_values": pixels(images[split][idx]), "labels": labels[split][idx].to(device)}
 
         return make_batch
 
@@ -226,7 +263,7 @@ def classification(snapshot: Path, task: dict, device, emit: Events, scratch: di
     config = model.config
     del model
 
-    if scratch is None:
+    if scratch is None and task.get("scratch", True):
         started = time.perf_counter()
         torch.manual_seed(seed)
         fresh = auto_class.from_config(config).to(device)
@@ -326,6 +363,61 @@ def causal_lm(snapshot: Path, task: dict, device, emit: Events, scratch: dict | 
     )
 
 
+def extract_features(job: dict, emit: Events) -> dict:
+    """Frozen features of a user's examples (the finder): mean-pooled, as the linear probe uses them.
+
+    ``job["data_file"]`` is the finder's JSON (texts) or npz (images) of every
+    example; the features go to ``job["out"]`` as a float32 ``.npy`` (no pickle).
+    """
+    import numpy as np
+    import torch
+    from transformers import AutoModelForImageClassification, AutoModelForSequenceClassification
+
+    from models_app.validation import training
+
+    snapshot, kind, budget = Path(job["snapshot_dir"]), job["kind"], job["budget"]
+    torch.set_num_threads(job.get("threads") or torch.get_num_threads())
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    emit("load", 0, 1)
+    text = kind == "text-classification"
+    auto_class = AutoModelForSequenceClassification if text else AutoModelForImageClassification
+    model = load_model(auto_class, snapshot, num_labels=2, ignore_mismatched_sizes=True)
+    model.to(device)
+    if text:
+        tok = load_tokenizer(snapshot)
+        data = json.loads(Path(job["data_file"]).read_text(encoding="utf-8"))
+        ids, mask, _ = encode_texts(
+            tok, data["texts"], [0] * len(data["texts"]), text_seq_len(model, budget["seq_len"])
+        )
+        n = len(ids)
+
+        def make_batch(idx):
+            return {"input_ids": ids[idx].to(device), "attention_mask": mask[idx].to(device)}
+    else:
+        pixels = image_batcher(snapshot, model, budget["image_size"], device)
+        with np.load(job["data_file"], allow_pickle=False) as data:
+            images = torch.from_numpy(data["x"])
+        n = len(images)
+
+        def make_batch(idx):
+            return {"pixel_values": pixels(images[idx])}
+
+    started = time.perf_counter()
+    emit("baseline", 0, 1)
+    features = training.features(model.base_model, make_batch, n, budget["eval_batch_size"], device)
+    if not features.isfinite().all():
+        raise training.NanLoss("the model's outputs are NaN or infinite")
+    np.save(job["out"], features.numpy().astype(np.float32), allow_pickle=False)
+    emit("baseline", 1, 1)
+    return {
+        "examples": n,
+        "dim": int(features.shape[1]),
+        "num_parameters": int(sum(p.numel() for p in model.base_model.parameters())),
+        "seconds": round(time.perf_counter() - started, 3),
+        "device": str(device),
+    }
+
+
 RUNNERS = {
     "text-classification": classification,
     "image-classification": classification,
@@ -416,7 +508,8 @@ def main() -> int:
     apply_limits(job.get("limits") or {})
     emit = Events(int(sys.argv[2]))
     try:
-        result = {"status": "ok", "metrics": run(job, emit)}
+        work = extract_features if job.get("mode") == "features" else run
+        result = {"status": "ok", "metrics": work(job, emit)}
     except Failure as exc:
         result = {"status": "failed", "reason": exc.reason, "message": str(exc)}
     except BaseException as exc:  # noqa: BLE001 - report every failure as a typed result, never a bare crash

@@ -34,7 +34,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from models_app.validation.reference import SuiteSpec, Unsupported, choose_suite, judge, suite_summary
+from models_app.validation.reference import (
+    SuiteSpec,
+    Unsupported,
+    choose_suite,
+    judge,
+    learning_rate,
+    suite_summary,
+)
 from models_app.validation.safety import scan_snapshot
 
 log = logging.getLogger(__name__)
@@ -224,22 +231,93 @@ def _run_child(
     timeout_s: float,
     memory: int | None,
 ) -> tuple[dict, str, float]:
+    job = {"suite": suite.to_dict(), "scratch": scratch}
+    return run_child_job(snapshot_dir, job, on_progress, timeout_s, memory)
+
+
+def run_features(
+    snapshot_dir: Path,
+    *,
+    kind: str,
+    budget: dict,
+    data_file: Path,
+    out_file: Path,
+    on_progress: Callable[[dict], None] = lambda e: None,
+    timeout_s: float = 1800,
+    memory_limit_bytes: int | None = None,
+) -> dict:
+    """Frozen features of the examples in ``data_file`` into ``out_file`` (``.npy``), in the same sandbox.
+
+    The snapshot is scanned first, as for a validation: a model whose files are
+    unsafe never reaches the child. Returns the child's outcome: ``{"status":
+    "ok", "metrics": {examples, dim, num_parameters, seconds}}`` or ``{"status":
+    "failed", "reason", "message"}``.
+    """
+    snapshot_dir = Path(snapshot_dir)
+    report = scan_snapshot(snapshot_dir)
+    if not report.ok:
+        return {"status": "failed", "reason": report.reason, "message": report.message}
+    job = {
+        "mode": "features",
+        "kind": kind,
+        "budget": budget,
+        "data_file": str(Path(data_file).resolve()),
+        "out": str(Path(out_file).resolve()),
+    }
+    outcome, log_tail, _ = run_child_job(snapshot_dir, job, on_progress, timeout_s, memory_limit_bytes)
+    if outcome["status"] != "ok":
+        outcome["log_tail"] = log_tail
+    return outcome
+
+
+def run_task(
+    snapshot_dir: Path,
+    task: dict,
+    *,
+    on_progress: Callable[[dict], None] = lambda e: None,
+    timeout_s: float = 1800,
+    memory_limit_bytes: int | None = None,
+) -> dict:
+    """Fine-tune on one task that is not in the reference suite (the finder's confirmation on a user's data).
+
+    ``task`` is a ``TaskSpec`` dict with a ``data_file``; the learning rate is
+    set from the model's width as for the suite. Same scan and sandbox as a
+    validation; returns the child's outcome (``metrics["tasks"][0]``).
+    """
+    snapshot_dir = Path(snapshot_dir)
+    report = scan_snapshot(snapshot_dir)
+    if not report.ok:
+        return {"status": "failed", "reason": report.reason, "message": report.message}
+    try:
+        config = json.loads((snapshot_dir / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return {"status": "failed", "reason": "load_error", "message": f"config.json is missing or unreadable: {exc}"}
+    task = dict(task, budget=dict(task["budget"], lr=learning_rate(task["budget"], config)))
+    job = {"suite": {"name": "custom", "tasks": [task]}, "scratch": {}}
+    outcome, log_tail, _ = run_child_job(snapshot_dir, job, on_progress, timeout_s, memory_limit_bytes)
+    if outcome["status"] != "ok":
+        outcome["log_tail"] = log_tail
+    return outcome
+
+
+def run_child_job(
+    snapshot_dir: Path, job: dict, on_progress: Callable[[dict], None], timeout_s: float, memory: int | None
+) -> tuple[dict, str, float]:
+    """Run ``child.py`` on ``job`` with the limits, environment and temp dir described above."""
     threads = len(os.sched_getaffinity(0))
     # CUDA reserves far more virtual address space than it uses, so RLIMIT_AS
     # would break it; on a GPU worker the GPU's own memory is the limit.
     memory = None if has_gpu() else (memory or default_memory_limit())
     workdir = Path(tempfile.mkdtemp(prefix="th-validation-"))
-    job = workdir / "job.json"
+    job_path = workdir / "job.json"
     limits = {"cpu_seconds": int(timeout_s * threads) + 60, "memory_bytes": memory}
-    spec = {
+    spec = job | {
         "snapshot_dir": str(snapshot_dir.resolve()),
-        "suite": suite.to_dict(),
-        "scratch": scratch,
         "threads": threads,
         "limits": limits,
         "parent_pid": os.getpid(),
     }
-    job.write_text(json.dumps(spec))
+    job_path.write_text(json.dumps(spec))
     log_path = workdir / "child.log"
     read_fd, write_fd = os.pipe()
     started = time.monotonic()
@@ -247,7 +325,7 @@ def _run_child(
     try:
         with log_path.open("wb") as log_file:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "models_app.validation.child", str(job), str(write_fd)],
+                [sys.executable, "-m", "models_app.validation.child", str(job_path), str(write_fd)],
                 cwd=workdir,
                 env=child_env(workdir, threads),
                 stdin=subprocess.DEVNULL,
