@@ -12,7 +12,7 @@ from hub.api import ApiError
 from models_app.repos.rules import get_visible_repo
 from models_app.validation import report
 from models_app.validation.runs import run_rerun
-from models_app.validation.selectors import leaderboard_rows, run_as_json, runs_of
+from models_app.validation.selectors import estimator_agreement, leaderboard_rows, run_as_json, runs_of
 
 RunSchema = inline_serializer(
     "ValidationRun",
@@ -69,6 +69,11 @@ LeaderboardSchema = inline_serializer(
         "metric": serializers.CharField(),
         "higher_is_better": serializers.BooleanField(),
         "rows": serializers.ListField(child=serializers.DictField()),
+        "estimator_tau": serializers.DictField(
+            allow_null=True,
+            help_text="a task board: Kendall's tau between each estimator's order and the fine-tuned order "
+            "across the hub's models ({models, knn, logme, linear_probe, param_baseline})",
+        ),
     },
 )
 
@@ -131,5 +136,6 @@ class LeaderboardApi(APIView):
                 "metric": board.metric,
                 "higher_is_better": board.higher_is_better,
                 "rows": leaderboard_rows(request.user, task, limit=100),
+                "estimator_tau": estimator_agreement(request.user, task) if board.kind == "task" else None,
             }
         )

@@ -250,6 +250,9 @@ def classification(snapshot: Path, task: dict, device, emit: Events, scratch: di
     probe = training.linear_probe(train_x, data.train_y.numpy(), test_x, data.test_y.numpy(), seed)
     emit("baseline", 2, 2)
     timings["probe"] = time.perf_counter() - started
+    # What the finder's estimators predict from the same frozen training features: across the
+    # hub's models, the leaderboards compare their order with the fine-tuned order (Kendall's tau).
+    estimates = transfer_estimates(train_x.numpy(), data.train_y.numpy(), model.base_model)
 
     started = time.perf_counter()
     emit("finetune", 0, budget["steps"])
@@ -283,6 +286,7 @@ def classification(snapshot: Path, task: dict, device, emit: Events, scratch: di
         | scratch
         | {
             "probe": probe,
+            "estimates": estimates,
             "finetuned": training.scores(data.test_y.numpy(), predictions),
             "chance_accuracy": round(float(counts.max()) / test_n, 4),
             "test_examples": test_n,
@@ -290,6 +294,18 @@ def classification(snapshot: Path, task: dict, device, emit: Events, scratch: di
             "stage_seconds": timings,
         }
     )
+
+
+def transfer_estimates(features, labels, backbone) -> dict:
+    """k-NN, LogME, cross-validated probe and the parameter-count baseline; None where one cannot run."""
+    from models_app.validation.estimators import param_count_baseline, score_all
+
+    try:
+        estimates = score_all(features, labels)
+    except ValueError:
+        estimates = {}
+    params = sum(p.numel() for p in backbone.parameters())
+    return estimates | {"num_parameters": int(params), "param_baseline": param_count_baseline(params)}
 
 
 def causal_lm(snapshot: Path, task: dict, device, emit: Events, scratch: dict | None) -> dict:

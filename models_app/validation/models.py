@@ -188,6 +188,9 @@ class TaskScore(models.Model):
     probe = models.FloatField(null=True, blank=True)
     scratch = models.FloatField(null=True, blank=True)
     gain = models.FloatField(null=True, blank=True)
+    # The transferability estimates from the probe's frozen training features: {knn, logme, linear_probe,
+    # param_baseline, num_parameters}; the leaderboard compares their order with the fine-tuned one.
+    estimates = models.JSONField(default=dict, blank=True)
     finished = models.DateTimeField(default=timezone.now)
 
     class Meta:

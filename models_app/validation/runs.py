@@ -168,6 +168,7 @@ def summary_update(run: ValidationRun) -> None:
                 probe=(task.get("probe") or {}).get(task["metric"]),
                 scratch=(task.get("scratch") or {}).get(task["metric"]),
                 gain=task.get("gain"),
+                estimates=task.get("estimates") or {},
                 finished=run.finished or timezone.now(),
             )
             for task in (run.metrics or {}).get("tasks") or []

@@ -15,7 +15,7 @@ from models_app.repos.rules import can_write, get_visible_repo
 from models_app.validation import report
 from models_app.validation.models import ValidationRun
 from models_app.validation.runs import run_rerun
-from models_app.validation.selectors import leaderboard_rows, runs_of
+from models_app.validation.selectors import estimator_agreement, leaderboard_rows, runs_of
 
 
 def validation_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:
@@ -86,6 +86,7 @@ def leaderboard(request: HttpRequest, task: str) -> HttpResponse:
     rows = leaderboard_rows(request.user, task, limit=100)
     suite = report.board(board.suite)
     siblings = [report.board(name) for name in suite.tasks] if suite else []
-    return render(
-        request, "validation/leaderboard.html", {"board": board, "rows": rows, "suite": suite, "siblings": siblings}
-    )
+    context = {"board": board, "rows": rows, "suite": suite, "siblings": siblings}
+    if board.kind == "task":
+        context["agreement"] = estimator_agreement(request.user, task)
+    return render(request, "validation/leaderboard.html", context)
