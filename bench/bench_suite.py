@@ -31,9 +31,35 @@ from models_app.validation import runner  # noqa: E402
 from models_app.validation.zoo import registry, store  # noqa: E402
 
 
+def zoo_root() -> Path:
+    """The zoo cache the hub uses (``HUB_DATA_DIR/zoo``), so a bench reuses what ``make run`` built."""
+    return Path(os.environ.get("HUB_DATA_DIR") or ROOT / "data") / "zoo"
+
+
 def card_meta(folder: Path) -> dict:
     text = (folder / "README.md").read_text(encoding="utf-8")
     return yaml.safe_load(text.split("---", 2)[1]) if text.startswith("---") else {}
+
+
+def print_agreement(rows) -> None:
+    """Per task: Kendall's tau between each estimator's order and the fine-tuned order across the models."""
+    from models_app.validation.estimators import kendall_tau
+
+    by_task: dict[str, list[tuple[dict, float]]] = {}
+    for _, result, *_ in rows:
+        for task in result.metrics.get("tasks") or []:
+            tuned = (task.get("finetuned") or {}).get("accuracy")
+            if task.get("estimates") and tuned is not None:
+                by_task.setdefault(task["name"], []).append((task["estimates"], tuned))
+    if by_task:
+        print("\nKendall's tau, estimator order vs fine-tuned order, per task:")
+    for name, pairs in by_task.items():
+        taus = {}
+        for estimator in ("knn", "logme", "linear_probe", "param_baseline"):
+            kept = [(e[estimator], t) for e, t in pairs if e.get(estimator) is not None]
+            tau = kendall_tau([k for k, _ in kept], [t for _, t in kept]) if len(kept) >= 2 else None
+            taus[estimator] = None if tau is None else round(tau, 2)
+        print(f"  {name} ({len(pairs)} models): {taus}")
 
 
 def main() -> int:
@@ -41,7 +67,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="these zoo models only")
     parser.add_argument("--scale", type=float, default=1.0, help="budget scale (published runs use 1.0)")
     args = parser.parse_args()
-    root = Path(os.environ.get("HUB_DATA_DIR") or ROOT / "data") / "zoo"
+    root = zoo_root()
     entries = [e for e in sorted(registry.ENTRIES, key=lambda e: e.order) if not args.only or e.name in args.only]
     scratch: dict[str, dict] = {}
     rows = []
@@ -71,6 +97,7 @@ def main() -> int:
             else f"{entry.name}: {result.verdict} {result.message}",
             flush=True,
         )
+    print_agreement(rows)
     device = next((r.metrics.get("device") for _, r, *_ in rows if r.metrics.get("device")), "?")
     print(f"\n{'model':24} {'verdict':8} {'suite s':>8} {'x 1 fine-tune':>13} {'mean':>7} {'scratch':>8} {'gain':>7}")
     for name, result, wall, one, mean in rows:

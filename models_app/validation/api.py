@@ -108,6 +108,7 @@ class ModelValidationApi(APIView):
 class LeaderboardsApi(APIView):
     @extend_schema(
         summary="Every leaderboard: each suite, then its tasks, with modality and metric",
+        operation_id="leaderboards_list",
         responses={200: inline_serializer("Leaderboards", {"leaderboards": serializers.ListField(child=BoardSchema)})},
         tags=["validation"],
     )
@@ -118,6 +119,7 @@ class LeaderboardsApi(APIView):
 class LeaderboardApi(APIView):
     @extend_schema(
         summary="One leaderboard (a task or a suite): each model's passed main, best first",
+        operation_id="leaderboard_retrieve",
         responses={200: LeaderboardSchema},
         tags=["validation"],
     )
