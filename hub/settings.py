@@ -343,7 +343,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["hub.permissions.TokenScopeAllows"],
     # DRF's parsers plus one check: no NUL, bounded depth (hub/jsonbody.py).
     "DEFAULT_PARSER_CLASSES": ["hub.jsonbody.JSONParser", "hub.jsonbody.FormParser", "hub.jsonbody.MultiPartParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "hub.schema.HubAutoSchema",
     "EXCEPTION_HANDLER": "hub.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

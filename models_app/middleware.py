@@ -6,9 +6,11 @@ import re
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from models_app.repos.rules import redirect_target, visible_repos
+from models_app.repos.rules import DATASET, MODEL, redirect_target, visible_repos
 
-_REPO_PATH = re.compile(r"^/(?P<prefix>api/models/)?(?P<owner>[^/]+)/(?P<name>[^/]+)(?P<rest>/.*)?$")
+_REPO_PATH = re.compile(
+    r"^/(?P<prefix>api/models/|(?P<dataset>api/datasets/|datasets/))?(?P<owner>[^/]+)/(?P<name>[^/]+)(?P<rest>/.*)?$"
+)
 
 
 class HttpResponseTemporaryRedirect(HttpResponseRedirect):
@@ -32,7 +34,8 @@ class RepoRedirectMiddleware:
         match = _REPO_PATH.match(request.path_info)
         if match is None:
             return response
-        repo = redirect_target(match["owner"], match["name"])
+        repo_type = DATASET if match["dataset"] else MODEL
+        repo = redirect_target(match["owner"], match["name"], repo_type)
         if repo is None or not visible_repos(getattr(request, "user", None)).filter(pk=repo.pk).exists():
             return response
         location = f"/{match['prefix'] or ''}{repo.owner.username}/{repo.name}{match['rest'] or ''}"

@@ -23,8 +23,18 @@ class Blob(models.Model):
 
 
 class ModelRepo(models.Model):
+    """A repo of the hub: a model, or a dataset (``repo_type``), as on the Hugging Face Hub.
+
+    ``owner/name`` is the id within a type, so ``alice/foo`` may be both a model and a dataset.
+    """
+
+    class RepoType(models.TextChoices):
+        MODEL = "model"
+        DATASET = "dataset"
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="repos")
     name = models.CharField(max_length=96)
+    repo_type = models.CharField(max_length=8, choices=RepoType.choices, default=RepoType.MODEL)
     private = models.BooleanField(default=False)
     # Parsed YAML front matter of README.md (the HF card format).
     card_meta = models.JSONField(default=dict, blank=True)
@@ -40,7 +50,7 @@ class ModelRepo(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint("owner", Lower("name"), name="repo_owner_name_ci_unique"),
+            models.UniqueConstraint("owner", "repo_type", Lower("name"), name="repo_owner_type_name_ci_unique"),
         ]
         indexes = [
             models.Index(fields=["-downloads"]),
@@ -55,6 +65,28 @@ class ModelRepo(models.Model):
     @property
     def repo_id(self) -> str:
         return f"{self.owner.username}/{self.name}"
+
+    @property
+    def is_dataset(self) -> bool:
+        return self.repo_type == self.RepoType.DATASET
+
+    @property
+    def url_prefix(self) -> str:
+        """Before ``/owner/name`` in the website's and the HF protocol's URLs: "" or "/datasets"."""
+        return URL_PREFIXES[self.repo_type]
+
+    @property
+    def web_path(self) -> str:
+        return f"{self.url_prefix}/{self.repo_id}"
+
+    @property
+    def api_path(self) -> str:
+        return f"/api/{API_SEGMENTS[self.repo_type]}/{self.repo_id}"
+
+
+# As the Hugging Face Hub spells them (huggingface_hub.constants.REPO_TYPES_URL_PREFIXES).
+URL_PREFIXES = {ModelRepo.RepoType.MODEL: "", ModelRepo.RepoType.DATASET: "/datasets"}
+API_SEGMENTS = {ModelRepo.RepoType.MODEL: "models", ModelRepo.RepoType.DATASET: "datasets"}
 
 
 class Revision(models.Model):

@@ -33,9 +33,9 @@ import io
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -71,6 +71,7 @@ class BytesRoute:
     serve: AsgiHandler
     fallback: Callable | None = None
     raw: bool = False  # match the still-quoted path: a revision like refs%2Fpr%2F1 is one segment
+    kwargs: Mapping[str, str] = field(default_factory=dict)  # passed to both, as Django passes a route's kwargs
 
     def match(self, scope) -> dict[str, str] | None:
         if scope["method"] not in self.methods:
@@ -80,9 +81,10 @@ class BytesRoute:
             found = self._regex.fullmatch(path[1:])
             if found is None:
                 return None
-            return {k: unquote(v, encoding="utf-8", errors="replace") for k, v in found.groupdict().items()}
+            groups = {k: unquote(v, encoding="utf-8", errors="replace") for k, v in found.groupdict().items()}
+            return {**groups, **self.kwargs}
         found = self._regex.fullmatch(scope["path"][1:])
-        return None if found is None else found.groupdict()
+        return None if found is None else {**found.groupdict(), **self.kwargs}
 
     @functools.cached_property
     def _regex(self) -> re.Pattern:

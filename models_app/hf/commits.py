@@ -27,7 +27,7 @@ from models_app.publish.uploads import Ingest, UploadError
 from models_app.repos.paths import PathError, normalize_path
 from models_app.repos.quota import human_size
 from models_app.repos.revisions import DEFAULT_BRANCH, SHA_RE, RevisionError, RevisionResult, revision_create
-from models_app.repos.rules import can_write, visible_repos
+from models_app.repos.rules import MODEL, can_write, find_visible_repo
 from models_app.storage import get_store
 
 # Files from this size up travel through LFS, which keeps every regular file small enough
@@ -48,9 +48,9 @@ def hub_base_url(request) -> str:
     return (settings.SITE_URL or request.build_absolute_uri("/")).rstrip("/")
 
 
-def repo_for_write(user, owner: str, name: str) -> ModelRepo:
+def repo_for_write(user, owner: str, name: str, repo_type: str = MODEL) -> ModelRepo:
     """``owner/name`` if ``user`` may write to it: 404 (RepoNotFound) when they cannot see it, else 403."""
-    repo = visible_repos(user).filter(owner__username__iexact=owner, name__iexact=name).first()
+    repo = find_visible_repo(user, owner, name, repo_type)
     if repo is None:
         raise ApiError(f"Repository {owner}/{name} not found.", status_code=404, code="RepoNotFound")
     if not can_write(user, repo):

@@ -42,14 +42,14 @@ class HubNotFound(Exception):
         return response
 
 
-def missing_repo(user, owner: str, name: str, path: str) -> HubNotFound:
+def missing_repo(user, owner: str, name: str, path: str, repo_type: str = "model") -> HubNotFound:
     """Not found, or a relative 307 to the new name of a renamed repo the caller may see.
 
     The HF client follows relative redirects (renamed repos) on its HEAD and GET.
     """
     from models_app.repos.rules import redirect_target, visible_repos
 
-    repo = redirect_target(owner, name)
+    repo = redirect_target(owner, name, repo_type)
     if repo is not None and visible_repos(user).filter(pk=repo.pk).exists():
         location = path.replace(f"/{owner}/{name}", f"/{repo.owner.username}/{repo.name}", 1)
         return HubNotFound(307, "RepoRenamed", f"{owner}/{name} is now {repo.repo_id}.", location=location)

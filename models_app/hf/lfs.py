@@ -29,6 +29,8 @@ from models_app.hf import lfs_objects
 from models_app.hf.commits import OID_RE, hub_base_url, repo_for_write
 from models_app.hf.schema import hf_schema
 from models_app.publish.uploads import Limits, iter_file
+from models_app.repos.routes import RepoKind
+from models_app.repos.rules import MODEL
 
 LFS_MEDIA_TYPE = "application/vnd.git-lfs+json"
 
@@ -59,8 +61,8 @@ def _object_error(oid, size, code: int, message: str) -> dict:
 
 @hf_schema("Git LFS batch API (basic transfer)")
 @lfs_api
-def lfs_batch(request, owner: str, name: str) -> Response:
-    repo = repo_for_write(request.user, owner, name)
+def lfs_batch(request, owner: str, name: str, repo_type: str = MODEL) -> Response:
+    repo = repo_for_write(request.user, owner, name, repo_type)
     payload = request.data if isinstance(request.data, dict) else {}
     if payload.get("operation") != "upload":
         raise ApiError("This LFS endpoint only takes uploads; download files with /resolve/.", status_code=400)
@@ -85,8 +87,10 @@ def lfs_batch(request, owner: str, name: str) -> Response:
             answer.append({"oid": oid, "size": size})  # already stored and readable by the uploader: no upload
         else:
             token = lfs_objects.upload_link_token(request.user, repo, oid, size)
-            path = reverse("hf_lfs_upload", kwargs={"owner": repo.owner.username, "name": repo.name, "oid": oid})
-            verify = reverse("hf_lfs_verify", kwargs={"owner": repo.owner.username, "name": repo.name})
+            kind = RepoKind(repo.repo_type)
+            ids = {"owner": repo.owner.username, "name": repo.name}
+            path = reverse(kind.name("hf_lfs_upload"), kwargs={**ids, "oid": oid})
+            verify = reverse(kind.name("hf_lfs_verify"), kwargs=ids)
             answer.append(
                 {
                     "oid": oid,
@@ -106,7 +110,7 @@ def lfs_batch(request, owner: str, name: str) -> Response:
 
 @csrf_exempt
 @require_http_methods(["PUT"])
-def lfs_upload(request: HttpRequest, owner: str, name: str, oid: str) -> HttpResponse:
+def lfs_upload(request: HttpRequest, owner: str, name: str, oid: str, repo_type: str = MODEL) -> HttpResponse:
     """Receive one object's bytes; authorised by the signed grant in the link, not by a header."""
     try:
         lfs_objects.upload_receive(request.GET.get("t", ""), oid, request_chunks(request))
@@ -122,8 +126,8 @@ def request_chunks(request: HttpRequest):
 
 @hf_schema("Git LFS verify an uploaded object")
 @lfs_api
-def lfs_verify(request, owner: str, name: str) -> Response:
-    repo = repo_for_write(request.user, owner, name)
+def lfs_verify(request, owner: str, name: str, repo_type: str = MODEL) -> Response:
+    repo = repo_for_write(request.user, owner, name, repo_type)
     data = request.data if isinstance(request.data, dict) else {}
     oid, size = data.get("oid"), data.get("size")
     if not isinstance(oid, str) or not OID_RE.match(oid):

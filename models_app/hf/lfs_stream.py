@@ -16,7 +16,10 @@ from models_app.hf import lfs_objects
 from models_app.streaming import StreamRequest, stream_body_into
 
 
-async def lfs_upload_streamed(request: StreamRequest, owner: str, name: str, oid: str) -> None:
+async def lfs_upload_streamed(
+    request: StreamRequest, owner: str, name: str, oid: str, repo_type: str = "model"
+) -> None:
+    # The signed link names the repo (by id); owner, name and type in the URL are for people reading logs.
     token = (parse_qs(request.scope.get("query_string", b"").decode("latin-1")).get("t") or [""])[0]
     upload = await request.run(lfs_objects.upload_open, token, oid)
     if await stream_body_into(request, lambda: upload.staged) is None:

@@ -1,6 +1,6 @@
 """The Hugging Face write protocol: the endpoints ``huggingface_hub`` calls to publish.
 
-``create_repo`` -> ``POST /api/repos/create``; ``upload_file``/``upload_folder``
+``create_repo`` -> ``POST /api/repos/create`` (``"type": "dataset"`` for a dataset); ``upload_file``/``upload_folder``
 /``push_to_hub`` -> ``validate-yaml`` (README.md), ``preupload``, the LFS batch
 (``models_app/hf/lfs.py``) and ``commit``. Rules live in ``commits.py``; every
 byte goes through ``uploads.Ingest`` and every change through ``revision_create``.
@@ -25,16 +25,21 @@ from models_app.hf.commits import (
     repo_for_write,
 )
 from models_app.hf.schema import hf_schema
-from models_app.models import ModelRepo
 from models_app.repos.cards import validate_card
-from models_app.repos.rules import can_write, repo_create, repo_delete, visible_repos
+from models_app.repos.rules import MODEL, NOUNS, can_write, find_visible_repo, repo_create, repo_delete
 
 WRITERS = [IsAuthenticated, TokenScopeAllows]
 
 
-def _model_type_only(repo_type) -> None:
-    if repo_type not in (None, "", "model"):
-        raise ApiError(f"This hub hosts models only; {repo_type} repositories are not supported.", status_code=400)
+def _repo_type(repo_type) -> str:
+    """The body's repo type (huggingface_hub sends none for a model); spaces are refused."""
+    if repo_type in (None, ""):
+        return MODEL
+    if repo_type not in NOUNS:
+        raise ApiError(
+            f"This hub hosts models and datasets only; {repo_type} repositories are not supported.", status_code=400
+        )
+    return repo_type
 
 
 def _namespace(request, organization) -> None:
@@ -51,7 +56,7 @@ def _namespace(request, organization) -> None:
 @permission_classes(WRITERS)
 def repos_create(request) -> Response:
     data = request.data if isinstance(request.data, dict) else {}
-    _model_type_only(data.get("type"))
+    repo_type = _repo_type(data.get("type"))
     _namespace(request, data.get("organization"))
     name = data.get("name")
     if not isinstance(name, str) or not name:
@@ -59,16 +64,16 @@ def repos_create(request) -> Response:
     private = bool(data.get("private")) or data.get("visibility") == "private"
     base = hub_base_url(request)
     try:
-        repo = repo_create(request.user, name, private=private)
+        repo = repo_create(request.user, name, private=private, repo_type=repo_type)
     except ApiError as exc:
         if exc.status_code != 409:
             raise
         # huggingface_hub's create_repo(exist_ok=True) reads 'url' from the 409 body.
-        existing = ModelRepo.objects.get(owner=request.user, name__iexact=name)
-        response = Response({"error": exc.message, "url": f"{base}/{existing.repo_id}"}, status=409)
+        existing = find_visible_repo(request.user, request.user.username, name, repo_type)
+        response = Response({"error": exc.message, "url": f"{base}{existing.web_path}"}, status=409)
         response["X-Error-Message"] = header_safe(exc.message)
         return response
-    return Response({"url": f"{base}/{repo.repo_id}", "name": repo.repo_id, "id": repo.repo_id})
+    return Response({"url": f"{base}{repo.web_path}", "name": repo.repo_id, "id": repo.repo_id})
 
 
 @hf_schema("Delete a repo (huggingface_hub delete_repo)")
@@ -76,10 +81,10 @@ def repos_create(request) -> Response:
 @permission_classes(WRITERS)
 def repos_delete(request) -> Response:
     data = request.data if isinstance(request.data, dict) else {}
-    _model_type_only(data.get("type"))
+    repo_type = _repo_type(data.get("type"))
     owner = data.get("organization") or request.user.username
     name = data.get("name") or ""
-    repo = visible_repos(request.user).filter(owner__username__iexact=owner, name__iexact=name).first()
+    repo = find_visible_repo(request.user, owner, name, repo_type)
     if repo is None:
         raise ApiError(f"Repository {owner}/{name} not found.", status_code=404, code="RepoNotFound")
     if not can_write(request.user, repo):
@@ -93,7 +98,7 @@ def repos_delete(request) -> Response:
 @permission_classes(WRITERS)
 def validate_yaml(request) -> Response:
     data = request.data if isinstance(request.data, dict) else {}
-    _model_type_only(data.get("repoType"))
+    _repo_type(data.get("repoType"))
     content = data.get("content")
     if not isinstance(content, str):
         raise ApiError("'content' (the README.md text) is required.", status_code=400)
@@ -116,8 +121,8 @@ def _issue(item) -> dict:
 @hf_schema("Tell the client how to upload each file (regular or LFS)")
 @api_view(["POST"])
 @permission_classes(WRITERS)
-def preupload(request, owner: str, name: str, rev: str) -> Response:
-    repo = repo_for_write(request.user, owner, name)
+def preupload(request, owner: str, name: str, rev: str, repo_type: str = MODEL) -> Response:
+    repo = repo_for_write(request.user, owner, name, repo_type)
     refuse_pull_requests(request.query_params.get("create_pr"))
     data = request.data if isinstance(request.data, dict) else {}
     files = preupload_answer(repo, branch_tip(repo, rev), data.get("files"))
@@ -127,9 +132,9 @@ def preupload(request, owner: str, name: str, rev: str) -> Response:
 @hf_schema("Commit files (application/x-ndjson, huggingface_hub create_commit)")
 @api_view(["POST"])
 @permission_classes(WRITERS)
-def commit(request, owner: str, name: str, rev: str) -> Response:
+def commit(request, owner: str, name: str, rev: str, repo_type: str = MODEL) -> Response:
     """An ndjson commit. A commit that changes nothing creates no revision and answers the current sha."""
-    repo = repo_for_write(request.user, owner, name)
+    repo = repo_for_write(request.user, owner, name, repo_type)
     refuse_pull_requests(request.query_params.get("create_pr"))
     # Read line by line from the body stream: request.data would load it all (and refuse it past 10 MiB).
     result = hf_commit(repo, request.user, rev, ndjson_lines(request._request.readline))
@@ -138,7 +143,7 @@ def commit(request, owner: str, name: str, rev: str) -> Response:
         {
             "success": True,
             "commitOid": sha,
-            "commitUrl": f"{hub_base_url(request)}/{repo.repo_id}/commit/{sha}",
+            "commitUrl": f"{hub_base_url(request)}{repo.web_path}/commit/{sha}",
             "pullRequestUrl": None,
             "created": result.created,
         }

@@ -25,7 +25,7 @@ from models_app.bounds import MAX_REPO_TAGS
 from models_app.models import Ref
 from models_app.publish import service as publish
 from models_app.repos.revisions import RevisionError, resolve_revision, tag_create
-from models_app.repos.rules import get_visible_repo, repo_create, repo_rename, repo_update
+from models_app.repos.rules import MODEL, get_visible_repo, repo_create, repo_rename, repo_update
 
 WRITE = [TokenScopeAllows, IsAuthenticatedForWrites]
 ERROR = inline_serializer("Error", {"error": serializers.CharField(), "detail": serializers.JSONField()})
@@ -34,7 +34,8 @@ ERROR = inline_serializer("Error", {"error": serializers.CharField(), "detail": 
 def repo_json(repo) -> dict:
     return {
         "id": repo.repo_id,
-        "url": f"/{repo.owner.username}/{repo.name}",
+        "type": repo.repo_type,
+        "url": repo.web_path,
         "private": repo.private,
         "license": repo.license or None,
         "pipeline_tag": repo.pipeline_tag or None,
@@ -70,7 +71,7 @@ def _first(problems) -> str:
 
 
 class ModelsCollection(APIView):
-    """``/api/models``: POST creates a repo; other methods go to ``listing``, the view that lists repos.
+    """``/api/models`` (``/api/datasets``): POST creates a repo; other methods go to ``listing``, which lists them.
 
     Django stops at the first matching pattern, so one URL serves two
     capabilities only through one view. ``models_app/urls.py`` passes reuse's
@@ -88,11 +89,11 @@ class ModelsCollection(APIView):
     @extend_schema(
         request=RepoCreateInput,
         responses={201: OpenApiResponse(description="the new repo"), 400: ERROR, 401: ERROR, 403: ERROR, 409: ERROR},
-        summary="Create a model repo",
+        summary="Create a repo (a model on /api/models, a dataset on /api/datasets)",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request, repo_type: str = MODEL) -> Response:
         data = _valid(RepoCreateInput, request.data)
-        repo = repo_create(request.user, **data)
+        repo = repo_create(request.user, **data, repo_type=repo_type)
         return Response(repo_json(repo), status=201)
 
 
@@ -141,8 +142,8 @@ class UploadView(APIView):
         },
         summary="Upload files as a new revision of main",
     )
-    def post(self, request: Request, owner: str, name: str) -> Response:
-        repo = publish.upload_target(request.user, request.auth, owner, name)
+    def post(self, request: Request, owner: str, name: str, repo_type: str = MODEL) -> Response:
+        repo = publish.upload_target(request.user, request.auth, owner, name, repo_type)
         status, payload = publish.upload_from_request(repo, request.user, request._request)
         return Response(payload, status=status)
 
@@ -164,8 +165,8 @@ class SettingsInput(serializers.Serializer):
 )
 @api_view(["PATCH", "PUT"])
 @permission_classes(WRITE)
-def repo_settings(request: Request, owner: str, name: str) -> Response:
-    repo = get_visible_repo(request.user, owner, name)
+def repo_settings(request: Request, owner: str, name: str, repo_type: str = MODEL) -> Response:
+    repo = get_visible_repo(request.user, owner, name, repo_type)
     data = _valid(SettingsInput, request.data)
     if data.get("gated") not in (None, False):
         raise ApiError("Gated access is not supported on this hub; use private instead.", status_code=400)
@@ -199,9 +200,9 @@ class TagInput(serializers.Serializer):
 @extend_schema(methods=["DELETE"], responses={204: None, 403: ERROR, 404: ERROR}, summary="Delete a tag")
 @api_view(["POST", "DELETE"])
 @permission_classes(WRITE)
-def revision_tag(request: Request, owner: str, name: str, revision: str) -> Response:
+def revision_tag(request: Request, owner: str, name: str, revision: str, repo_type: str = MODEL) -> Response:
     """POST tags ``revision``; DELETE removes the tag named ``revision`` (huggingface_hub's delete_tag)."""
-    repo = get_visible_repo(request.user, owner, name)
+    repo = get_visible_repo(request.user, owner, name, repo_type)
     if not publish.can_write(request.user, repo):
         raise ApiError(f"Only the owner may change the tags of {repo.repo_id}.", status_code=403)
     if request.method == "DELETE":

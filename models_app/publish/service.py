@@ -8,8 +8,6 @@ and the answer the uploader sees.
 
 from __future__ import annotations
 
-from django.http import Http404
-
 from hub.api import ApiError
 from hub.models import ApiToken
 from hub.permissions import READ_ONLY_TOKEN_MESSAGE
@@ -18,23 +16,22 @@ from models_app.publish.multipart import PART_OVERHEAD, UploadForm
 from models_app.publish.uploads import Ingest, Limits, UploadError
 from models_app.repos.quota import human_size
 from models_app.repos.revisions import revision_create
-from models_app.repos.rules import can_write, get_visible_repo, redirect_target, visible_repos
+from models_app.repos.rules import MODEL, can_write, find_visible_repo, redirect_target, visible_repos
 from models_app.streaming import BATCH_BYTES
 
 
-def upload_target(user, token, owner: str, name: str) -> ModelRepo:
+def upload_target(user, token, owner: str, name: str, repo_type: str = MODEL) -> ModelRepo:
     """The repo ``user`` may upload to: 401 anonymous, 403 read token or not owner, 404 not visible."""
     if user is None or not user.is_authenticated:
         raise ApiError("Log in or send a write token (Authorization: Bearer ...) to upload.", status_code=401)
     if isinstance(token, ApiToken) and not token.can_write:
         raise ApiError(READ_ONLY_TOKEN_MESSAGE, status_code=403)
-    try:
-        repo = get_visible_repo(user, owner, name)
-    except Http404:
+    repo = find_visible_repo(user, owner, name, repo_type)
+    if repo is None:
         # A renamed repo keeps taking uploads under its old name (a redirect would make the client resend the body).
-        repo = redirect_target(owner, name)
+        repo = redirect_target(owner, name, repo_type)
         if repo is None or not visible_repos(user).filter(pk=repo.pk).exists():
-            raise ApiError(f"Repository {owner}/{name} not found.", status_code=404, code="RepoNotFound") from None
+            raise ApiError(f"Repository {owner}/{name} not found.", status_code=404, code="RepoNotFound")
     if not can_write(user, repo):
         raise ApiError(f"Only the owner may upload to {repo.repo_id}.", status_code=403)
     return repo
@@ -110,7 +107,7 @@ def _default_message(files) -> str:
 
 
 def revision_payload(repo: ModelRepo, revision) -> dict:
-    base = f"/{repo.owner.username}/{repo.name}"
+    base = repo.web_path
     files = RepoFile.objects.filter(revision=revision).select_related("blob").order_by("path")
     return {
         "id": repo.repo_id,

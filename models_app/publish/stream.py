@@ -13,15 +13,16 @@ from models_app.publish import service as publish
 from models_app.publish.multipart import UploadForm
 from models_app.publish.uploads import Ingest, UploadError
 from models_app.repos.revisions import revision_create
+from models_app.repos.rules import MODEL
 from models_app.streaming import StreamRequest, stream_body_into
 
 
-async def native_upload(request: StreamRequest, owner: str, name: str) -> None:
+async def native_upload(request: StreamRequest, owner: str, name: str, repo_type: str = MODEL) -> None:
     """``POST /api/models/<owner>/<name>/upload`` (multipart), streamed into ``Ingest``."""
 
     def prepare():
         user, token = request.authenticate()
-        repo = publish.upload_target(user, token, owner, name)
+        repo = publish.upload_target(user, token, owner, name, repo_type)
         ingest = Ingest(repo)
         publish.upload_limits_check(ingest.limits, request.content_length)
         return user, repo, UploadForm(ingest, request.headers.get("content-type", ""))
@@ -36,13 +37,13 @@ async def native_upload(request: StreamRequest, owner: str, name: str) -> None:
     await request.respond_json(status, payload)
 
 
-async def native_put(request: StreamRequest, owner: str, name: str, path: str) -> None:
+async def native_put(request: StreamRequest, owner: str, name: str, path: str, repo_type: str = MODEL) -> None:
     """``PUT /api/models/<owner>/<name>/upload/<path>?message=...``: one file as the raw body (``curl -T``)."""
     query = parse_qs(request.scope.get("query_string", b"").decode("latin-1"))
 
     def prepare():
         user, token = request.authenticate()
-        repo = publish.upload_target(user, token, owner, name)
+        repo = publish.upload_target(user, token, owner, name, repo_type)
         if request.content_length is None:
             raise UploadError("Send Content-Length with the file.", status_code=411)
         return user, repo, Ingest(repo)

@@ -9,14 +9,28 @@ from django.urls import path
 
 from models_app.publish import api as api_publish
 from models_app.publish import views as views_publish
+from models_app.repos.routes import KINDS, RepoKind
+
+
+def repo_routes(kind: RepoKind) -> list:
+    api, web, kw, name = (
+        f"{kind.api}/<str:owner>/<str:name>",
+        f"{kind.web}<str:owner>/<str:name>",
+        kind.kwargs,
+        kind.name,
+    )
+    return [
+        path(f"{api}/settings", api_publish.repo_settings, kw, name=name("api_repo_settings")),
+        path(f"{api}/tag/<path:revision>", api_publish.revision_tag, kw, name=name("api_revision_tag")),
+        path(f"{web}/upload", views_publish.upload_page, kw, name=name("model_upload")),
+        path(f"{web}/commit/<str:sha>", views_publish.commit_page, kw, name=name("model_commit")),
+        path(f"{web}/commits", views_publish.commits_page, kw, name=name("model_commits")),
+        path(f"{web}/commits/<path:rev>", views_publish.commits_page, kw, name=name("model_commits_rev")),
+        path(f"{web}/settings", views_publish.settings_page, kw, name=name("model_settings")),
+    ]
+
 
 urlpatterns = [
-    path("api/models/<str:owner>/<str:name>/settings", api_publish.repo_settings, name="api_repo_settings"),
-    path("api/models/<str:owner>/<str:name>/tag/<path:revision>", api_publish.revision_tag, name="api_revision_tag"),
     path("new", views_publish.new_model, name="model_new"),
-    path("<str:owner>/<str:name>/upload", views_publish.upload_page, name="model_upload"),
-    path("<str:owner>/<str:name>/commit/<str:sha>", views_publish.commit_page, name="model_commit"),
-    path("<str:owner>/<str:name>/commits", views_publish.commits_page, name="model_commits"),
-    path("<str:owner>/<str:name>/commits/<path:rev>", views_publish.commits_page, name="model_commits_rev"),
-    path("<str:owner>/<str:name>/settings", views_publish.settings_page, name="model_settings"),
+    *(route for kind in KINDS for route in repo_routes(kind)),
 ]

@@ -1,4 +1,4 @@
-"""Website pages for publishing: new model, upload, a revision, the revisions list, settings."""
+"""Website pages for publishing: new model or dataset, upload, a revision, the revisions list, settings."""
 
 from __future__ import annotations
 
@@ -20,15 +20,24 @@ from models_app.publish import service as publish
 from models_app.publish.uploads import Ingest
 from models_app.repos.card_vocab import LICENSES, PIPELINE_TAGS
 from models_app.repos.revisions import manifest_changes
-from models_app.repos.rules import can_write, get_visible_repo, repo_create, repo_delete, repo_rename, repo_update
+from models_app.repos.rules import (
+    MODEL,
+    NOUNS,
+    can_write,
+    get_visible_repo,
+    repo_create,
+    repo_delete,
+    repo_rename,
+    repo_update,
+)
 
 LICENSE_CHOICES = sorted(LICENSES - {"other", "unknown"}) + ["other", "unknown"]
 TASK_CHOICES = sorted(PIPELINE_TAGS)
 
 
-def _owned_repo(request: HttpRequest, owner: str, name: str):
+def _owned_repo(request: HttpRequest, owner: str, name: str, repo_type: str):
     """The repo if the user owns it; 404 when they may not see it, 403 when they may see but not change it."""
-    repo = get_visible_repo(request.user, owner, name)
+    repo = get_visible_repo(request.user, owner, name, repo_type)
     if not can_write(request.user, repo):
         raise PermissionDenied("Only the owner can do this.")
     return repo
@@ -36,7 +45,11 @@ def _owned_repo(request: HttpRequest, owner: str, name: str):
 
 @login_required
 def new_model(request: HttpRequest) -> HttpResponse:
+    """``/new``: a model, or a dataset with ``type=dataset`` (the form's choice, or ``/new?type=dataset``)."""
     error, status = None, 200
+    repo_type = request.POST.get("type") or request.GET.get("type") or MODEL
+    if repo_type not in NOUNS:
+        repo_type = MODEL
     if request.method == "POST":
         tags = [tag.strip() for tag in request.POST.get("tags", "").split(",") if tag.strip()]
         try:
@@ -47,21 +60,28 @@ def new_model(request: HttpRequest) -> HttpResponse:
                 license=request.POST.get("license", ""),
                 pipeline_tag=request.POST.get("pipeline_tag", ""),
                 tags=tags,
+                repo_type=repo_type,
             )
         except ApiError as exc:
             error, status = exc.message, exc.status_code
         else:
             messages.success(request, f"Created {repo.repo_id}. Now upload its files.")
-            return redirect("model_upload", owner=repo.owner.username, name=repo.name)
-    context = {"licenses": LICENSE_CHOICES, "tasks": TASK_CHOICES, "error": error, "form": request.POST}
+            return redirect(f"{repo.web_path}/upload")
+    context = {
+        "licenses": LICENSE_CHOICES,
+        "tasks": TASK_CHOICES,
+        "error": error,
+        "form": request.POST,
+        "repo_type": repo_type,
+    }
     return render(request, "models_app/new.html", context, status=status)
 
 
 @csrf_exempt  # the CSRF token is checked by the upload itself, before the first file (see _csrf_check)
-def upload_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:
+def upload_page(request: HttpRequest, owner: str, name: str, repo_type: str = MODEL) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect(f"{reverse('login')}?next={request.path}")
-    repo = _owned_repo(request, owner, name)
+    repo = _owned_repo(request, owner, name, repo_type)
     limits = Ingest(repo).limits
     context = {
         "repo": repo,
@@ -96,8 +116,8 @@ def _csrf_check(request: HttpRequest, fields: dict) -> None:
         raise ApiError("CSRF check failed: reload the page and try again.", status_code=403)
 
 
-def commit_page(request: HttpRequest, owner: str, name: str, sha: str) -> HttpResponse:
-    repo = get_visible_repo(request.user, owner, name)
+def commit_page(request: HttpRequest, owner: str, name: str, sha: str, repo_type: str = MODEL) -> HttpResponse:
+    repo = get_visible_repo(request.user, owner, name, repo_type)
     revision = Revision.objects.filter(repo=repo, sha=sha.lower()).select_related("author", "parent").first()
     if revision is None:
         raise Http404(f"No revision {sha} in {repo.repo_id}.")
@@ -110,8 +130,10 @@ def commit_page(request: HttpRequest, owner: str, name: str, sha: str) -> HttpRe
     return render(request, "models_app/commit.html", context)
 
 
-def commits_page(request: HttpRequest, owner: str, name: str, rev: str = "main") -> HttpResponse:
-    repo = get_visible_repo(request.user, owner, name)
+def commits_page(
+    request: HttpRequest, owner: str, name: str, rev: str = "main", repo_type: str = MODEL
+) -> HttpResponse:
+    repo = get_visible_repo(request.user, owner, name, repo_type)
     revisions = Revision.objects.filter(repo=repo).select_related("author", "parent").order_by("-created", "-id")
     page = Paginator(revisions, 50).get_page(request.GET.get("page"))
     ids = {r.id for r in page} | {r.parent_id for r in page if r.parent_id}
@@ -133,8 +155,8 @@ def commits_page(request: HttpRequest, owner: str, name: str, rev: str = "main")
 
 
 @login_required
-def settings_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:
-    repo = _owned_repo(request, owner, name)
+def settings_page(request: HttpRequest, owner: str, name: str, repo_type: str = MODEL) -> HttpResponse:
+    repo = _owned_repo(request, owner, name, repo_type)
     error, status = None, 200
     if request.method == "POST":
         action = request.POST.get("action")
@@ -154,7 +176,7 @@ def settings_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:
                 return redirect("user_page", username=request.user.username)
             else:
                 raise ApiError("Unknown action.", status_code=400)
-            return redirect("model_settings", owner=repo.owner.username, name=repo.name)
+            return redirect(f"{repo.web_path}/settings")
         except ApiError as exc:
             error, status = exc.message, exc.status_code
             repo.refresh_from_db()

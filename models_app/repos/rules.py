@@ -1,4 +1,9 @@
-"""Who may see and change a repo. A repo someone may not see is a 404, never a 403."""
+"""Who may see and change a repo. A repo someone may not see is a 404, never a 403.
+
+A repo is found by its type and ``owner/name`` (``find_visible_repo``): every
+entrance names the type its URL stands for (``/api/models/...`` a model,
+``/api/datasets/...`` a dataset), and models are the default.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +20,16 @@ from models_app.models import ModelRepo, Ref, RepoRedirect, Revision
 from models_app.repos.card_vocab import LICENSES, PIPELINE_TAGS
 from models_app.repos.events import announce_access_change
 
+MODEL = ModelRepo.RepoType.MODEL
+DATASET = ModelRepo.RepoType.DATASET
+NOUNS = {MODEL: "model", DATASET: "dataset"}
 
-def visible_repos(user) -> QuerySet[ModelRepo]:
-    """Repos ``user`` may see: public ones, their own, and all of them for staff."""
+
+def visible_repos(user, repo_type: str | None = None) -> QuerySet[ModelRepo]:
+    """Repos ``user`` may see (public ones, their own, all for staff), of one type or, with None, of every type."""
     repos = ModelRepo.objects.select_related("owner")
+    if repo_type is not None:
+        repos = repos.filter(repo_type=repo_type)
     if user is not None and user.is_authenticated:
         if user.is_staff:
             return repos
@@ -26,9 +37,20 @@ def visible_repos(user) -> QuerySet[ModelRepo]:
     return repos.filter(private=False)
 
 
-def get_visible_repo(user, owner: str, name: str) -> ModelRepo:
-    """The repo ``owner/name`` (case-insensitive) if ``user`` may see it, else Http404."""
-    repo = visible_repos(user).filter(owner__username__iexact=owner, name__iexact=name).first()
+def find_visible_repo(
+    user, owner: str, name: str, repo_type: str = MODEL, *, related: tuple[str, ...] = ()
+) -> ModelRepo | None:
+    """The ``repo_type`` repo ``owner/name`` (case-insensitive) if ``user`` may see it, else None.
+
+    ``related``: relations to fetch in the same query (``select_related``).
+    """
+    repos = visible_repos(user, repo_type).select_related(*related)
+    return repos.filter(owner__username__iexact=owner, name__iexact=name).first()
+
+
+def get_visible_repo(user, owner: str, name: str, repo_type: str = MODEL) -> ModelRepo:
+    """As ``find_visible_repo``, but Http404 when it is missing or hidden."""
+    repo = find_visible_repo(user, owner, name, repo_type)
     if repo is None:
         raise Http404(f"Repository {owner}/{name} not found.")
     return repo
@@ -38,14 +60,14 @@ def can_write(user, repo: ModelRepo) -> bool:
     return bool(user is not None and user.is_authenticated and (user.pk == repo.owner_id or user.is_staff))
 
 
-def _check_name(name: str) -> None:
+def _check_name(name: str, noun: str = "model") -> None:
     try:
         validate_username(name)
     except ValidationError as exc:
         if exc.code == "reserved_name":
             raise ApiError(f"'{name}' is reserved.", status_code=400) from None
         raise ApiError(
-            f"'{name}' is not a valid model name: use 1-96 letters, digits, '-', '_' or '.', "
+            f"'{name}' is not a valid {noun} name: use 1-96 letters, digits, '-', '_' or '.', "
             "not starting with '.' or '-'.",
             status_code=400,
         ) from None
@@ -71,30 +93,36 @@ def repo_create(
     license: str = "",
     pipeline_tag: str = "",
     tags: list[str] | tuple = (),
+    repo_type: str = MODEL,
 ) -> ModelRepo:
-    """Create ``owner/name``; 400 on a bad name or metadata, 409 when the owner has it already (any case)."""
-    _check_name(name)
+    """Create ``owner/name``; 400 on a bad name or metadata, 409 when the owner has one of that type (any case)."""
+    if repo_type not in NOUNS:
+        raise ApiError(f"'{repo_type}' is not a repo type: use 'model' or 'dataset'.", status_code=400)
+    _check_name(name, NOUNS[repo_type])
     tags = _check_metadata(license, pipeline_tag, list(tags) if not isinstance(tags, str) else tags)
     try:
         with transaction.atomic():
             repo = ModelRepo.objects.create(
                 owner=owner,
                 name=name,
+                repo_type=repo_type,
                 private=private,
                 license=(license or "").lower(),
                 pipeline_tag=pipeline_tag or "",
                 tags=tags,
             )
             # The name is a repo again: an old redirect under it would shadow nothing, so it goes.
-            RepoRedirect.objects.filter(owner=owner, name__iexact=name).delete()
+            RepoRedirect.objects.filter(owner=owner, name__iexact=name, repo__repo_type=repo_type).delete()
             return repo
     except IntegrityError:
-        raise ApiError(f"You already have a model named {owner.username}/{name}.", status_code=409) from None
+        raise ApiError(
+            f"You already have a {NOUNS[repo_type]} named {owner.username}/{name}.", status_code=409
+        ) from None
 
 
 def _require_owner(user, repo: ModelRepo) -> None:
     if not can_write(user, repo):
-        raise ApiError("Only the owner may change this model's settings.", status_code=403)
+        raise ApiError(f"Only the owner may change this {NOUNS[repo.repo_type]}'s settings.", status_code=403)
 
 
 def repo_update(
@@ -122,20 +150,24 @@ def repo_update(
 def repo_rename(user, repo: ModelRepo, new_name: str) -> ModelRepo:
     """Rename within the owner's namespace; the old name keeps redirecting (``RepoRedirect``)."""
     _require_owner(user, repo)
-    _check_name(new_name)
+    _check_name(new_name, NOUNS[repo.repo_type])
     old_name = repo.name
     if new_name == old_name:
         return repo
     try:
         with transaction.atomic():
-            RepoRedirect.objects.filter(owner_id=repo.owner_id, name__iexact=new_name).delete()
+            RepoRedirect.objects.filter(
+                owner_id=repo.owner_id, name__iexact=new_name, repo__repo_type=repo.repo_type
+            ).delete()
             repo.name = new_name
             repo.save(update_fields=["name"])
             if old_name.lower() != new_name.lower():
                 RepoRedirect.objects.create(owner_id=repo.owner_id, name=old_name, repo=repo)
     except IntegrityError:
         repo.name = old_name
-        raise ApiError(f"You already have a model named {repo.owner.username}/{new_name}.", status_code=409) from None
+        raise ApiError(
+            f"You already have a {NOUNS[repo.repo_type]} named {repo.owner.username}/{new_name}.", status_code=409
+        ) from None
     return repo
 
 
@@ -154,11 +186,11 @@ def repo_delete(user, repo: ModelRepo) -> None:
         ModelRepo.objects.filter(pk=repo_pk).delete()
 
 
-def redirect_target(owner: str, name: str) -> ModelRepo | None:
-    """The repo once called ``owner/name`` (renamed since), or None."""
+def redirect_target(owner: str, name: str, repo_type: str = MODEL) -> ModelRepo | None:
+    """The ``repo_type`` repo once called ``owner/name`` (renamed since), or None."""
     row = (
         RepoRedirect.objects.select_related("repo__owner")
-        .filter(owner__username__iexact=owner, name__iexact=name)
+        .filter(owner__username__iexact=owner, name__iexact=name, repo__repo_type=repo_type)
         .first()
     )
     return row.repo if row is not None else None

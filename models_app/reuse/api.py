@@ -23,7 +23,7 @@ from models_app.engagement.likes import like_set
 from models_app.hf.errors import HubNotFound, missing_repo
 from models_app.models import ModelRepo, Revision
 from models_app.repos.revisions import RevisionError, resolve_revision
-from models_app.repos.rules import can_write, repo_delete, visible_repos
+from models_app.repos.rules import MODEL, NOUNS, can_write, find_visible_repo, repo_delete
 from models_app.reuse import browse, repo_info
 
 
@@ -45,15 +45,10 @@ def next_url(request: HttpRequest, **params) -> str:
     return f"{base}?{urlencode(query, doseq=True)}"
 
 
-def get_repo(request, owner: str, name: str) -> ModelRepo:
-    repo = (
-        visible_repos(request.user)
-        .select_related("validation")
-        .filter(owner__username__iexact=owner, name__iexact=name)
-        .first()
-    )
+def get_repo(request, owner: str, name: str, repo_type: str = MODEL) -> ModelRepo:
+    repo = find_visible_repo(request.user, owner, name, repo_type, related=("validation",))
     if repo is None:
-        raise missing_repo(request.user, owner, name, request.get_full_path())
+        raise missing_repo(request.user, owner, name, request.get_full_path(), repo_type)
     return repo
 
 
@@ -69,7 +64,9 @@ def rev_and_path(request, marker: str, rest: str) -> tuple[str, str]:
     scope = getattr(request, "scope", None)
     raw = (scope or {}).get("raw_path")
     if raw:
-        parts = raw.decode("latin-1").split("?", 1)[0].split("/", 6)  # '', api, models, owner, name, marker, tail
+        parts = (
+            raw.decode("latin-1").split("?", 1)[0].split("/", 6)
+        )  # '', api, models|datasets, owner, name, marker, tail
         if len(parts) == 7 and parts[5] == marker:
             rev, _, path = parts[6].partition("/")
             return unquote(rev), unquote(path)
@@ -127,7 +124,7 @@ class ModelListApi(HubReadView):
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
         ):
             try:
-                return self.listing(request, AnonymousUser())
+                return self.listing(request, AnonymousUser(), **kwargs)
             except ApiError as exc:
                 return error_response(exc.message, exc.status_code)
         return super().dispatch(request, *args, **kwargs)
@@ -138,11 +135,11 @@ class ModelListApi(HubReadView):
         summary="List models (HF list_models)",
         operation_id="models_list",
     )
-    def get(self, request):
-        return self.listing(request, request.user)
+    def get(self, request, repo_type: str = MODEL):
+        return self.listing(request, request.user, repo_type)
 
-    def listing(self, request, user) -> HttpResponse:
-        query = browse.Query.from_params(request.GET)
+    def listing(self, request, user, repo_type: str = MODEL) -> HttpResponse:
+        query = browse.Query.from_params(request.GET, repo_type=repo_type)
         rows, cursor = browse.sorted_page(browse.filtered(user, query), query)
         link = next_url(request, cursor=cursor) if cursor else None
         return json_response([browse.row_json(row) for row in rows], link=link)
@@ -152,8 +149,8 @@ class ModelDetailApi(HubReadView):
     @extend_schema(
         responses=OpenApiTypes.OBJECT, summary="Model info at main (HF model_info shape)", operation_id="model_info"
     )
-    def get(self, request, owner: str, name: str):
-        repo = get_repo(request, owner, name)
+    def get(self, request, owner: str, name: str, repo_type: str = MODEL):
+        repo = get_repo(request, owner, name, repo_type)
         try:
             revision = resolve_revision(repo, None)
         except RevisionError:
@@ -163,10 +160,10 @@ class ModelDetailApi(HubReadView):
     @extend_schema(
         responses={204: None}, summary="Delete the model (owner only, write token)", operation_id="model_delete"
     )
-    def delete(self, request, owner: str, name: str):
-        repo = get_repo(request, owner, name)
+    def delete(self, request, owner: str, name: str, repo_type: str = MODEL):
+        repo = get_repo(request, owner, name, repo_type)
         if not can_write(request.user, repo):
-            raise ApiError("Only the owner can delete this model.", status_code=403)
+            raise ApiError(f"Only the owner can delete this {NOUNS[repo_type]}.", status_code=403)
         repo_delete(request.user, repo)
         return HttpResponse(status=204)
 
@@ -177,8 +174,8 @@ class ModelRevisionApi(HubReadView):
         summary="Model info at a branch, tag or sha",
         operation_id="model_info_at_revision",
     )
-    def get(self, request, owner: str, name: str, rest: str):
-        repo = get_repo(request, owner, name)
+    def get(self, request, owner: str, name: str, rest: str, repo_type: str = MODEL):
+        repo = get_repo(request, owner, name, repo_type)
         rev, _ = rev_and_path(request, "revision", rest)
         return json_response(repo_info.model_info(repo, get_revision(repo, rev)))
 
@@ -194,8 +191,8 @@ class TreeApi(HubReadView):
         summary="Files and folders of a revision (HF list_repo_tree)",
         operation_id="model_tree",
     )
-    def get(self, request, owner: str, name: str, rest: str):
-        repo = get_repo(request, owner, name)
+    def get(self, request, owner: str, name: str, rest: str, repo_type: str = MODEL):
+        repo = get_repo(request, owner, name, repo_type)
         rev, path = rev_and_path(request, "tree", rest)
         revision = get_revision(repo, rev)
         entries = repo_info.tree_entries(revision, path, _flag(request, "recursive"))
@@ -213,8 +210,8 @@ class RefsApi(HubReadView):
     @extend_schema(
         responses=OpenApiTypes.OBJECT, summary="Branches and tags (HF list_repo_refs)", operation_id="model_refs"
     )
-    def get(self, request, owner: str, name: str):
-        return json_response(repo_info.refs_json(get_repo(request, owner, name)))
+    def get(self, request, owner: str, name: str, repo_type: str = MODEL):
+        return json_response(repo_info.refs_json(get_repo(request, owner, name, repo_type)))
 
 
 class CommitsApi(HubReadView):
@@ -223,8 +220,8 @@ class CommitsApi(HubReadView):
         summary="Revision history, newest first (HF list_repo_commits)",
         operation_id="model_commits",
     )
-    def get(self, request, owner: str, name: str, rest: str):
-        repo = get_repo(request, owner, name)
+    def get(self, request, owner: str, name: str, rest: str, repo_type: str = MODEL):
+        repo = get_repo(request, owner, name, repo_type)
         rev, _ = rev_and_path(request, "commits", rest)
         chain = repo_info.history(repo, get_revision(repo, rev))
         start, page = _int(request.GET.get("p")), 100
@@ -239,19 +236,19 @@ class LikeApi(HubReadView):
     @extend_schema(
         request=None, responses=OpenApiTypes.OBJECT, summary="Like the model (HF like)", operation_id="model_like"
     )
-    def post(self, request, owner: str, name: str):
-        return self._set(request, owner, name, True)
+    def post(self, request, owner: str, name: str, repo_type: str = MODEL):
+        return self._set(request, owner, name, repo_type, True)
 
     @extend_schema(
         request=None, responses=OpenApiTypes.OBJECT, summary="Unlike the model (HF unlike)", operation_id="model_unlike"
     )
-    def delete(self, request, owner: str, name: str):
-        return self._set(request, owner, name, False)
+    def delete(self, request, owner: str, name: str, repo_type: str = MODEL):
+        return self._set(request, owner, name, repo_type, False)
 
-    def _set(self, request, owner: str, name: str, liked: bool):
+    def _set(self, request, owner: str, name: str, repo_type: str, liked: bool):
         if not request.user.is_authenticated:
-            raise ApiError("Sign in (or send a token) to like a model.", status_code=401)
-        repo = get_repo(request, owner, name)
+            raise ApiError(f"Sign in (or send a token) to like a {NOUNS[repo_type]}.", status_code=401)
+        repo = get_repo(request, owner, name, repo_type)
         return json_response({"liked": liked, "likes": like_set(request.user, repo, liked)})
 
 

@@ -1,4 +1,4 @@
-"""Finding models: search, facets, sorts and keyset pages, shared by the website, the API and the HF clients.
+"""Finding models and datasets (one type a list): search, facets, sorts and keyset pages, shared by the website, the API and the HF clients.
 
 Every list is one query over ``visible_repos`` with ``.values()`` rows (no
 model instances, no per-row queries), so the website, the native API and
@@ -22,7 +22,7 @@ from hub.api import ApiError
 from models_app.bounds import MAX_FILTER_TAGS, check_count
 from models_app.engagement.models import DownloadDay
 from models_app.models import ModelRepo
-from models_app.repos.rules import visible_repos
+from models_app.repos.rules import MODEL, visible_repos
 
 TRENDING_DAYS = 7
 RECENT_DAYS = 30
@@ -58,6 +58,7 @@ LIST_FIELDS = (
     "pk",
     "owner__username",
     "name",
+    "repo_type",
     "private",
     "downloads",
     "likes",
@@ -98,9 +99,10 @@ class Query:
     ascending: bool = False
     limit: int = DEFAULT_PAGE
     cursor: str = ""
+    repo_type: str = MODEL
 
     @classmethod
-    def from_params(cls, params: Mapping, *, default_limit: int = DEFAULT_PAGE) -> Query:
+    def from_params(cls, params: Mapping, *, default_limit: int = DEFAULT_PAGE, repo_type: str = MODEL) -> Query:
         """Our parameters and the HF client's (``filter`` repeated, ``direction=-1``, ``sort=lastModified``)."""
         getlist = params.getlist if hasattr(params, "getlist") else (lambda k: [params[k]] if k in params else [])
         sort = params.get("sort") or "downloads"
@@ -125,11 +127,12 @@ class Query:
             ascending=params.get("direction") == "1",
             limit=max(1, min(limit, MAX_PAGE)),
             cursor=params.get("cursor") or "",
+            repo_type=repo_type,
         )
 
 
 def filtered(user, query: Query) -> QuerySet[ModelRepo]:
-    repos = visible_repos(user)
+    repos = visible_repos(user, query.repo_type)
     if query.search:
         if "/" in query.search:
             owner, _, name = query.search.partition("/")
@@ -218,11 +221,11 @@ def _decode_cursor(cursor: str, key: str):
         raise ApiError("The cursor is not valid; start again from the first page.", status_code=400) from None
 
 
-def facet_values(user) -> dict[str, list[str]]:
+def facet_values(user, repo_type: str = MODEL) -> dict[str, list[str]]:
     """The values each facet can take among the repos ``user`` sees (a handful of small queries)."""
     from models_app.validation.models import ValidationSummary
 
-    repos = visible_repos(user)
+    repos = visible_repos(user, repo_type)
     facets: dict[str, list[str]] = {}
     for label, field in (("pipeline_tag", "pipeline_tag"), ("library", "library_name"), ("license", "license")):
         facets[label] = sorted(v for v in repos.values_list(field, flat=True).distinct() if v)
@@ -240,12 +243,12 @@ def facet_values(user) -> dict[str, list[str]]:
 
 
 def row_json(row: dict) -> dict:
-    """A list row in the HF ``list_models`` shape plus our fields."""
+    """A list row in the HF ``list_models`` (``list_datasets``) shape plus our fields."""
     repo_id = f"{row['owner__username']}/{row['name']}"
     return {
         "_id": str(row["pk"]),
         "id": repo_id,
-        "modelId": repo_id,
+        **({"modelId": repo_id} if row["repo_type"] == MODEL else {}),
         "author": row["owner__username"],
         "private": row["private"],
         "downloads": row["downloads"],

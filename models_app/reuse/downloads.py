@@ -40,9 +40,9 @@ from hub.access import TokenError, identify
 from hub.headers import header_safe
 from models_app.engagement import download_counts
 from models_app.hf.errors import HubNotFound, missing_repo
-from models_app.models import Blob, RepoFile
+from models_app.models import URL_PREFIXES, Blob, RepoFile
 from models_app.repos.revisions import DEFAULT_BRANCH, RevisionError, resolve_revision
-from models_app.repos.rules import visible_repos
+from models_app.repos.rules import MODEL, find_visible_repo
 from models_app.storage import get_store
 
 log = logging.getLogger(__name__)
@@ -149,11 +149,23 @@ def user_from_credentials(authorization: str | None, session_key: str | None):
     return user if user.is_authenticated else None
 
 
-def prepare(user, owner: str, name: str, rev: str, path: str, method: str, headers: dict[str, str], client: str):
+def prepare(
+    user,
+    owner: str,
+    name: str,
+    rev: str,
+    path: str,
+    method: str,
+    headers: dict[str, str],
+    client: str,
+    repo_type: str = MODEL,
+):
     """Access check, lookup, conditional/range answer and counting for one resolve request."""
-    repo = visible_repos(user).filter(owner__username__iexact=owner, name__iexact=name).first()
+    repo = find_visible_repo(user, owner, name, repo_type)
     if repo is None:
-        raise missing_repo(user, owner, name, f"/{owner}/{name}/resolve/{quote(rev, safe='')}/{quote(path)}")
+        prefix = URL_PREFIXES[repo_type]
+        location = f"{prefix}/{owner}/{name}/resolve/{quote(rev, safe='')}/{quote(path)}"
+        raise missing_repo(user, owner, name, location, repo_type)
     try:
         revision = resolve_revision(repo, rev)
     except RevisionError as exc:
@@ -194,11 +206,13 @@ def _offload(answer: Answer, blob: Blob, path: str) -> None:
         answer.blob_key = None
 
 
-def _prepare_request(authorization, session_key, owner, name, rev, path, method, headers, client) -> Answer:
+def _prepare_request(
+    authorization, session_key, owner, name, rev, path, method, headers, client, repo_type=MODEL
+) -> Answer:
     close_old_connections()
     try:
         user = user_from_credentials(authorization, session_key)
-        return prepare(user, owner, name, rev, path, method, headers, client)
+        return prepare(user, owner, name, rev, path, method, headers, client, repo_type)
     except HubNotFound as exc:
         return _error(exc)
     except Exception:  # noqa: BLE001 - a JSON 500, never a bare server error page
@@ -208,13 +222,13 @@ def _prepare_request(authorization, session_key, owner, name, rev, path, method,
         close_old_connections()
 
 
-async def serve(scope, receive, send, *, owner: str, name: str, rev: str, path: str) -> None:
-    """The ASGI handler of ``resolve`` (GET and HEAD)."""
+async def serve(scope, receive, send, *, owner: str, name: str, rev: str, path: str, repo_type: str = MODEL) -> None:
+    """The ASGI handler of ``resolve`` (GET and HEAD), for models and (``repo_type``) datasets."""
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     session_key = parse_cookie(headers.get("cookie", "")).get(settings.SESSION_COOKIE_NAME)
     client = f"{(scope.get('client') or ('', 0))[0]}\n{headers.get('user-agent', '')}"
     answer = await sync_to_async(_prepare_request)(
-        headers.get("authorization"), session_key, owner, name, rev, path, scope["method"], headers, client
+        headers.get("authorization"), session_key, owner, name, rev, path, scope["method"], headers, client, repo_type
     )
     raw_headers = _raw(answer.headers)
     if answer.blob_key is None or scope["method"] == "HEAD":

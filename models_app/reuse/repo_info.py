@@ -45,7 +45,7 @@ def model_info(repo: ModelRepo, revision: Revision | None) -> dict:
     return {
         "_id": str(repo.pk),
         "id": repo.repo_id,
-        "modelId": repo.repo_id,
+        **({} if repo.is_dataset else {"modelId": repo.repo_id}),
         "author": repo.owner.username,
         "sha": revision.sha if revision is not None else None,
         "private": repo.private,

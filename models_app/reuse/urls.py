@@ -8,26 +8,39 @@ hub runs without that ASGI front (the test client, a WSGI server).
 
 from django.urls import path
 
+from models_app.repos.routes import DATASETS, MODELS, RepoKind
 from models_app.reuse import api as api_views
 from models_app.reuse import views
+
+
+def repo_routes(kind: RepoKind) -> list:
+    api, web, kw, name = (
+        f"{kind.api}/<str:owner>/<str:name>",
+        f"{kind.web}<str:owner>/<str:name>",
+        kind.kwargs,
+        kind.name,
+    )
+    return [
+        path(f"{api}", api_views.ModelDetailApi.as_view(), kw, name=name("api_model_detail")),
+        path(f"{api}/revision/<path:rest>", api_views.ModelRevisionApi.as_view(), kw, name=name("api_revision")),
+        path(f"{api}/tree/<path:rest>", api_views.TreeApi.as_view(), kw, name=name("api_tree")),
+        path(f"{api}/refs", api_views.RefsApi.as_view(), kw, name=name("api_refs")),
+        path(f"{api}/commits/<path:rest>", api_views.CommitsApi.as_view(), kw, name=name("api_commits")),
+        path(f"{api}/like", api_views.LikeApi.as_view(), kw, name=name("api_like")),
+        path(f"{web}", views.model_page, kw, name=name("model_page")),
+        path(f"{web}/tree/<str:rev>", views.tree_page, kw, name=name("tree_page")),
+        path(f"{web}/tree/<str:rev>/<path:path>", views.tree_page, kw, name=name("tree_page_path")),
+        path(f"{web}/like", views.like_toggle, kw, name=name("like_toggle")),
+    ]
+
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("models", views.model_list, name="model_list"),
+    path("datasets", views.model_list, DATASETS.kwargs, name="dataset_list"),
     path("api/models", api_views.ModelListApi.as_view(), name="api_model_list"),
-    path("api/models/<str:owner>/<str:name>", api_views.ModelDetailApi.as_view(), name="api_model_detail"),
-    path(
-        "api/models/<str:owner>/<str:name>/revision/<path:rest>",
-        api_views.ModelRevisionApi.as_view(),
-        name="api_revision",
-    ),
-    path("api/models/<str:owner>/<str:name>/tree/<path:rest>", api_views.TreeApi.as_view(), name="api_tree"),
-    path("api/models/<str:owner>/<str:name>/refs", api_views.RefsApi.as_view(), name="api_refs"),
-    path("api/models/<str:owner>/<str:name>/commits/<path:rest>", api_views.CommitsApi.as_view(), name="api_commits"),
-    path("api/models/<str:owner>/<str:name>/like", api_views.LikeApi.as_view(), name="api_like"),
+    path("api/datasets", api_views.ModelListApi.as_view(), DATASETS.kwargs, name="api_dataset_list"),
+    *repo_routes(DATASETS),  # before "<username>" and "<owner>/<name>": "datasets" is a reserved name
     path("<str:username>", views.user_page, name="user_page"),
-    path("<str:owner>/<str:name>", views.model_page, name="model_page"),
-    path("<str:owner>/<str:name>/tree/<str:rev>", views.tree_page, name="tree_page"),
-    path("<str:owner>/<str:name>/tree/<str:rev>/<path:path>", views.tree_page, name="tree_page_path"),
-    path("<str:owner>/<str:name>/like", views.like_toggle, name="like_toggle"),
+    *repo_routes(MODELS),
 ]

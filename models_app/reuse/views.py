@@ -1,4 +1,4 @@
-"""Website pages for finding and taking models: home, the model list, a model's card and files, likes."""
+"""Website pages for finding and taking models and datasets: home, the lists, a repo's card and files, likes."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ from hub.api import ApiError
 from models_app.engagement import download_counts
 from models_app.engagement.likes import has_liked, like_set
 from models_app.hf.errors import HubNotFound
-from models_app.models import ModelRepo, Ref
+from models_app.models import API_SEGMENTS, Ref
 from models_app.repos import cards
 from models_app.repos.revisions import RevisionError, resolve_revision
-from models_app.repos.rules import get_visible_repo, visible_repos
+from models_app.repos.rules import DATASET, MODEL, get_visible_repo, visible_repos
 from models_app.reuse import browse, downloads, repo_info
 from models_app.storage import get_store
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    repos = visible_repos(request.user).select_related("validation")
+    repos = visible_repos(request.user, MODEL).select_related("validation")
     trending = (
         repos.annotate(recent=browse.recent_downloads(browse.TRENDING_DAYS)).filter(recent__gt=0).order_by("-recent")
     )
@@ -38,9 +38,10 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def model_list(request: HttpRequest) -> HttpResponse:
+def model_list(request: HttpRequest, repo_type: str = MODEL) -> HttpResponse:
+    """``/models`` or, with ``repo_type="dataset"``, ``/datasets``."""
     try:
-        query = browse.Query.from_params(request.GET)
+        query = browse.Query.from_params(request.GET, repo_type=repo_type)
         rows, cursor = browse.sorted_page(browse.filtered(request.user, query), query)
     except ApiError as exc:
         return render(request, "400.html", {"reason": exc.message}, status=400)
@@ -55,7 +56,9 @@ def model_list(request: HttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "query": query,
-            "facets": browse.facet_values(request.user),
+            "facets": browse.facet_values(request.user, repo_type),
+            "repo_type": repo_type,
+            "list_path": f"/{API_SEGMENTS[repo_type]}",
             "sorts": browse.SORT_LABELS,
             "next_query": next_params.urlencode() if cursor else "",
             "first_query": params.urlencode() if query.cursor else "",
@@ -67,17 +70,19 @@ def user_page(request: HttpRequest, username: str) -> HttpResponse:
     owner = get_object_or_404(get_user_model(), username__iexact=username)
     # Each card shows the owner and the verdict badge: fetched with the rows, not once a card.
     visible = visible_repos(request.user).select_related("owner", "validation")
-    repos = visible.filter(owner=owner).order_by("-updated")
+    owned = visible.filter(owner=owner).order_by("-updated")
     liked = visible.filter(like_rows__user=owner).order_by("-like_rows__created")[:24]
-    return render(request, "models_app/user.html", {"owner": owner, "repos": repos, "liked": liked})
+    context = {
+        "owner": owner,
+        "repos": owned.filter(repo_type=MODEL),
+        "datasets": owned.filter(repo_type=DATASET),
+        "liked": liked,
+    }
+    return render(request, "models_app/user.html", context)
 
 
-def _repo(request: HttpRequest, owner: str, name: str) -> ModelRepo:
-    return get_visible_repo(request.user, owner, name)
-
-
-def model_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:
-    repo = _repo(request, owner, name)
+def model_page(request: HttpRequest, owner: str, name: str, repo_type: str = MODEL) -> HttpResponse:
+    repo = get_visible_repo(request.user, owner, name, repo_type)
     try:
         revision = resolve_revision(repo, None)
     except RevisionError:
@@ -99,8 +104,10 @@ def model_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:
     )
 
 
-def tree_page(request: HttpRequest, owner: str, name: str, rev: str, path: str = "") -> HttpResponse:
-    repo = _repo(request, owner, name)
+def tree_page(
+    request: HttpRequest, owner: str, name: str, rev: str, path: str = "", repo_type: str = MODEL
+) -> HttpResponse:
+    repo = get_visible_repo(request.user, owner, name, repo_type)
     try:
         revision = resolve_revision(repo, rev)
         entries = repo_info.tree_entries(revision, path, recursive=False)
@@ -129,13 +136,13 @@ def tree_page(request: HttpRequest, owner: str, name: str, rev: str, path: str =
 
 @login_required
 @require_POST
-def like_toggle(request: HttpRequest, owner: str, name: str) -> HttpResponse:
-    repo = _repo(request, owner, name)
+def like_toggle(request: HttpRequest, owner: str, name: str, repo_type: str = MODEL) -> HttpResponse:
+    repo = get_visible_repo(request.user, owner, name, repo_type)
     like_set(request.user, repo, not has_liked(request.user, repo))
-    return redirect("model_page", owner=repo.owner.username, name=repo.name)
+    return redirect(repo.web_path)
 
 
-def resolve(request: HttpRequest, owner: str, name: str, rev: str, path: str) -> HttpResponse:
+def resolve(request: HttpRequest, owner: str, name: str, rev: str, path: str, repo_type: str = MODEL) -> HttpResponse:
     """Fallback for the ``resolve`` raw-bytes route (test client, WSGI): same answer, bounded chunks."""
     headers = {k.lower().replace("_", "-"): v for k, v in request.headers.items()}
     client = f"{request.META.get('REMOTE_ADDR', '')}\n{request.headers.get('User-Agent', '')}"
@@ -146,7 +153,7 @@ def resolve(request: HttpRequest, owner: str, name: str, rev: str, path: str) ->
         except HubNotFound as exc:
             return exc.response()
     try:
-        answer = downloads.prepare(user, owner, name, rev, path, request.method, headers, client)
+        answer = downloads.prepare(user, owner, name, rev, path, request.method, headers, client, repo_type)
     except HubNotFound as exc:
         return exc.response()
     if answer.blob_key is None or request.method == "HEAD":

@@ -78,8 +78,12 @@ def run_rerun(repo: ModelRepo, user) -> ValidationRun:
 
 
 def on_revision_created(sender, revision: Revision, created_by=None, **kwargs) -> None:
-    """Receiver of ``events.revision_created``: every new revision of ``main`` gets a run."""
-    if not Ref.objects.filter(repo_id=revision.repo_id, name="main", revision=revision).exists():
+    """Receiver of ``events.revision_created``: every new revision of a model's ``main`` gets a run.
+
+    Datasets are data, not something to fine-tune: they are never validated.
+    """
+    main = Ref.objects.filter(repo_id=revision.repo_id, name="main", revision=revision)
+    if not main.filter(repo__repo_type=ModelRepo.RepoType.MODEL).exists():
         return
     if ValidationRun.objects.filter(revision=revision).exists():
         return  # the same event twice (a retried commit hook) queues one run

@@ -21,7 +21,7 @@ from hub.api import ApiError, error_response
 from hub.models import User
 from hub.permissions import READ_ONLY_TOKEN_MESSAGE, request_can_write
 from models_app.models import ModelRepo
-from models_app.repos.rules import can_write, get_visible_repo
+from models_app.repos.rules import MODEL, can_write, get_visible_repo
 from models_app.xet import cas
 from models_app.xet.tokens import CasGrant, CasTokenError, cas_token_check, cas_token_issue
 
@@ -60,9 +60,9 @@ def _require_user(request: Request) -> None:
 
 @_TOKEN_SCHEMA
 @api_view(["GET"])
-def xet_write_token(request: Request, owner: str, name: str, rev: str) -> Response:
+def xet_write_token(request: Request, owner: str, name: str, rev: str, repo_type: str = MODEL) -> Response:
     _require_user(request)
-    repo = get_visible_repo(request.user, owner, name)
+    repo = get_visible_repo(request.user, owner, name, repo_type)
     if not request_can_write(request):
         raise ApiError(READ_ONLY_TOKEN_MESSAGE, status_code=403)
     if not can_write(request.user, repo):
@@ -72,8 +72,8 @@ def xet_write_token(request: Request, owner: str, name: str, rev: str) -> Respon
 
 @_TOKEN_SCHEMA
 @api_view(["GET"])
-def xet_read_token(request: Request, owner: str, name: str, rev: str) -> Response:
-    repo = get_visible_repo(request.user, owner, name)
+def xet_read_token(request: Request, owner: str, name: str, rev: str, repo_type: str = MODEL) -> Response:
+    repo = get_visible_repo(request.user, owner, name, repo_type)
     _require_user(request)
     return _token_answer(request, repo, rev, "read")
 

@@ -20,7 +20,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import httpx
 import pytest
@@ -77,6 +77,7 @@ MATRIX: dict[str, list[Call]] = {
     "room_page": [Call("GET", f"{REPO}/discussion", EVERYONE, page=True)],
     "leaderboards": [Call("GET", "/leaderboards", EVERYONE, page=True)],
     "leaderboard": [Call("GET", "/leaderboards/{task}", EVERYONE, page=True)],
+    "api_leaderboards": [Call("GET", "/api/leaderboards", EVERYONE)],
     "api_leaderboard": [Call("GET", "/api/leaderboards/{task}", EVERYONE)],
     "api_validation": [Call("GET", f"{API}/validation", EVERYONE)],
     "validation": [Call("GET", f"{REPO}/validation", EVERYONE, page=True)],
@@ -142,7 +143,33 @@ MATRIX: dict[str, list[Call]] = {
     "tree_page_path": [Call("GET", f"{REPO}/tree/main/sub", EVERYONE, page=True)],
     "like_toggle": [Call("POST", f"{REPO}/like", SESSIONS, page=True)],
     "resolve": [Call("GET", f"{REPO}/resolve/main/config.json", EVERYONE)],
+    "dataset_list": [Call("GET", "/datasets", EVERYONE, page=True)],
+    "api_dataset_list": [Call("GET", "/api/datasets", EVERYONE)],
+    "api_datasets_create": [Call("POST", "/api/datasets", WRITERS, body=lambda a: {"name": f"api-{_slug(a)}"})],
 }
+# A dataset's routes are its model twin's under the HF prefixes, with the same rule: ann's public
+# dataset ann/tiny, beside her model of that name, holds the same files.
+DATASET_TWINS = (
+    *("api_model_detail", "api_revision", "api_tree", "api_refs", "api_commits", "api_like", "api_repo_settings"),
+    *("api_revision_tag", "api_upload", "api_upload_file", "hf_preupload", "hf_commit", "hf_lfs_batch"),
+    *("hf_lfs_verify", "hf_lfs_upload", "xet_write_token", "xet_read_token", "resolve", "model_page", "tree_page"),
+    *("tree_page_path", "like_toggle", "model_upload", "model_commit", "model_commits", "model_commits_rev"),
+    "model_settings",
+)
+
+
+def _dataset_prefix(found: re.Match) -> str:
+    return "/api/datasets/ann/tiny" if found[1] else "/datasets/ann/tiny"
+
+
+MATRIX.update(
+    {
+        f"dataset_{name}": [
+            replace(call, path=re.sub(r"^(/api/models)?/ann/tiny", _dataset_prefix, call.path)) for call in MATRIX[name]
+        ]
+        for name in DATASET_TWINS
+    }
+)
 
 
 def _slug(actor: str) -> str:
@@ -196,6 +223,11 @@ def world(live_hub):
             "ingest.add('config.json', [b'{}'])\n"
             "ingest.add('sub/a.txt', [b'a'])\n"
             "rev = revision_create(repo, author=ann, message='x', add=ingest.files).revision\n"
+            "data, _ = ModelRepo.objects.get_or_create(owner=ann, name='tiny', repo_type='dataset')\n"
+            "ingest = Ingest(data)\n"
+            "ingest.add('config.json', [b'{}'])\n"
+            "ingest.add('sub/a.txt', [b'a'])\n"
+            "revision_create(data, author=ann, message='x', add=ingest.files)\n"
             "for n in range(4): ModelRepo.objects.get_or_create(owner=ann, name=f'doomed-{n}')\n"
             "ids = [ApiToken.objects.create(user=ann, name=f'spare-{n}', prefix='x', hashed_secret=f'{n}' * 64).pk"
             " for n in range(4)]\n"

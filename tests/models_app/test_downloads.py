@@ -131,7 +131,13 @@ def test_quoted_revision_stays_one_segment():
     resolve = next(route for route in BYTES_ROUTES if route.name == "resolve")
     scope = {"method": "GET", "path": "/alice/tiny/resolve/refs/pr/1/sub/config.json"}
     scope["raw_path"] = b"/alice/tiny/resolve/refs%2Fpr%2F1/sub/config.json"
-    assert resolve.match(scope) == {"owner": "alice", "name": "tiny", "rev": "refs/pr/1", "path": "sub/config.json"}
+    found = {"owner": "alice", "name": "tiny", "rev": "refs/pr/1", "path": "sub/config.json", "repo_type": "model"}
+    assert resolve.match(scope) == found
+    datasets = next(route for route in BYTES_ROUTES if route.name == "dataset_resolve")
+    assert datasets.match(scope) is None
+    scope = {"method": "GET", "path": "/datasets/alice/tiny/resolve/refs/pr/1/sub/config.json"}
+    scope["raw_path"] = b"/datasets/alice/tiny/resolve/refs%2Fpr%2F1/sub/config.json"
+    assert datasets.match(scope) == {**found, "repo_type": "dataset"}
 
 
 def test_last_30_days_and_pruning(owner):

@@ -126,8 +126,8 @@ def test_validate_yaml_answers_errors_and_warnings(write_client):
         "/api/validate-yaml", data={"content": "---\nlicense: mit\n---\n# Card\n", "repoType": "model"}, format="json"
     )
     assert response.status_code == 200 and response.json()["errors"] == []
-    dataset = write_client.post("/api/validate-yaml", data={"content": "", "repoType": "dataset"}, format="json")
-    assert dataset.status_code == 400 and "models only" in dataset.json()["error"]
+    dataset = write_client.post("/api/validate-yaml", data={"content": "", "repoType": "space"}, format="json")
+    assert dataset.status_code == 400 and "models and datasets only" in dataset.json()["error"]
 
 
 def test_delete_repo_with_history(owner, write_client, other_client):

@@ -90,8 +90,8 @@ def test_create_repo_exist_ok_and_refusals(hf_env, tokens):
         api.create_repo("alice/created")
     assert excinfo.value.response.status_code == 409 and "already have a model" in str(excinfo.value)
     with pytest.raises(HfHubHTTPError) as excinfo:
-        api.create_repo("alice/some-data", repo_type="dataset")
-    assert excinfo.value.response.status_code == 400 and "models only" in str(excinfo.value)
+        api.create_repo("alice/some-space", repo_type="space", space_sdk="static")
+    assert excinfo.value.response.status_code == 400 and "models and datasets only" in str(excinfo.value)
     with pytest.raises(HfHubHTTPError) as excinfo:
         api.create_repo("bob/not-mine")
     assert excinfo.value.response.status_code == 403 and "own namespace" in str(excinfo.value)

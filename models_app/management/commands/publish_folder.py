@@ -33,8 +33,11 @@ class Command(BaseCommand):
         parser.add_argument("--license", default=None)
         parser.add_argument("--tags", default=None, help="comma-separated")
         parser.add_argument("--languages", default=None, help="comma-separated")
+        parser.add_argument("--repo-type", default="model", choices=["model", "dataset"], help="model or dataset")
 
-    def handle(self, *args, repo_id: str, path: Path, tag: str | None, private: bool, message: str, **options):
+    def handle(
+        self, *args, repo_id: str, path: Path, tag: str | None, private: bool, message: str, repo_type: str, **options
+    ):
         owner_name, _, name = repo_id.partition("/")
         if not owner_name or not name:
             raise CommandError("repo_id must read owner/name.")
@@ -42,8 +45,8 @@ class Command(BaseCommand):
             raise CommandError(f"{path} is not a folder.")
         owner = User.objects.filter(username__iexact=owner_name).first() or User.objects.create_user(owner_name)
         try:
-            repo = ModelRepo.objects.filter(owner=owner, name__iexact=name).first() or repo_create(
-                owner, name, private=private
+            repo = ModelRepo.objects.filter(owner=owner, repo_type=repo_type, name__iexact=name).first() or repo_create(
+                owner, name, private=private, repo_type=repo_type
             )
             ingest = Ingest(repo)
             for file in sorted(p for p in path.rglob("*") if p.is_file()):

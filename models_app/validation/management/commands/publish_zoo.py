@@ -28,12 +28,12 @@ def zoo_user():
 
 
 def is_published(owner, name: str) -> bool:
-    repo = ModelRepo.objects.filter(owner=owner, name__iexact=name).first()
+    repo = ModelRepo.objects.filter(owner=owner, repo_type=ModelRepo.RepoType.MODEL, name__iexact=name).first()
     return repo is not None and Ref.objects.filter(repo=repo, name="main").exists()
 
 
 def publish_folder(owner, name: str, folder: Path, message: str):
-    repo = ModelRepo.objects.filter(owner=owner, name__iexact=name).first()
+    repo = ModelRepo.objects.filter(owner=owner, repo_type=ModelRepo.RepoType.MODEL, name__iexact=name).first()
     if repo is None:
         repo = ModelRepo.objects.create(owner=owner, name=name)
     ingest = Ingest(repo)
