@@ -1,34 +1,23 @@
-"""The finder's rules: start a search, rank the candidates, confirm the top k.
+"""The finder's rules in the web tier: start a search, read its ranking, ask for a confirmation.
 
 ``find_create`` runs in the web request (it reads the dataset to refuse a bad
-layout at once); ``rank_find`` and ``confirm_find`` are plain functions the
-Celery tasks call on the ``gpu`` queue, one model at a time, saving each row as
-it is scored so the page fills in live. Features come from the validation
-sandbox (``runner.run_features``) and are cached on disk per model revision and
-dataset hash: a second search on the same data costs only the scoring.
+layout at once) and queues ``work.rank_find``; ``find_confirm`` queues
+``work.confirm_find``. The work itself (feature extraction and fine-tunes in
+the validation sandbox) is in ``work.py``, which only workers import.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import shutil
-import tempfile
-import time
-from pathlib import Path
 
-import numpy as np
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from hub.api import ApiError
-from models_app.finder.data import features_file, load_revision, task_file
-from models_app.finder.layouts import Labelled, LayoutError
+from models_app.finder.data import load_revision
+from models_app.finder.layouts import LayoutError
 from models_app.finder.models import Find, FindRow
 from models_app.models import ModelRepo, Ref, Revision
 from models_app.repos.rules import can_write
-from models_app.validation import reference, snapshots
 from models_app.validation.models import ValidationSummary
 
 log = logging.getLogger(__name__)
@@ -38,7 +27,6 @@ DEFAULT_K = 3
 MAX_K = 10
 ESTIMATORS = ("knn", "logme", "linear_probe", "param_baseline")
 SUITE_FOR = {"text": "text", "image": "image"}
-KIND_FOR = {"text": reference.TEXT_CLASSIFICATION, "image": reference.IMAGE_CLASSIFICATION}
 RANK_TASK = "models_app.finder.tasks.rank_find"
 CONFIRM_TASK = "models_app.finder.tasks.confirm_find"
 
@@ -95,9 +83,52 @@ def find_create(user, dataset: ModelRepo) -> Find:
     return find
 
 
+def can_confirm(user, find: Find) -> bool:
+    """Whoever started the search, or whoever may write the dataset (its owner, staff)."""
+    return bool(user is not None and user.is_authenticated) and (
+        user.pk == find.requested_by_id or can_write(user, find.dataset)
+    )
+
+
+def dataset_from_upload(user, files: list) -> ModelRepo:
+    """A new private dataset repo holding the files uploaded on the finder page (CSV or JSONL).
+
+    The files are kept whatever the layout check says afterwards: nothing the
+    user sent is lost, and the dataset's page lets them fix it.
+    """
+    import secrets
+
+    from django.utils import timezone
+
+    from models_app.finder.layouts import MAX_BYTES, TABLE_SUFFIXES
+    from models_app.publish.uploads import Ingest, UploadError, iter_file
+    from models_app.repos.revisions import revision_create
+    from models_app.repos.rules import repo_create
+
+    if not files:
+        raise ApiError("Choose a CSV or JSONL file with 'text' and 'label' columns.", status_code=400)
+    for upload in files:
+        if not upload.name.lower().endswith(TABLE_SUFFIXES):
+            raise ApiError(f"{upload.name}: the finder page takes CSV or JSONL files; upload image folders "
+                           "to a dataset repo.", status_code=400)  # fmt: skip
+    if sum(upload.size for upload in files) > MAX_BYTES:
+        raise ApiError(f"The files hold more than {MAX_BYTES // 1024**2} MiB.", status_code=413)
+    name = f"{timezone.now():finder-%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"  # two uploads in one second differ
+    repo = repo_create(user, name, private=True, repo_type="dataset")
+    ingest = Ingest(repo)
+    try:
+        for upload in files:
+            ingest.add(upload.name.rsplit("/", 1)[-1], iter_file(upload))
+    except UploadError:
+        repo.delete()  # refused before anything was committed: no empty repo is left behind
+        raise
+    revision_create(repo, author=user, message="Upload from the finder page", add=ingest.files)
+    return repo
+
+
 def find_confirm(user, find: Find, k: int = DEFAULT_K, estimator: str = "knn") -> Find:
     """Queue the fine-tune of the top ``k`` by ``estimator``; 409 while ranking or confirming."""
-    if not (user.pk == find.requested_by_id or can_write(user, find.dataset)):
+    if not can_confirm(user, find):
         raise ApiError("Only whoever started this search, or the dataset's owner, can confirm it.", status_code=403)
     if estimator not in ESTIMATORS:
         raise ApiError(f"estimator must be one of: {', '.join(ESTIMATORS)}.", status_code=400)
@@ -137,146 +168,3 @@ def ranked(find: Find, estimator: str = "knn") -> list[FindRow]:
     """The scored rows, best first by ``estimator``; rows not scored (yet) last."""
     rows = list(find.rows.select_related("model__owner", "revision"))
     return sorted(rows, key=lambda r: (getattr(r, estimator) is None, -(getattr(r, estimator) or 0.0), r.pk))
-
-
-# ---------------------------------------------------------------- work (Celery tasks call these)
-
-
-def features_path(model_sha: str, dataset_sha: str) -> Path:
-    return Path(settings.VALIDATION_CACHE_DIR) / "features" / model_sha / f"{dataset_sha}.npy"
-
-
-def rank_find(find_id: int) -> Find | None:
-    """Score every queued row of the search; idempotent (a redelivered message skips scored rows)."""
-    from models_app.validation.estimators import param_count_baseline, score_all
-
-    updated = Find.objects.filter(pk=find_id, status__in=Find.ACTIVE).update(status=Find.Status.RUNNING)
-    if not updated:
-        return None
-    find = Find.objects.select_related("revision__repo").get(pk=find_id)
-    try:
-        data = load_revision(find.revision)
-    except LayoutError as exc:
-        Find.objects.filter(pk=find_id).update(status=Find.Status.FAILED, message=str(exc), finished=timezone.now())
-        return find
-    work = Path(tempfile.mkdtemp(prefix="th-find-"))
-    try:
-        source = features_file(data, work)
-        for row in find.rows.exclude(status="done").select_related("revision"):
-            _score_row(row, data, source, work, score_all, param_count_baseline)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    Find.objects.filter(pk=find_id).update(status=Find.Status.DONE, finished=timezone.now())
-    find.refresh_from_db()
-    return find
-
-
-def _score_row(row: FindRow, data: Labelled, source: Path, work: Path, score_all, param_count_baseline) -> None:
-    from models_app.validation.runner import run_features
-
-    started = time.perf_counter()
-    FindRow.objects.filter(pk=row.pk).update(status="running")
-    cached = features_path(row.revision.sha, data.sha256())
-    info: dict = {}
-    if not cached.exists():
-        snapshot = snapshots.materialize(row.revision)
-        try:
-            out = work / f"{row.pk}.npy"
-            outcome = run_features(
-                snapshot,
-                kind=KIND_FOR[data.modality],
-                budget=reference.TEXT_BUDGET if data.modality == "text" else reference.IMAGE_BUDGET,
-                data_file=source,
-                out_file=out,
-                timeout_s=settings.VALIDATION_SOFT_TIME_LIMIT,
-                memory_limit_bytes=settings.VALIDATION_MEMORY_LIMIT or None,
-            )
-        finally:
-            snapshots.discard(snapshot)
-        if outcome["status"] != "ok":
-            FindRow.objects.filter(pk=row.pk).update(
-                status="failed", message=f"{outcome.get('reason')}: {outcome.get('message')}"[:500]
-            )
-            return
-        info = outcome["metrics"]
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(out, cached)
-    features = np.load(cached, allow_pickle=False)
-    scores = score_all(features, data.labels)
-    params = info.get("num_parameters") or _param_count(row.revision)
-    FindRow.objects.filter(pk=row.pk).update(
-        status="done",
-        knn=scores.get("knn"),
-        logme=scores.get("logme"),
-        linear_probe=scores.get("linear_probe"),
-        num_parameters=params,
-        param_baseline=param_count_baseline(params) if params else None,
-        seconds=round(time.perf_counter() - started, 3),
-        features_cached=not info,
-    )
-
-
-def _param_count(revision: Revision) -> int | None:
-    """The parameter count when the features came from the cache: from the model's validation, else None."""
-    row = FindRow.objects.filter(revision=revision, num_parameters__isnull=False).values("num_parameters").first()
-    return row["num_parameters"] if row else None
-
-
-def confirm_find(find_id: int) -> Find | None:
-    """Fine-tune each queued row's model on the dataset's seeded split and measure its accuracy."""
-    from models_app.validation.estimators import kendall_tau
-    from models_app.validation.runner import run_task
-
-    updated = Find.objects.filter(pk=find_id, confirm_status="queued").update(confirm_status="running")
-    if not updated:
-        return None
-    find = Find.objects.select_related("revision__repo").get(pk=find_id)
-    work = Path(tempfile.mkdtemp(prefix="th-confirm-"))
-    try:
-        data = load_revision(find.revision)
-        path, n_train, n_test = task_file(data, work)
-        for row in find.rows.filter(confirm_status="queued").select_related("revision"):
-            FindRow.objects.filter(pk=row.pk).update(confirm_status="running")
-            snapshot = snapshots.materialize(row.revision)
-            try:
-                outcome = run_task(snapshot, _confirm_task(data, path, n_train, n_test))
-            finally:
-                snapshots.discard(snapshot)
-            if outcome["status"] == "ok":
-                accuracy = outcome["metrics"]["tasks"][0]["finetuned"]["accuracy"]
-                FindRow.objects.filter(pk=row.pk).update(confirm_status="done", measured=accuracy)
-            else:
-                FindRow.objects.filter(pk=row.pk).update(
-                    confirm_status="failed", confirm_message=f"{outcome['reason']}: {outcome['message']}"[:500]
-                )
-    except LayoutError as exc:
-        Find.objects.filter(pk=find_id).update(confirm_status="failed", message=str(exc))
-        return find
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    confirmed = [r for r in find.rows.filter(confirm_status="done")]
-    measured = [r.measured for r in confirmed]
-    tau = {name: kendall_tau([getattr(r, name) or -math.inf for r in confirmed], measured) for name in ESTIMATORS}
-    Find.objects.filter(pk=find_id).update(confirm_status="done", confirm_tau=tau)
-    find.refresh_from_db()
-    return find
-
-
-def _confirm_task(data: Labelled, path: Path, n_train: int, n_test: int) -> dict:
-    """The validation harness's task for the user's data: the suite budget, the seeded split, no scratch run."""
-    base = reference.TEXT_BUDGET if data.modality == "text" else reference.IMAGE_BUDGET
-    budget = dict(base, train_examples=min(base["train_examples"], n_train), test_examples=n_test)
-    return {
-        "name": "finder",
-        "title": "Your dataset",
-        "kind": KIND_FOR[data.modality],
-        "data": "",
-        "data_file": str(path),
-        "dataset": f"{len(data):,} examples, {len(data.label_names)} classes",
-        "dataset_sha256": data.sha256(),
-        "seed": reference.SEED,
-        "num_labels": len(data.label_names),
-        "metric": "accuracy",
-        "budget": budget,
-        "scratch": False,
-    }

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import close_old_connections
 
-from models_app.finder import service
+from models_app.finder import service, work
 
 
 @shared_task(
@@ -18,7 +18,7 @@ from models_app.finder import service
 def rank_find(find_id: int) -> None:
     close_old_connections()
     try:
-        service.rank_find(find_id)
+        work.rank_find(find_id)
     finally:
         close_old_connections()
 
@@ -32,6 +32,6 @@ def rank_find(find_id: int) -> None:
 def confirm_find(find_id: int) -> None:
     close_old_connections()
     try:
-        service.confirm_find(find_id)
+        work.confirm_find(find_id)
     finally:
         close_old_connections()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -11,7 +12,14 @@ from django.views.decorators.http import require_POST
 from hub.api import ApiError
 from models_app.finder.models import Find
 from models_app.finder.selectors import LIMITS, find_as_json, get_visible_find
-from models_app.finder.service import DEFAULT_K, ESTIMATORS, find_confirm, find_create
+from models_app.finder.service import (
+    DEFAULT_K,
+    ESTIMATORS,
+    can_confirm,
+    dataset_from_upload,
+    find_confirm,
+    find_create,
+)
 from models_app.repos.rules import get_visible_repo, visible_repos
 
 ESTIMATOR_LABELS = {
@@ -35,6 +43,23 @@ def find_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+def find_upload(request: HttpRequest) -> HttpResponse:
+    """A file uploaded on the finder page becomes a private dataset repo, then a search on it."""
+    try:
+        dataset = dataset_from_upload(request.user, request.FILES.getlist("files"))
+    except ApiError as exc:
+        messages.error(request, exc.message)
+        return redirect("/find")
+    try:
+        find = find_create(request.user, dataset)
+    except ApiError as exc:
+        messages.error(request, f"Saved as the private dataset {dataset.repo_id}. {exc.message}")
+        return redirect(f"/datasets/{dataset.repo_id}")
+    return redirect(f"/finds/{find.pk}")
+
+
+@login_required
+@require_POST
 def find_start(request: HttpRequest, owner: str, name: str) -> HttpResponse:
     dataset = get_visible_repo(request.user, owner, name, repo_type="dataset")
     try:
@@ -49,16 +74,13 @@ def find_page(request: HttpRequest, find_id: int) -> HttpResponse:
     find = get_visible_find(request.user, find_id)
     estimator = request.GET.get("sort", "knn")
     body = find_as_json(find, estimator)
-    can_confirm = request.user.is_authenticated and (
-        request.user.pk == find.requested_by_id or request.user.pk == find.dataset.owner_id or request.user.is_staff
-    )
     context = {
         "find": find,
         "body": body,
         "estimators": [(key, ESTIMATOR_LABELS[key]) for key in ESTIMATORS],
         "sort": body["sort"],
         "sort_label": ESTIMATOR_LABELS[body["sort"]],
-        "can_confirm": can_confirm,
+        "can_confirm": can_confirm(request.user, find),
         "default_k": DEFAULT_K,
         "active": find.is_active,
     }
@@ -69,6 +91,8 @@ def find_page(request: HttpRequest, find_id: int) -> HttpResponse:
 @require_POST
 def find_confirm_view(request: HttpRequest, find_id: int) -> HttpResponse:
     find = get_visible_find(request.user, find_id)
+    if not can_confirm(request.user, find):
+        raise PermissionDenied("Only whoever started this search, or the dataset's owner, can confirm it.")
     estimator = request.POST.get("sort", "knn")
     try:
         find_confirm(request.user, find, int(request.POST.get("k") or DEFAULT_K), estimator)

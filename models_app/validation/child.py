@@ -283,7 +283,7 @@ def classification(snapshot: Path, task: dict, device, emit: Events, scratch: di
     counts = data.test_y.bincount(minlength=task["num_labels"])
     return (
         train
-        | scratch
+        | (scratch or {})
         | {
             "probe": probe,
             "estimates": estimates,

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.test import Client
 
-from models_app.finder import service
+from models_app.finder import service, work
 from models_app.finder.models import Find
 from models_app.models import ModelRepo
 from models_app.repos.rules import repo_create
@@ -63,7 +64,7 @@ def test_a_search_ranks_every_candidate_and_reuses_features(
     assert (find.status, find.modality, find.examples, find.label_names) == ("queued", "text", 40, ["0", "1"])
     assert find.rows.count() == 2
 
-    service.rank_find(find.pk)
+    work.rank_find(find.pk)
 
     find.refresh_from_db()
     assert find.status == "done" and find.finished is not None
@@ -76,22 +77,22 @@ def test_a_search_ranks_every_candidate_and_reuses_features(
         assert row.seconds > 0 and not row.features_cached
     # The same data again: features come from the cache (per model revision and dataset hash).
     again = service.find_create(owner, dataset)
-    service.rank_find(again.pk)
+    work.rank_find(again.pk)
     assert all(row.features_cached and row.status == "done" for row in again.rows.all())
     assert sorted(again.rows.values_list("knn", flat=True)) == sorted(find.rows.values_list("knn", flat=True))
-    assert service.rank_find(again.pk) is None  # a redelivered message finds it done
+    assert work.rank_find(again.pk) is None  # a redelivered message finds it done
 
 
 def test_confirmation_fine_tunes_the_top_k_and_reports_kendall_tau(two_models, dataset, owner, other_user):
     find = service.find_create(owner, dataset)
-    service.rank_find(find.pk)
+    work.rank_find(find.pk)
     with pytest.raises(Exception, match="Only whoever started"):
         service.find_confirm(other_user, find, 2)
     service.find_confirm(owner, Find.objects.get(pk=find.pk), 2)
     with pytest.raises(Exception, match="already running"):
         service.find_confirm(owner, Find.objects.get(pk=find.pk), 2)
 
-    service.confirm_find(find.pk)
+    work.confirm_find(find.pk)
 
     find.refresh_from_db()
     assert find.confirm_status == "done" and find.confirm_k == 2
@@ -118,7 +119,7 @@ def test_a_bad_layout_is_refused_at_once_naming_the_file(jobs_settings, owner, w
     assert not Find.objects.exists()
 
 
-def test_api_and_access(two_models, dataset, write_client, read_client, other_client, anon_client):
+def test_api_and_access(two_models, dataset, owner, write_client, read_client, other_client, anon_client):
     started = write_client.post("/api/datasets/alice/reviews/find")
     assert started.status_code == 202, started.json()
     body = started.json()
@@ -134,13 +135,39 @@ def test_api_and_access(two_models, dataset, write_client, read_client, other_cl
     assert early.status_code == 409 and "not finished" in early.json()["error"]
     assert write_client.post(f"/api/finds/{body['id']}/confirm", {"k": 99}, format="json").status_code in (400, 409)
 
-    service.rank_find(body["id"])
+    work.rank_find(body["id"])
     ranked = write_client.get(f"/api/finds/{body['id']}?sort=logme").json()
     assert ranked["status"] == "done" and ranked["sort"] == "logme"
     logme = [row["logme"] for row in ranked["rows"]]
     assert logme == sorted(logme, reverse=True) and [r["rank"] for r in ranked["rows"]] == [1, 2]
-    page = write_client.get(f"/finds/{body['id']}?sort=logme")
-    assert page.status_code == 200 and "tiny-a" in page.content.decode() and "LogME" in page.content.decode()
+    browser = Client()
+    browser.force_login(owner)
+    page = browser.get(f"/finds/{body['id']}?sort=logme")
+    assert page.status_code == 200 and "tiny-a" in page.content.decode() and "<b>LogME</b>" in page.content.decode()
+    assert "Fine-tune them" in page.content.decode()  # the owner may confirm a finished search
+    assert anon_client.get(f"/finds/{body['id']}").status_code == 404  # a private dataset's search
     schema = anon_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
     assert {"/api/datasets/{owner}/{name}/find", "/api/finds/{find_id}", "/api/finds/{find_id}/confirm"} <= set(schema)
     json.dumps(ranked)
+
+
+def test_a_file_uploaded_on_the_finder_page_becomes_a_private_dataset_and_a_search(two_models, owner, other_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    browser = Client()
+    browser.force_login(owner)
+    page = browser.get("/find").content.decode()
+    assert 'action="/find/upload"' in page and "tiny" not in page.split("Your datasets")[1].split("</section>")[0]
+    answer = browser.post("/find/upload", {"files": SimpleUploadedFile("train.csv", _csv())})
+    assert answer.status_code == 302 and answer["Location"].startswith("/finds/")
+    find = Find.objects.get()
+    assert find.dataset.repo_type == "dataset" and find.dataset.private and find.dataset.owner == owner
+    assert find.examples == 40 and find.rows.count() == 2
+    assert Client().get(f"/datasets/{find.dataset.repo_id}").status_code == 404  # private
+    # A bad file is kept as the user's dataset, with the reason; a wrong kind of file is refused before saving.
+    bad = browser.post("/find/upload", {"files": SimpleUploadedFile("d.csv", b"sentence,label\na,1\n")}, follow=True)
+    assert "no &#x27;text&#x27; column" in bad.content.decode()
+    assert ModelRepo.objects.filter(owner=owner, repo_type="dataset").count() == 2
+    refused = browser.post("/find/upload", {"files": SimpleUploadedFile("x.exe", b"MZ")}, follow=True)
+    assert "takes CSV or JSONL files" in refused.content.decode()
+    assert ModelRepo.objects.filter(owner=owner, repo_type="dataset").count() == 2

@@ -49,7 +49,7 @@ CONFIG_OID = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a" 
 @dataclass(frozen=True)
 class Call:
     method: str
-    path: str  # may hold {sha}, {task}, {token_id}, {doomed}, {oid}
+    path: str  # may hold {sha}, {task}, {token_id}, {doomed}, {oid}, {find_id}
     allowed: frozenset
     body: Callable[[str], dict] | None = None  # actor -> JSON body
     page: bool = False  # a web page: session and CSRF, not tokens
@@ -78,6 +78,16 @@ MATRIX: dict[str, list[Call]] = {
     "leaderboards": [Call("GET", "/leaderboards", EVERYONE, page=True)],
     "leaderboard": [Call("GET", "/leaderboards/{task}", EVERYONE, page=True)],
     "api_leaderboards": [Call("GET", "/api/leaderboards", EVERYONE)],
+    # The finder: ann's public dataset ann/tiny holds no labelled data, so a search on it is refused
+    # with 400 (past the access check); her search on it is readable by all, confirmable by her only.
+    "find": [Call("GET", "/find", EVERYONE, page=True)],
+    "find_upload": [Call("POST", "/find/upload", SESSIONS, page=True)],
+    "find_start": [Call("POST", "/datasets/ann/tiny/find", SESSIONS, page=True)],
+    "find_page": [Call("GET", "/finds/{find_id}", EVERYONE, page=True)],
+    "find_confirm": [Call("POST", "/finds/{find_id}/confirm", frozenset({OWNER}), page=True)],
+    "api_dataset_find": [Call("POST", "/api/datasets/ann/tiny/find", WRITERS)],
+    "api_find": [Call("GET", "/api/finds/{find_id}", EVERYONE)],
+    "api_find_confirm": [Call("POST", "/api/finds/{find_id}/confirm", OWNER_ONLY, body=lambda a: {"k": 2})],
     "api_leaderboard": [Call("GET", "/api/leaderboards/{task}", EVERYONE)],
     "api_validation": [Call("GET", f"{API}/validation", EVERYONE)],
     "validation": [Call("GET", f"{REPO}/validation", EVERYONE, page=True)],
@@ -227,11 +237,14 @@ def world(live_hub):
             "ingest = Ingest(data)\n"
             "ingest.add('config.json', [b'{}'])\n"
             "ingest.add('sub/a.txt', [b'a'])\n"
-            "revision_create(data, author=ann, message='x', add=ingest.files)\n"
+            "data_rev = revision_create(data, author=ann, message='x', add=ingest.files).revision\n"
+            "from models_app.finder.models import Find\n"
+            "find = Find.objects.create(dataset=data, revision=data_rev, requested_by=ann, modality='text',"
+            " dataset_sha256='0' * 64)\n"
             "for n in range(4): ModelRepo.objects.get_or_create(owner=ann, name=f'doomed-{n}')\n"
             "ids = [ApiToken.objects.create(user=ann, name=f'spare-{n}', prefix='x', hashed_secret=f'{n}' * 64).pk"
             " for n in range(4)]\n"
-            "print(json.dumps({'sha': rev.sha, 'task': next(iter(boards())), 'token_ids': ids}))\n",
+            "print(json.dumps({'sha': rev.sha, 'task': next(iter(boards())), 'token_ids': ids, 'find': find.pk}))\n",
         )
         .strip()
         .splitlines()[-1]
@@ -268,6 +281,7 @@ def test_route_access(world, route, n, actor):
         "sha": facts["sha"],
         "task": facts["task"],
         "token_id": facts["token_ids"][spare],
+        "find_id": facts["find"],
         "doomed": f"doomed-{spare}",
     }
     path = call.path.format(**values)
