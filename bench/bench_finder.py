@@ -28,6 +28,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+
+import django  # noqa: E402
+
+django.setup()  # finder.data reads the settings
 
 import numpy as np  # noqa: E402
 
