@@ -99,6 +99,25 @@ def upload_from_request(repo: ModelRepo, user, request, *, before_files=None) ->
         form.abort()
 
 
+def publish_directory(repo: ModelRepo, folder, *, author, message: str):
+    """Commit every file under ``folder`` to ``repo``'s main as one revision, through the upload path.
+
+    What the management commands use (``publish_folder``, ``publish_demo``,
+    ``publish_zoo``): the same ``Ingest`` and ``revision_create`` as an upload,
+    so limits, the card and the validation queueing all apply.
+    """
+    from pathlib import Path
+
+    from models_app.publish.uploads import iter_file
+
+    folder = Path(folder)
+    ingest = Ingest(repo)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        with path.open("rb") as handle:
+            ingest.add(path.relative_to(folder).as_posix(), iter_file(handle))
+    return revision_create(repo, author=author, message=message, add=ingest.files)
+
+
 def _default_message(files) -> str:
     names = sorted(files)
     if len(names) == 1:

@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from models_app.validation.child import TOKENIZER_FILES
 from models_app.validation.reference import (
     SuiteSpec,
     Unsupported,
@@ -170,17 +171,7 @@ CONFIG_NOISE = {
     "problem_type",
     "finetuning_task",
 }
-INPUT_FILES = (
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "vocab.txt",
-    "vocab.json",
-    "merges.txt",
-    "spiece.model",
-    "tokenizer.model",
-    "special_tokens_map.json",
-    "preprocessor_config.json",
-)
+INPUT_FILES = (*TOKENIZER_FILES, "special_tokens_map.json", "preprocessor_config.json")
 
 
 def scratch_key(snapshot_dir: Path, config: dict, task) -> str:

@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 from hub.api import ApiError
 from hub.models import User
 from models_app.models import ModelRepo
-from models_app.publish.uploads import Ingest, iter_file
-from models_app.repos.revisions import revision_create, tag_create
+from models_app.publish.service import publish_directory
+from models_app.repos.revisions import tag_create
 from models_app.repos.rules import repo_create
 
 
@@ -48,11 +48,7 @@ class Command(BaseCommand):
             repo = ModelRepo.objects.filter(owner=owner, repo_type=repo_type, name__iexact=name).first() or repo_create(
                 owner, name, private=private, repo_type=repo_type
             )
-            ingest = Ingest(repo)
-            for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                with open(file, "rb") as handle:
-                    ingest.add(file.relative_to(path).as_posix(), iter_file(handle))
-            result = revision_create(repo, author=owner, message=message, add=ingest.files)
+            result = publish_directory(repo, path, author=owner, message=message)
             if tag:
                 tag_create(repo, tag, result.revision)
         except ApiError as exc:

@@ -19,8 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from models_app.models import ModelRepo, Ref
-from models_app.publish.uploads import Ingest, iter_file
-from models_app.repos.revisions import revision_create
+from models_app.publish.service import publish_directory
 from models_app.validation.demo import DEMO_NAME, DEMO_OWNER
 
 
@@ -49,11 +48,7 @@ class Command(BaseCommand):
                 raise CommandError(f"building the demo model failed:\n{build.stderr[-2000:]}")
             if repo is None:
                 repo = ModelRepo.objects.create(owner=owner, name=DEMO_NAME)
-            ingest = Ingest(repo)
-            for path in sorted(p for p in out.rglob("*") if p.is_file()):
-                with path.open("rb") as handle:
-                    ingest.add(path.relative_to(out).as_posix(), iter_file(handle))
-            result = revision_create(repo, author=owner, message="Publish the demo model", add=ingest.files)
+            result = publish_directory(repo, out, author=owner, message="Publish the demo model")
         self.stdout.write(
             self.style.SUCCESS(f"Published {DEMO_OWNER}/{DEMO_NAME} at {result.revision.sha[:12]}; validation queued.")
         )

@@ -14,8 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from models_app.models import ModelRepo, Ref
-from models_app.publish.uploads import Ingest, iter_file
-from models_app.repos.revisions import revision_create
+from models_app.publish.service import publish_directory
 from models_app.validation.management.commands.build_zoo import build_entries, selected
 from models_app.validation.zoo import store
 from models_app.validation.zoo.registry import ZOO_OWNER
@@ -36,11 +35,7 @@ def publish_folder(owner, name: str, folder: Path, message: str):
     repo = ModelRepo.objects.filter(owner=owner, repo_type=ModelRepo.RepoType.MODEL, name__iexact=name).first()
     if repo is None:
         repo = ModelRepo.objects.create(owner=owner, name=name)
-    ingest = Ingest(repo)
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        with path.open("rb") as handle:
-            ingest.add(path.relative_to(folder).as_posix(), iter_file(handle))
-    return revision_create(repo, author=owner, message=message, add=ingest.files).revision
+    return publish_directory(repo, folder, author=owner, message=message).revision
 
 
 class Command(BaseCommand):
