@@ -69,8 +69,8 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def parse_card(text: str) -> Card:
-    """Parse and check a card; errors make it unusable, warnings are advice."""
+def parse_card(text: str, *, repo_type: str = "model") -> Card:
+    """Parse and check a card; errors make it unusable, warnings are advice (a dataset's card needs no task)."""
     card = Card()
     raw, card.body = split_front_matter(text)
     if raw is None:
@@ -91,16 +91,16 @@ def parse_card(text: str) -> Card:
         card.errors.append("The front matter must be a YAML mapping (key: value lines).")
         return card
     card.meta = meta
-    _check_meta(card)
+    _check_meta(card, repo_type)
     _check_body(card)
     return card
 
 
-def _check_meta(card: Card) -> None:
+def _check_meta(card: Card, repo_type: str = "model") -> None:
     meta, errors, warnings = card.meta, card.errors, card.warnings
     license_id = meta.get("license")
     if license_id is None:
-        warnings.append("No license: add e.g. 'license: apache-2.0' so people know how they may use the model.")
+        warnings.append(f"No license: add e.g. 'license: apache-2.0' so people know how they may use the {repo_type}.")
     elif not isinstance(license_id, str) or license_id.lower() not in LICENSES:
         errors.append(
             f"'license: {license_id}' is not a known license id; use one like apache-2.0, mit, cc-by-4.0, "
@@ -110,7 +110,8 @@ def _check_meta(card: Card) -> None:
         warnings.append("'license: other' should come with license_name and license_link.")
     task = meta.get("pipeline_tag")
     if task is None:
-        warnings.append("No pipeline_tag: the hub cannot pick a reference task for validation from the card.")
+        if repo_type == "model":  # a dataset has no reference task to pick
+            warnings.append("No pipeline_tag: the hub cannot pick a reference task for validation from the card.")
     elif not isinstance(task, str) or task not in PIPELINE_TAGS:
         errors.append(f"'pipeline_tag: {task}' is not a known task; use one like text-classification or fill-mask.")
     library = meta.get("library_name")

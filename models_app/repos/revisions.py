@@ -75,7 +75,7 @@ def revision_create(
     # SQLite an open write transaction locks the whole database for everyone.
     add = {_clean(raw): blob for raw, blob in (add or {}).items()}
     card_blob = add.get(CARD_PATH)
-    card = _read_card(card_blob.sha256) if card_blob is not None and branch == DEFAULT_BRANCH else None
+    card = _read_card(card_blob.sha256, repo.repo_type) if card_blob is not None and branch == DEFAULT_BRANCH else None
     with transaction.atomic():
         # Serialises concurrent commits to one branch (SQLite: the IMMEDIATE transaction does).
         ref = Ref.objects.select_for_update().filter(repo=repo, name=branch).select_related("revision").first()
@@ -139,12 +139,12 @@ class _CardRead:
     card: Card | None  # None: too large to parse
 
 
-def _read_card(sha256: str | None) -> _CardRead | None:
+def _read_card(sha256: str | None, repo_type: str) -> _CardRead | None:
     """The README.md a commit brings, read and parsed (callers do it before the transaction)."""
     if sha256 is None:
         return None
     text = blob_text(sha256)
-    return _CardRead(sha256, parse_card(text) if text is not None else None)
+    return _CardRead(sha256, parse_card(text, repo_type=repo_type) if text is not None else None)
 
 
 def _apply_card(
@@ -163,7 +163,7 @@ def _apply_card(
         card_apply(repo, None)
         return ()
     if read is None or read.sha256 != sha:  # a changed README.md comes from ``add``: read already
-        read = _read_card(sha)
+        read = _read_card(sha, repo.repo_type)
     card = read.card
     if card is None:
         return (f"{CARD_PATH} is larger than {MAX_CARD_BYTES // 1024} KiB; its metadata was not read.",)

@@ -171,3 +171,19 @@ def test_a_file_uploaded_on_the_finder_page_becomes_a_private_dataset_and_a_sear
     refused = browser.post("/find/upload", {"files": SimpleUploadedFile("x.exe", b"MZ")}, follow=True)
     assert "takes CSV or JSONL files" in refused.content.decode()
     assert ModelRepo.objects.filter(owner=owner, repo_type="dataset").count() == 2
+
+
+def test_a_dataset_card_is_not_asked_for_a_pipeline_tag(jobs_settings, owner):
+    from models_app.publish.uploads import Ingest
+    from models_app.repos.revisions import revision_create
+
+    card = b"---\nlicense: mit\n---\n# Reviews\n\nTwo thousand labelled movie reviews, for the finder.\n"
+    results = []
+    for repo_type in ("dataset", "model"):
+        repo = repo_create(owner, "cards", repo_type=repo_type)
+        ingest = Ingest(repo)
+        ingest.add("README.md", [card])
+        results.append(revision_create(repo, author=owner, message="card", add=ingest.files).card_warnings)
+    dataset_warnings, model_warnings = results
+    assert not [w for w in dataset_warnings if "pipeline_tag" in w]
+    assert [w for w in model_warnings if "pipeline_tag" in w]

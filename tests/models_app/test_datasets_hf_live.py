@@ -76,7 +76,7 @@ def runs_of(hub, repo_id: str) -> dict:
 
 
 def test_publish_list_download_and_info_of_a_private_dataset(hf_env, tmp_path):
-    api, repo_id, files = published_dataset(hf_env, "dana", tmp_path)
+    api, repo_id, files = published_dataset(hf_env, "dataset-dana", tmp_path)
     assert sorted(api.list_repo_files(repo_id, repo_type="dataset")) == sorted(files)
     for path, data in files.items():
         local = hf_hub_download(
@@ -84,12 +84,12 @@ def test_publish_list_download_and_info_of_a_private_dataset(hf_env, tmp_path):
         )
         assert Path(local).read_bytes() == data
     info = api.dataset_info(repo_id)
-    assert info.id == repo_id and info.private is True and info.author == "dana"
+    assert info.id == repo_id and info.private is True and info.author == "dataset-dana"
     assert sorted(s.rfilename for s in info.siblings) == sorted(files)
     assert info.sha == api.dataset_info(repo_id, revision=info.sha).sha
-    assert [d.id for d in api.list_datasets(author="dana")] == [repo_id]
-    assert [d.id for d in api.list_datasets(search="dana/rev")] == [repo_id]
-    assert list(api.list_models(author="dana")) == []
+    assert [d.id for d in api.list_datasets(author="dataset-dana")] == [repo_id]
+    assert [d.id for d in api.list_datasets(search="dataset-dana/rev")] == [repo_id]
+    assert list(api.list_models(author="dataset-dana")) == []
     # A dataset is data: no validation run is queued for it.
     assert runs_of(hf_env, repo_id) == {"model": 0, "dataset": 0}
 
