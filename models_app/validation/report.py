@@ -142,6 +142,10 @@ def _fmt_gain(value, metric: str) -> str:
     return f"{value:+.1f}"
 
 
+def format_gain(value, metric: str = "accuracy") -> str:
+    return _fmt_gain(value, metric)
+
+
 def gain_badge(gain, metric: str = "accuracy") -> str:
     """The short text of a list badge, e.g. "+12.3 pts vs scratch"."""
     text = _fmt_gain(gain, metric)

@@ -38,3 +38,9 @@ def suite_table(run, compact: bool = False) -> dict:
         "mean_row": report.mean_row(metrics),
         "compact": compact,
     }
+
+
+@register.filter
+def gain(value, metric: str = "accuracy") -> str:
+    """``{{ row.gain|gain:board.metric }}``: "+12.3 pts" for accuracy, "+4.1" for perplexity, "–" for none."""
+    return report.format_gain(value, metric)
