@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/whoami-v2", views.whoami, name="api_whoami"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),
+    path("", include("models_app.dataset_urls")),  # "/datasets/<owner>/<name>..." before any "/<owner>/<name>/..."
     path("", include("discussions.urls")),
     path("", include("models_app.urls")),
 ]

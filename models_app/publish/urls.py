@@ -9,7 +9,7 @@ from django.urls import path
 
 from models_app.publish import api as api_publish
 from models_app.publish import views as views_publish
-from models_app.repos.routes import KINDS, RepoKind
+from models_app.repos.routes import DATASETS, MODELS, RepoKind
 
 
 def repo_routes(kind: RepoKind) -> list:
@@ -32,5 +32,7 @@ def repo_routes(kind: RepoKind) -> list:
 
 urlpatterns = [
     path("new", views_publish.new_model, name="model_new"),
-    *(route for kind in KINDS for route in repo_routes(kind)),
+    *repo_routes(MODELS),
 ]
+# Served from models_app/dataset_urls.py, ahead of every app's "<owner>/<name>/..." routes.
+dataset_urlpatterns = repo_routes(DATASETS)

@@ -40,7 +40,8 @@ urlpatterns = [
     path("datasets", views.model_list, DATASETS.kwargs, name="dataset_list"),
     path("api/models", api_views.ModelListApi.as_view(), name="api_model_list"),
     path("api/datasets", api_views.ModelListApi.as_view(), DATASETS.kwargs, name="api_dataset_list"),
-    *repo_routes(DATASETS),  # before "<username>" and "<owner>/<name>": "datasets" is a reserved name
     path("<str:username>", views.user_page, name="user_page"),
     *repo_routes(MODELS),
 ]
+# Served from models_app/dataset_urls.py, ahead of every app's "<owner>/<name>/..." routes.
+dataset_urlpatterns = repo_routes(DATASETS)

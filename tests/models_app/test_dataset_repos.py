@@ -130,3 +130,12 @@ def test_the_schema_documents_the_dataset_api(anon_client):
         assert path in paths
     assert paths["/api/datasets"]["get"]["operationId"] == "datasets_list"
     assert paths["/api/datasets/{owner}/{name}"]["get"]["operationId"] == "dataset_info"
+
+
+@pytest.mark.parametrize("name", ["upload", "commits", "validation", "discussion"])
+def test_a_dataset_named_like_a_page_has_its_own_page(owner, alice_web, name):
+    repo = repo_create(owner, name, repo_type=DATASET)
+    page = alice_web.get(f"/datasets/alice/{name}")
+    assert page.status_code == 200, page.content[:300]
+    assert f'alice</a> / <a href="{repo.web_path}">{name}</a>' in page.content.decode()
+    assert alice_web.get(f"/datasets/alice/{name}/settings").status_code == 200
