@@ -40,7 +40,7 @@ from bench.bench_suite import zoo_root  # noqa: E402
 from models_app.finder.data import features_file, task_file  # noqa: E402
 from models_app.finder.layouts import Labelled  # noqa: E402
 from models_app.validation import datasets, reference, runner  # noqa: E402
-from models_app.validation.estimators import kendall_tau, param_count_baseline, score_all  # noqa: E402
+from models_app.validation.estimators import SCORES, kendall_tau, param_count_baseline, score_all  # noqa: E402
 from models_app.validation.zoo import registry, store  # noqa: E402
 
 
@@ -102,7 +102,7 @@ def main() -> int:
     print(f"ranking all: {rank_total:.1f} s; fine-tuning all: {tune_total:.1f} s; "
           f"ratio {tune_total / rank_total:.1f}x (target >= 20x)")  # fmt: skip
     measured = [r[3] for r in rows]
-    for name in ("knn", "logme", "linear_probe", "param_baseline"):
+    for name in SCORES:
         pairs = [(r[1].get(name), m) for r, m in zip(rows, measured, strict=True) if r[1].get(name) is not None and m]
         tau = kendall_tau([p[0] for p in pairs], [p[1] for p in pairs]) if len(pairs) >= 2 else None
         print(f"Kendall's tau, {name} vs fine-tuned order: {tau if tau is None else round(tau, 2)}")

@@ -25,8 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import yaml  # noqa: E402
-
+from models_app.repos.card_yaml import load_front_matter  # noqa: E402
 from models_app.validation import runner  # noqa: E402
 from models_app.validation.zoo import registry, store  # noqa: E402
 
@@ -37,13 +36,14 @@ def zoo_root() -> Path:
 
 
 def card_meta(folder: Path) -> dict:
+    # The card's front matter, read by the hub's own YAML rules (the worker reads it from the repo).
     text = (folder / "README.md").read_text(encoding="utf-8")
-    return yaml.safe_load(text.split("---", 2)[1]) if text.startswith("---") else {}
+    return load_front_matter(text.split("---", 2)[1]) if text.startswith("---") else {}
 
 
 def print_agreement(rows) -> None:
     """Per task: Kendall's tau between each estimator's order and the fine-tuned order across the models."""
-    from models_app.validation.estimators import kendall_tau
+    from models_app.validation.estimators import SCORES, kendall_tau
 
     by_task: dict[str, list[tuple[dict, float]]] = {}
     for _, result, *_ in rows:
@@ -55,7 +55,7 @@ def print_agreement(rows) -> None:
         print("\nKendall's tau, estimator order vs fine-tuned order, per task:")
     for name, pairs in by_task.items():
         taus = {}
-        for estimator in ("knn", "logme", "linear_probe", "param_baseline"):
+        for estimator in SCORES:
             kept = [(e[estimator], t) for e, t in pairs if e.get(estimator) is not None]
             tau = kendall_tau([k for k, _ in kept], [t for _, t in kept]) if len(kept) >= 2 else None
             taus[estimator] = None if tau is None else round(tau, 2)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models_app.finder.layouts import TABLE_SUFFIXES, Labelled, LayoutError, read_dataset
+from models_app.finder.layouts import Labelled, read_dataset
 from models_app.models import RepoFile, Revision
 from models_app.storage import get_store
 
@@ -85,6 +85,3 @@ def task_file(data: Labelled, folder: Path) -> tuple[Path, int, int]:
         x = np.asarray(data.examples, dtype=np.float32)
         np.savez(path, x_train=x[train], y_train=data.labels[train], x_test=x[test], y_test=data.labels[test])
     return path, len(train), len(test)
-
-
-__all__ = ["LayoutError", "TABLE_SUFFIXES", "features_file", "load_revision", "split", "task_file"]

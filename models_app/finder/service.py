@@ -18,6 +18,7 @@ from models_app.finder.layouts import LayoutError
 from models_app.finder.models import Find, FindRow
 from models_app.models import ModelRepo, Ref, Revision
 from models_app.repos.rules import can_write
+from models_app.validation.estimators import SCORES as ESTIMATORS
 from models_app.validation.models import ValidationSummary
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,6 @@ log = logging.getLogger(__name__)
 MAX_MODELS = 20
 DEFAULT_K = 3
 MAX_K = 10
-ESTIMATORS = ("knn", "logme", "linear_probe", "param_baseline")
 SUITE_FOR = {"text": "text", "image": "image"}
 RANK_TASK = "models_app.finder.tasks.rank_find"
 CONFIRM_TASK = "models_app.finder.tasks.confirm_find"

@@ -10,6 +10,7 @@ the same data costs only the scoring.
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import tempfile
@@ -24,7 +25,6 @@ from models_app.finder.data import features_file, load_revision, task_file
 from models_app.finder.layouts import Labelled, LayoutError
 from models_app.finder.models import Find, FindRow
 from models_app.finder.service import ESTIMATORS
-from models_app.models import Revision
 from models_app.validation import reference, snapshots
 from models_app.validation.estimators import kendall_tau, param_count_baseline, score_all
 from models_app.validation.runner import run_features, run_task
@@ -63,8 +63,10 @@ def _score_row(row: FindRow, data: Labelled, source: Path, work: Path) -> None:
     started = time.perf_counter()
     FindRow.objects.filter(pk=row.pk).update(status="running")
     cached = features_path(row.revision.sha, data.sha256())
-    info: dict = {}
-    if not cached.exists():
+    # The parameter count rides beside the features, so a cached search shows the baseline too.
+    sidecar = cached.with_suffix(".json")
+    hit = cached.exists() and sidecar.exists()
+    if not hit:
         snapshot = snapshots.materialize(row.revision)
         try:
             out = work / f"{row.pk}.npy"
@@ -84,12 +86,12 @@ def _score_row(row: FindRow, data: Labelled, source: Path, work: Path) -> None:
                 status="failed", message=f"{outcome.get('reason')}: {outcome.get('message')}"[:500]
             )
             return
-        info = outcome["metrics"]
         cached.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(out, cached)
+        sidecar.write_text(json.dumps({"num_parameters": outcome["metrics"]["num_parameters"]}))
     features = np.load(cached, allow_pickle=False)
     scores = score_all(features, data.labels)
-    params = info.get("num_parameters") or _param_count(row.revision)
+    params = json.loads(sidecar.read_text())["num_parameters"]
     FindRow.objects.filter(pk=row.pk).update(
         status="done",
         knn=scores.get("knn"),
@@ -98,14 +100,8 @@ def _score_row(row: FindRow, data: Labelled, source: Path, work: Path) -> None:
         num_parameters=params,
         param_baseline=param_count_baseline(params) if params else None,
         seconds=round(time.perf_counter() - started, 3),
-        features_cached=not info,
+        features_cached=hit,
     )
-
-
-def _param_count(revision: Revision) -> int | None:
-    """The parameter count when the features came from the cache: from the model's validation, else None."""
-    row = FindRow.objects.filter(revision=revision, num_parameters__isnull=False).values("num_parameters").first()
-    return row["num_parameters"] if row else None
 
 
 def confirm_find(find_id: int) -> Find | None:

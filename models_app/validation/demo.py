@@ -49,9 +49,9 @@ Built locally by `manage.py publish_demo` (no downloads).
 
 def build_word_vocab(n_words: int = 2000) -> list[str]:
     """Special tokens, single characters (and their ## pieces), then the most frequent train words."""
-    from models_app.validation.reference import load_imdb
+    from models_app.validation.datasets import load_imdb_file
 
-    texts, _ = load_imdb()["train"]
+    texts, _ = load_imdb_file()["train"]
     counts = Counter(w for t in texts for w in re.findall(r"[a-z0-9]+", t.lower()))
     words = [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if w not in CHARS]
     return SPECIAL_TOKENS + CHARS + [f"##{c}" for c in CHARS] + words[:n_words]

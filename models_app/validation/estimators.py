@@ -287,6 +287,8 @@ ESTIMATORS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "logme": logme,
     "linear_probe": linear_probe_cv,
 }
+# Every score a ranking shows: the estimators, then the trivial parameter-count baseline beside them.
+SCORES = (*ESTIMATORS, "param_baseline")
 
 
 def score_all(features: np.ndarray, labels: np.ndarray) -> dict[str, float | None]:

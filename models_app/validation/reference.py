@@ -17,19 +17,12 @@ uses scale 1.0.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
-import io
 import json
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 from models_app.validation.datasets import NEXT_TOKEN_TASK as NEXT_TOKEN
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-IMDB_PATH = DATA_DIR / "imdb_subset.csv.gz"
 SEED = 1234
 
 TEXT_CLASSIFICATION = "text-classification"
@@ -105,34 +98,6 @@ class SuiteSpec:
 
 class Unsupported(Exception):
     """The model fits no reference suite; the message says why, for the owner."""
-
-
-# ---------------------------------------------------------------- datasets
-
-
-@lru_cache(maxsize=1)
-def imdb_csv_bytes() -> bytes:
-    return gzip.decompress(IMDB_PATH.read_bytes())
-
-
-def imdb_sha256() -> str:
-    # The hash of the decompressed CSV, so it does not depend on zlib's version.
-    return hashlib.sha256(imdb_csv_bytes()).hexdigest()
-
-
-def load_imdb() -> dict[str, tuple[list[str], list[int]]]:
-    """The whole committed subset: {"train": (texts, labels), "test": (texts, labels)}; 0 negative, 1 positive.
-
-    The demo's vocabulary and the zoo's masked-LM pretraining read the train
-    reviews; the reference task itself loads ``datasets.load_text("imdb")``.
-    """
-    out: dict[str, tuple[list[str], list[int]]] = {"train": ([], []), "test": ([], [])}
-    reader = csv.reader(io.StringIO(imdb_csv_bytes().decode("utf-8")))
-    next(reader)
-    for split, label, text in reader:
-        out[split][0].append(text)
-        out[split][1].append(int(label))
-    return out
 
 
 # ---------------------------------------------------------------- tasks and suites

@@ -84,13 +84,14 @@ def as_score(metric: str, value) -> float | None:
     return round(float(value), 6)
 
 
-def suite_summary(metrics: dict) -> dict:
+def suite_mean(metrics: dict) -> dict:
+    """The suite's means as a run stored them (``reference.suite_summary`` computed them)."""
     return (metrics or {}).get("suite") or {}
 
 
 def headline_score(metrics: dict) -> float | None:
     """The suite's mean fine-tuned score, higher is better, for sorting across suites."""
-    summary = suite_summary(metrics)
+    summary = suite_mean(metrics)
     return as_score(summary.get("metric", ""), summary.get("finetuned"))
 
 
@@ -107,7 +108,7 @@ def task_rows(metrics: dict) -> list[dict]:
                 "probe": _fmt((task.get("probe") or {}).get(metric), kind),
                 "finetuned": _fmt((task.get("finetuned") or {}).get(metric), kind),
                 "scratch": _fmt((task.get("scratch") or {}).get(metric), kind),
-                "gain": _fmt_gain(task.get("gain"), metric),
+                "gain": format_gain(task.get("gain"), metric),
                 "gain_value": task.get("gain"),
                 "chance": _fmt(task.get("chance_accuracy"), "pct"),
                 "seconds": _fmt((task.get("stage_seconds") or {}).get("total"), "s"),
@@ -118,7 +119,7 @@ def task_rows(metrics: dict) -> list[dict]:
 
 
 def mean_row(metrics: dict) -> dict | None:
-    summary = suite_summary(metrics)
+    summary = suite_mean(metrics)
     if not summary:
         return None
     metric = summary.get("metric", "accuracy")
@@ -127,13 +128,13 @@ def mean_row(metrics: dict) -> dict | None:
         "probe": _fmt(summary.get("probe"), kind),
         "finetuned": _fmt(summary.get("finetuned"), kind),
         "scratch": _fmt(summary.get("scratch"), kind),
-        "gain": _fmt_gain(summary.get("gain"), metric),
+        "gain": format_gain(summary.get("gain"), metric),
         "gain_value": summary.get("gain"),
         "chance": _fmt(summary.get("chance"), "pct"),
     }
 
 
-def _fmt_gain(value, metric: str) -> str:
+def format_gain(value, metric: str) -> str:
     """Accuracy gain in percentage points; perplexity gain in perplexity units (lower is better)."""
     if not isinstance(value, int | float):
         return "–"
@@ -142,13 +143,9 @@ def _fmt_gain(value, metric: str) -> str:
     return f"{value:+.1f}"
 
 
-def format_gain(value, metric: str = "accuracy") -> str:
-    return _fmt_gain(value, metric)
-
-
 def gain_badge(gain, metric: str = "accuracy") -> str:
     """The short text of a list badge, e.g. "+12.3 pts vs scratch"."""
-    text = _fmt_gain(gain, metric)
+    text = format_gain(gain, metric)
     return "" if text == "–" else f"{text} vs scratch"
 
 
@@ -317,7 +314,7 @@ def verdict_summary(run) -> str:
     if run.status != "passed":
         reason = f" ({run.reason})" if run.reason else ""
         return f"Validation of {sha}: {run.status}{reason}. {run.message}".strip()
-    summary = suite_summary(run.metrics)
+    summary = suite_mean(run.metrics)
     board_ = board(run.suite)
     if board_ is None or not isinstance(summary.get("finetuned"), int | float):
         return f"Validation of {sha}: passed. {run.message}".strip()
@@ -328,5 +325,5 @@ def verdict_summary(run) -> str:
     else:
         detail = f"mean accuracy {summary['finetuned']:.1%} over {summary.get('tasks')} tasks"
         if isinstance(summary.get("gain"), int | float):
-            detail += f", {_fmt_gain(summary['gain'], 'accuracy')} over scratch"
+            detail += f", {format_gain(summary['gain'], 'accuracy')} over scratch"
     return f"Validation of {sha}: passed the {board_.title.lower()}, {detail}."

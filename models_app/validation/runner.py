@@ -30,9 +30,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from models_app.validation.child import TOKENIZER_FILES
 from models_app.validation.reference import (
@@ -46,6 +47,13 @@ from models_app.validation.reference import (
 from models_app.validation.safety import scan_snapshot
 
 log = logging.getLogger(__name__)
+
+
+class ScratchLookup(Protocol):
+    """What ``run_validation`` needs of a scratch cache: a dict, or ``runs.ScratchCache`` (the database)."""
+
+    def get(self, key: str, default=None) -> dict | None: ...
+
 
 REASONS = (
     "unsafe_format",
@@ -103,7 +111,7 @@ def run_validation(
     timeout_s: float = 1800,
     memory_limit_bytes: int | None = None,
     budget_scale: float = 1.0,
-    scratch_cache: Mapping[str, dict] | None = None,
+    scratch_cache: ScratchLookup | None = None,
 ) -> ValidationResult:
     """Scan, then run the suite in a child process; never raises for a bad model.
 
@@ -244,10 +252,6 @@ def run_features(
     "ok", "metrics": {examples, dim, num_parameters, seconds}}`` or ``{"status":
     "failed", "reason", "message"}``.
     """
-    snapshot_dir = Path(snapshot_dir)
-    report = scan_snapshot(snapshot_dir)
-    if not report.ok:
-        return {"status": "failed", "reason": report.reason, "message": report.message}
     job = {
         "mode": "features",
         "kind": kind,
@@ -255,10 +259,7 @@ def run_features(
         "data_file": str(Path(data_file).resolve()),
         "out": str(Path(out_file).resolve()),
     }
-    outcome, log_tail, _ = run_child_job(snapshot_dir, job, on_progress, timeout_s, memory_limit_bytes)
-    if outcome["status"] != "ok":
-        outcome["log_tail"] = log_tail
-    return outcome
+    return _scanned_child(Path(snapshot_dir), lambda config: job, on_progress, timeout_s, memory_limit_bytes)
 
 
 def run_task(
@@ -275,7 +276,18 @@ def run_task(
     set from the model's width as for the suite. Same scan and sandbox as a
     validation; returns the child's outcome (``metrics["tasks"][0]``).
     """
-    snapshot_dir = Path(snapshot_dir)
+
+    def job(config: dict) -> dict:
+        tuned = dict(task, budget=dict(task["budget"], lr=learning_rate(task["budget"], config)))
+        return {"suite": {"name": "custom", "tasks": [tuned]}, "scratch": {}}
+
+    return _scanned_child(Path(snapshot_dir), job, on_progress, timeout_s, memory_limit_bytes)
+
+
+def _scanned_child(
+    snapshot_dir: Path, job_for: Callable[[dict], dict], on_progress, timeout_s: float, memory: int | None
+) -> dict:
+    """Scan, read config.json, then run ``job_for(config)`` in the child; the outcome, as a dict, never raises."""
     report = scan_snapshot(snapshot_dir)
     if not report.ok:
         return {"status": "failed", "reason": report.reason, "message": report.message}
@@ -283,9 +295,7 @@ def run_task(
         config = json.loads((snapshot_dir / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return {"status": "failed", "reason": "load_error", "message": f"config.json is missing or unreadable: {exc}"}
-    task = dict(task, budget=dict(task["budget"], lr=learning_rate(task["budget"], config)))
-    job = {"suite": {"name": "custom", "tasks": [task]}, "scratch": {}}
-    outcome, log_tail, _ = run_child_job(snapshot_dir, job, on_progress, timeout_s, memory_limit_bytes)
+    outcome, log_tail, _ = run_child_job(snapshot_dir, job_for(config), on_progress, timeout_s, memory)
     if outcome["status"] != "ok":
         outcome["log_tail"] = log_tail
     return outcome

@@ -116,9 +116,16 @@ def run_finish(run: ValidationRun, result) -> bool:
     return saved
 
 
-def scratch_known() -> dict[str, dict]:
-    """Every cached scratch result by key (a few hundred bytes each; one row per architecture and task)."""
-    return dict(ScratchBaseline.objects.values_list("key", "result"))
+class ScratchCache:
+    """The cached scratch baselines, looked up by key as the runner asks (one indexed query a task).
+
+    The runner only calls ``get``; a lookup, not a load of every row, so the cost
+    of a run does not grow with the number of architectures the hub has seen.
+    """
+
+    def get(self, key: str, default=None):
+        row = ScratchBaseline.objects.filter(key=key).values_list("result", flat=True).first()
+        return default if row is None else row
 
 
 def scratch_store(run: ValidationRun) -> None:

@@ -68,20 +68,17 @@ def leaderboard_rows(user, name: str, *, limit: int = 100) -> list[dict]:
     return rows
 
 
-ESTIMATORS = ("knn", "logme", "linear_probe", "param_baseline")
-
-
 def estimator_agreement(user, name: str) -> dict:
     """How well each estimator predicted the fine-tuned order of the models on one task: Kendall's tau.
 
     Across every visible model with a passed ``main`` on the task. ``None`` where
     fewer than two models have the estimate (or its values are all equal).
     """
-    from models_app.validation.estimators import kendall_tau
+    from models_app.validation.estimators import SCORES, kendall_tau
 
     rows = list(TaskScore.objects.filter(task=name, repo__in=visible_repos(user)).values("finetuned", "estimates"))
     out: dict = {"models": len(rows)}
-    for estimator in ESTIMATORS:
+    for estimator in SCORES:
         pairs = [(r["estimates"].get(estimator), r["finetuned"]) for r in rows if r["estimates"]]
         pairs = [(e, f) for e, f in pairs if isinstance(e, int | float) and isinstance(f, int | float)]
         out[estimator] = kendall_tau([e for e, _ in pairs], [f for _, f in pairs]) if len(pairs) >= 2 else None

@@ -131,7 +131,7 @@ def execute_run(run_id: int, *, worker: str | None = None) -> ValidationRun | No
             timeout_s=max(10.0, settings.VALIDATION_SOFT_TIME_LIMIT - 20),
             memory_limit_bytes=settings.VALIDATION_MEMORY_LIMIT or None,
             budget_scale=settings.VALIDATION_BUDGET_SCALE,
-            scratch_cache=runs.scratch_known(),
+            scratch_cache=runs.ScratchCache(),
         )
         pump.stop()
         if pump.lost:

@@ -57,15 +57,17 @@ def test_unsupported_models_are_named(card, config, needle):
 
 
 def test_imdb_file_is_fixed_and_balanced():
-    data = reference.load_imdb()
+    from models_app.validation import datasets
+
+    data = datasets.load_imdb_file()
     train_texts, train_labels = data["train"]
     test_texts, test_labels = data["test"]
 
     assert (len(train_texts), len(test_texts)) == (2000, 500)
     assert sum(train_labels) == 1000 and sum(test_labels) == 250
     assert not set(train_texts) & set(test_texts)
-    assert reference.imdb_sha256() == hashlib.sha256(reference.imdb_csv_bytes()).hexdigest()
-    assert reference.imdb_sha256() == "475c514e4e353b711a89442470c9a9f63b58331c824a04aa999501aa32cdae43"
+    assert datasets.imdb_csv_sha256() == hashlib.sha256(datasets.imdb_csv_bytes()).hexdigest()
+    assert datasets.imdb_csv_sha256() == "475c514e4e353b711a89442470c9a9f63b58331c824a04aa999501aa32cdae43"
 
 
 def test_each_modality_has_its_suite_of_fixed_tasks():

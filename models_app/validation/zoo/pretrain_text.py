@@ -18,8 +18,8 @@ def pretrain_tiny_bert(out: Path, recipe: dict) -> dict:
     import torch
     from transformers import BertForMaskedLM, BertModel, BertTokenizerFast
 
+    from models_app.validation.datasets import load_imdb_file
     from models_app.validation.demo import build_tiny_bert
-    from models_app.validation.reference import load_imdb
 
     out = Path(out)
     build_tiny_bert(out, card=False)  # tokenizer + seeded random BertModel (seed 0)
@@ -30,7 +30,7 @@ def pretrain_tiny_bert(out: Path, recipe: dict) -> dict:
         return info
     torch.manual_seed(recipe["seed"])
     tokenizer = BertTokenizerFast.from_pretrained(out, local_files_only=True)
-    texts = load_imdb()["train"][0]  # never the test reviews
+    texts = load_imdb_file()["train"][0]  # never the test reviews
     ids = tokenizer(texts, truncation=True, max_length=recipe["seq_len"], padding="max_length", return_tensors="pt")[
         "input_ids"
     ]
