@@ -92,7 +92,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if access.room is None:
             raise Http404(f"Repository {owner}/{name} not found.")
         # Opening the room reads it: its unread marker and mentions clear on every device.
-        return access, reading.room_mark_read(self.user, access.room)
+        if not self.user.is_authenticated:
+            return access, None
+        return access, reading.room_mark_read(self.user, access.room).before
 
     async def _recheck(self) -> rooms.Access | None:
         """Access now; when it is gone, the socket is told why and closed (None)."""
@@ -226,7 +228,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_read(self, frame: dict) -> None:
-        await database_sync_to_async(reading.room_mark_read)(self.user, self.room, frame.get("id"))
+        if not isinstance(frame.get("id"), int):
+            raise rooms.RoomError("invalid", "id must be a message id.")
+        marks = await database_sync_to_async(reading.room_mark_read)(self.user, self.room, frame["id"])
+        await self._send({"type": "read", "last_read": marks.now})
 
     async def on_typing(self, frame: dict) -> None:
         if not self.access.can_post:

@@ -10,6 +10,8 @@ the messages they sit in.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.db.models import Count, F
 from django.utils import timezone
 
@@ -18,15 +20,20 @@ from discussions.rooms import RoomError
 from models_app.repos.rules import visible_repos
 
 
-def room_mark_read(user, room: Room, upto=None) -> int | None:
+class Marks(NamedTuple):
+    before: int | None  # None: the first visit
+    now: int
+
+
+def room_mark_read(user, room: Room, upto=None) -> Marks:
     """Mark ``room`` read by ``user`` up to message ``upto`` (all of it when None).
 
     Returns the mark as it was before (None the first time ``user`` opens the
-    room), so the page can draw "new since your last visit" there. The mark
-    never moves back: two devices reading at once keep the larger one.
+    room), so the page can draw "new since your last visit" there, and as it
+    is now. The mark never moves back: two devices reading at once keep the larger one.
     """
     if not user.is_authenticated:
-        return None
+        raise RoomError("not_allowed", "Log in to keep your place in rooms.")
     newest = Room.objects.filter(pk=room.pk).values_list("last_seq", flat=True).first() or 0
     try:
         mark = newest if upto is None else max(0, min(int(upto), newest))
@@ -37,7 +44,7 @@ def room_mark_read(user, room: Room, upto=None) -> int | None:
     if not created:
         RoomRead.objects.filter(pk=row.pk, last_read__lt=mark).update(last_read=mark, updated=timezone.now())
     Mention.objects.filter(user=user, message__room=room, message__seq__lte=mark, read=False).update(read=True)
-    return previous
+    return Marks(previous, max(mark, previous or 0))
 
 
 def unread_rooms(user) -> list[dict]:

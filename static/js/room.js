@@ -283,10 +283,7 @@
   // This page shows the newest messages: move the read mark (all devices see the room as read).
   function markRead() {
     if (!me || document.visibilityState !== "visible" || lastId <= readSent) return;
-    if (send({ type: "read", id: lastId })) {
-      readSent = lastId;
-      if (window.hubUnread) window.hubUnread.refresh();
-    }
+    if (send({ type: "read", id: lastId })) readSent = lastId; // the answer ("read") refreshes the badge
   }
   document.addEventListener("visibilitychange", markRead);
 
@@ -480,6 +477,7 @@
         case "message": onLive(f); break;
         case "edit": case "delete": onChanged(f); break;
         case "reaction": onReaction(f); break;
+        case "read": if (window.hubUnread) window.hubUnread.refresh(); break;
         case "history": onHistory(f.messages); break;
         case "presence": showOnline(f.online); break;
         case "typing": if (f.user !== me) { typers.set(f.user, Date.now() + 4000); showTyping(); } break;

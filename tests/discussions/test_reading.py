@@ -23,7 +23,7 @@ def unread(user) -> dict[str, tuple[int, int]]:
 
 def test_the_first_visit_starts_following_and_returns_no_previous_mark(room, owner, other_user):
     rooms.message_post(room, owner, "before bob came")
-    assert reading.room_mark_read(other_user, room) is None
+    assert reading.room_mark_read(other_user, room) == (None, 1)
     assert RoomRead.objects.get(user=other_user).last_read == 1
     assert unread(other_user) == {}
     rooms.message_post(room, owner, "one")
@@ -32,7 +32,7 @@ def test_the_first_visit_starts_following_and_returns_no_previous_mark(room, own
     rooms.message_post(room, owner, "deleted")
     rooms.message_delete(room, owner, 5)
     assert unread(other_user) == {"alice/tiny-bert": (2, 0)}
-    assert reading.room_mark_read(other_user, room) == 1  # where "new messages" begins on the page
+    assert reading.room_mark_read(other_user, room).before == 1  # where "new messages" begins on the page
     assert unread(other_user) == {}
 
 
@@ -41,7 +41,8 @@ def test_the_mark_moves_forward_only_and_stops_at_the_newest_message(room, owner
         rooms.message_post(room, owner, f"m{n}")
     reading.room_mark_read(other_user, room, upto=2)
     assert unread(other_user) == {"alice/tiny-bert": (2, 0)}
-    reading.room_mark_read(other_user, room, upto=1)  # an older tab reports late: the mark stays
+    # An older tab reports late: the mark stays.
+    assert reading.room_mark_read(other_user, room, upto=1) == (2, 2)
     assert RoomRead.objects.get(user=other_user).last_read == 2
     reading.room_mark_read(other_user, room, upto=99)
     assert RoomRead.objects.get(user=other_user).last_read == 4
@@ -71,8 +72,9 @@ def test_marks_are_per_user_and_per_room(room, owner, other_user, carol, private
 
 
 def test_anonymous_readers_have_no_mark(room):
-    assert reading.room_mark_read(AnonymousUser(), room) is None
-    assert RoomRead.objects.count() == 0
+    with pytest.raises(rooms.RoomError) as err:
+        reading.room_mark_read(AnonymousUser(), room)
+    assert err.value.code == "not_allowed" and RoomRead.objects.count() == 0
 
 
 def test_a_bad_id_is_refused(room, other_user):
