@@ -427,31 +427,25 @@
   }
   setInterval(showTyping, 1000);
 
-  // Validation events: progress is {step, total, task, ...} (never a bare number); the banner goes when the run ends.
-  let eventsTimer = null;
+  // Validation events. progress is {step, total, task, ...}, never a bare number (reading it as one gave
+  // "NaN%"). The banner shows a run while it is queued or running and goes when it ends: the verdict
+  // itself arrives as the hub's message in the room.
   function showEvent(ev) {
     if (!ev.event || !ev.event.startsWith("validation.")) return;
     const d = ev.data || {};
     const p = d.progress && typeof d.progress === "object" ? d.progress : {};
-    clearTimeout(eventsTimer);
     const bits = [];
-    if (ev.event === "validation.finished") {
-      bits.push("Validation finished: " + (d.verdict || d.status || "done"));
-      if (d.message) bits.push(String(d.message));
-      // The verdict is also posted in the room as a message; the banner steps aside after a moment.
-      eventsTimer = setTimeout(() => { eventsEl.hidden = true; }, 8000);
-    } else if (d.status === "queued") {
-      bits.push("Validation queued" + (d.queue_position ? " · position " + d.queue_position : ""));
-    } else if (d.status === "running") {
-      bits.push("Validating" + (d.stage ? " · " + d.stage : ""));
+    if (ev.event === "validation.progress" && d.status === "queued") {
+      bits.push("Validation queued" + (d.queue_position ? " · position " + d.queue_position + " in the queue" : ""));
+    } else if (ev.event === "validation.progress" && d.status === "running") {
+      bits.push("Validating" + (d.revision ? " " + String(d.revision).slice(0, 8) : ""));
+      if (d.stage) bits.push(String(d.stage));
       if (p.task) bits.push("task " + p.task);
-      if (Number(p.total) > 0 && Number.isFinite(Number(p.step))) bits.push(Math.round(100 * Number(p.step) / Number(p.total)) + "%");
-    } else {
-      eventsEl.hidden = true; // any other state: the run is over
-      return;
+      const step = Number(p.step), total = Number(p.total);
+      if (total > 0 && Number.isFinite(step)) bits.push(Math.min(100, Math.max(0, Math.round((100 * step) / total))) + "%");
     }
     eventsEl.textContent = bits.join(" · ");
-    eventsEl.hidden = false;
+    eventsEl.hidden = bits.length === 0; // finished, failed, cancelled: the run is over
   }
 
   // -- the socket --------------------------------------------------------------------

@@ -247,3 +247,37 @@ def test_search_and_preview_on_a_phone_without_overflow(browser, hub):
     assert widest <= 390, widest
     assert wes.problems == []
     wes.context.close()
+
+
+def test_the_validation_banner_shows_progress_and_goes_when_the_run_ends(browser, hub):
+    """The hub's frames are passed through as they are; three validation events are added on the server's side."""
+    import json
+
+    from playwright.sync_api import expect
+
+    make_repo(hub, "wes", "banner-bert")
+    page = open_as(browser, hub, "wes")
+    sockets = []
+
+    def through(ws):
+        ws.connect_to_server()  # every frame passes both ways unchanged
+        sockets.append(ws)
+
+    page.route_web_socket("**/ws/models/**", through)
+    enter_room(page, hub.url + "/wes/banner-bert/discussion")
+
+    def event(name: str, **data) -> None:
+        sockets[-1].send(json.dumps({"type": "event", "event": name, "data": {"run": 7, "revision": "ab" * 20} | data}))
+
+    banner = page.locator("#live-events")
+    expect(banner).to_be_hidden()
+    event("validation.progress", status="queued", stage="", progress={}, queue_position=2)
+    expect(banner).to_have_text("Validation queued · position 2 in the queue")
+    progress = {"stage": "fine-tune", "step": 30, "total": 75, "task": "sst2", "loss": 0.41}
+    event("validation.progress", status="running", stage="fine-tune", progress=progress)
+    expect(banner).to_have_text("Validating abababab · fine-tune · task sst2 · 40%")
+    event("validation.finished", status="passed", verdict="passed", progress=progress)
+    expect(banner).to_be_hidden()
+    assert "NaN" not in banner.inner_text()
+    assert page.problems == []
+    page.context.close()
