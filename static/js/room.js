@@ -328,6 +328,7 @@
     // Cleared only now, and only if the box still holds what was sent.
     if (bodyEl.value === pending.body) bodyEl.value = "";
     pending = null;
+    replyTo = null; replyingEl.hidden = true;
     bodyEl.readOnly = false;
     showError("");
     showWrite();
@@ -514,8 +515,7 @@
       if (send(frame)) {
         // Not cleared here: only the server's echo of this client_id clears the box (accepted()).
         pending = { client_id: frame.client_id, body: body };
-        bodyEl.readOnly = true;
-        replyTo = null; replyingEl.hidden = true;
+        bodyEl.readOnly = true; // until the server answers; a refusal keeps the reply target too
         showError("");
       } else showError("Not connected; your message is still in the box.");
     });
