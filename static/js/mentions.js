@@ -16,6 +16,7 @@
       box = document.createElement("div");
       box.id = "unread-rooms";
       box.className = "unread-rooms";
+      box.setAttribute("role", "group");
       box.setAttribute("aria-label", "Rooms with unread messages");
       items.prepend(box);
     }
