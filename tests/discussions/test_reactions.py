@@ -63,3 +63,12 @@ def test_the_kinds_of_reaction_on_one_message_are_bounded(room, other_user, caro
     with pytest.raises(rooms.RoomError):
         reactions.reaction_toggle(room, other_user, 1, "🚀")
     assert reactions.reaction_toggle(room, carol, 1, "🎉")[1]["count"] == 2  # an existing kind is still fine
+
+
+def test_history_reads_reactions_in_a_fixed_number_of_queries(room, owner, other_user, django_assert_num_queries):
+    for n in range(5):
+        rooms.message_post(room, owner, f"m{n}")
+        reactions.reaction_toggle(room, other_user, n + 2, "👍")
+    with django_assert_num_queries(2):  # the messages with their authors, the reactions with their users
+        frames = rooms.history(room)
+    assert [len(f["reactions"]) for f in frames] == [0, 1, 1, 1, 1, 1]

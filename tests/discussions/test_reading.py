@@ -80,3 +80,17 @@ def test_anonymous_readers_have_no_mark(room):
 def test_a_bad_id_is_refused(room, other_user):
     with pytest.raises(rooms.RoomError):
         reading.room_mark_read(other_user, room, upto="abc")
+
+
+def test_the_unread_list_costs_the_same_queries_for_one_room_or_many(
+    owner, other_user, settings, django_assert_num_queries
+):
+    from models_app.models import ModelRepo
+
+    settings.HUB_CHAT_RATE_MESSAGES = 100
+    for n in range(5):
+        room = rooms.room_for(ModelRepo.objects.create(owner=owner, name=f"m{n}"))
+        reading.room_mark_read(other_user, room)
+        rooms.message_post(room, owner, f"news {n} for @bob")
+    with django_assert_num_queries(3):  # unread counts, mention counts, the rooms with their repos
+        assert len(reading.unread_rooms(other_user)) == 5
