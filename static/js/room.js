@@ -320,6 +320,7 @@
     if (older) list.scrollTop += list.scrollHeight - before; // keep the reader's place
     else if (stick) list.scrollTop = list.scrollHeight;
     if (!older) markUnread();
+    if (older && jumpTarget !== null) jumpTo(jumpTarget); // on to the search hit, a page at a time
     markRead();
   }
 
@@ -380,6 +381,23 @@
   }
 
   // -- search -----------------------------------------------------------------------
+  // Scroll the room to message ``id``, loading older history down to it first (pages stay contiguous).
+  let jumpTarget = null;
+  function jumpTo(id) {
+    jumpTarget = id;
+    if (messages.has(id)) {
+      jumpTarget = null;
+      const target = messages.get(id);
+      target.scrollIntoView({ block: "center" });
+      target.classList.add("msg-found");
+      setTimeout(() => target.classList.remove("msg-found"), 2000);
+      return;
+    }
+    if (noOlder || oldestId === null) { jumpTarget = null; return; }
+    if (loadingOlder) return; // the load under way calls back here
+    loadingOlder = send({ type: "history", before: oldestId, limit: Math.min(200, oldestId - id + 10) });
+  }
+
   const searchForm = $("room-search");
   const results = $("search-results");
   const resultList = $("search-list");
@@ -400,14 +418,7 @@
         for (const m of found) {
           const li = el("li", "msg search-hit");
           li.append(head(m, false), bodyOf(m));
-          if (messages.has(m.id)) {
-            li.append(button("Show in the room", () => {
-              const target = messages.get(m.id);
-              target.scrollIntoView({ block: "center" });
-              target.classList.add("msg-found");
-              setTimeout(() => target.classList.remove("msg-found"), 2000);
-            }));
-          }
+          li.append(button("Show in the room", () => jumpTo(m.id)));
           resultList.append(li);
         }
       })

@@ -217,13 +217,23 @@ def test_search_and_preview_on_a_phone_without_overflow(browser, hub):
     from playwright.sync_api import expect
 
     make_repo(hub, "wes", "phone-bert")
+    # An old message, then more than the page loads at first (50): the search hit is not on the page yet.
+    hub.manage(
+        "shell",
+        "-c",
+        "from models_app.models import ModelRepo\n"
+        "from discussions.rooms import system_post\n"
+        "repo = ModelRepo.objects.get(owner__username='wes', name='phone-bert')\n"
+        "system_post(repo, 'the loss went down after warmup')\n"
+        "for n in range(60): system_post(repo, f'filler {n}')",
+    )
     url = hub.url + "/wes/phone-bert/discussion"
     wes = open_as(browser, hub, "wes", width=390, height=844)
     enter_room(wes, url)
-    send(wes, "the loss went down after warmup")
     send(wes, "nothing to see")
     send(wes, "Loss is flat; " + "a-very-long-unbroken-word-" * 12)
-    expect(wes.locator("#messages li.msg")).to_have_count(3)
+    expect(message(wes, "Loss is flat")).to_have_count(1)
+    expect(message(wes, "the loss went down")).to_have_count(0)
 
     wes.fill("#room-search-q", "loss")
     wes.locator("#room-search-q").press("Enter")
@@ -231,6 +241,8 @@ def test_search_and_preview_on_a_phone_without_overflow(browser, hub):
     hits = wes.locator("#search-list li .msg-body")
     expect(hits.first).to_contain_text("Loss is flat")  # newest first
     expect(hits.nth(1)).to_have_text("the loss went down after warmup")
+    wes.locator("#search-list li", has_text="the loss went down").get_by_role("button", name="Show in the room").click()
+    expect(message(wes, "the loss went down")).to_be_in_viewport()
 
     wes.locator("#composer-body").fill("**bold** and :tada: and `:tada:`")
     wes.get_by_role("button", name="Preview").click()
