@@ -167,7 +167,7 @@ def plain_frame(i: int, ts: float) -> str:
     return json.dumps(
         {"type": "message", "id": i, "kind": "user", "author": "bench", "body": pad(i, ts),
          "html": f"<p>{pad(i, ts)}</p>\n", "created": "2026-01-01T00:00:00+00:00", "edited": None,
-         "deleted": False, "client_id": None, "reply_to": None}
+         "deleted": False, "client_id": None, "reply_to": None, "reactions": []}
     )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""REST: a room's history (same shape as the socket's frames) and the user's unread mentions."""
+"""REST: a room's history and search (same shape as the socket's frames), a markdown preview, and what is unread."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from discussions import rooms
+from discussions import reading, rooms, search
 from hub.api import ApiError
+from hub.permissions import TokenScopeAllows
 from models_app.repos.rules import get_visible_repo
 
 
@@ -27,6 +28,11 @@ class MessageSerializer(serializers.Serializer):
     deleted = serializers.BooleanField()
     client_id = serializers.CharField(allow_null=True)
     reply_to = serializers.IntegerField(allow_null=True)
+    reactions = inline_serializer(
+        "Reaction",
+        {"emoji": serializers.CharField(), "count": serializers.IntegerField(), "users": serializers.ListField()},
+        many=True,
+    )
 
 
 class RoomMessagesApi(APIView):
@@ -37,6 +43,12 @@ class RoomMessagesApi(APIView):
             OpenApiParameter("after", int, description="messages with a larger id, oldest first"),
             OpenApiParameter("before", int, description="the newest messages with a smaller id"),
             OpenApiParameter("limit", int, description=f"at most this many (default 50, max {rooms.HISTORY_MAX})"),
+            OpenApiParameter(
+                "q",
+                str,
+                description="search: only messages containing every word (case-insensitive), newest first "
+                "by page (page back with before); deleted messages never match",
+            ),
         ],
         responses=inline_serializer(
             "RoomMessages",
@@ -52,12 +64,41 @@ class RoomMessagesApi(APIView):
         room = rooms.room_for(repo)
         params = request.query_params
         try:
-            messages = rooms.history(
-                room, after=params.get("after"), before=params.get("before"), limit=params.get("limit")
-            )
+            if "q" in params:
+                messages = search.message_search(
+                    room, params["q"], before=params.get("before"), limit=params.get("limit")
+                )
+            else:
+                messages = rooms.history(
+                    room, after=params.get("after"), before=params.get("before"), limit=params.get("limit")
+                )
         except rooms.RoomError as err:
             raise ApiError(err.message, status_code=400, code=err.code) from None
         return Response({"room": repo.repo_id, "last_id": room.last_seq, "messages": messages})
+
+
+class MessagePreviewApi(APIView):
+    """The room's own renderer (markdown, @mentions, :shortcodes:), for the composer's Preview tab.
+
+    For those who may post: a POST, so a read token is refused like on every other POST.
+    """
+
+    permission_classes = [TokenScopeAllows, IsAuthenticated]
+
+    @extend_schema(
+        operation_id="room_message_preview",
+        summary="Render a message as the room would, without posting it",
+        request=inline_serializer("MessagePreviewRequest", {"body": serializers.CharField()}),
+        responses=inline_serializer("MessagePreview", {"html": serializers.CharField()}),
+    )
+    def post(self, request, owner: str, name: str) -> Response:
+        get_visible_repo(request.user, owner, name)  # 404 for a room the user cannot see
+        body = request.data.get("body") if hasattr(request.data, "get") else None
+        try:
+            html = rooms.message_preview(body)
+        except rooms.RoomError as err:
+            raise ApiError(err.message, status_code=400, code=err.code) from None
+        return Response({"html": html})
 
 
 class UnreadMentionsApi(APIView):
@@ -65,8 +106,23 @@ class UnreadMentionsApi(APIView):
 
     @extend_schema(
         operation_id="mentions_unread",
-        summary="How many @mentions of the current user are unread",
-        responses=inline_serializer("UnreadMentions", {"unread": serializers.IntegerField()}),
+        summary="Unread @mentions of the current user, and the rooms with unread messages",
+        responses=inline_serializer(
+            "UnreadMentions",
+            {
+                "unread": serializers.IntegerField(help_text="unread @mentions, all rooms together"),
+                "rooms": inline_serializer(
+                    "UnreadRoom",
+                    {
+                        "room": serializers.CharField(),
+                        "url": serializers.CharField(),
+                        "unread": serializers.IntegerField(help_text="messages after the user's read mark"),
+                        "mentions": serializers.IntegerField(),
+                    },
+                    many=True,
+                ),
+            },
+        ),
     )
     def get(self, request) -> Response:
-        return Response({"unread": rooms.unread_mentions(request.user)})
+        return Response({"unread": rooms.unread_mentions(request.user), "rooms": reading.unread_rooms(request.user)})

@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import Http404
 
-from discussions import outbox, presence, rooms
+from discussions import outbox, presence, reactions, reading, rooms
 from discussions.broadcast import publish
 from discussions.layer import encode
 from discussions.outbox import Outbox
@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 
 TYPING_EVERY = 2.0  # seconds between typing frames one socket may send
 # Frames that read the room and frames that change it: access is checked afresh for each.
-READ_FRAMES = {"history"}
-WRITE_FRAMES = {"message", "edit", "delete", "ban", "typing"}
+# "read" moves the user's own read mark: a read token may do it, as reading the room is what it is for.
+READ_FRAMES = {"history", "read"}
+WRITE_FRAMES = {"message", "edit", "delete", "ban", "typing", "react"}
 CLOSE_NO_ACCESS = 4403  # the socket's user may no longer see the room
 
 
@@ -47,7 +48,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.last_typing = 0.0
         kwargs = self.scope["url_route"]["kwargs"]
         try:
-            self.access = await database_sync_to_async(self._open)(kwargs["owner"], kwargs["name"])
+            self.access, last_read = await database_sync_to_async(self._open)(kwargs["owner"], kwargs["name"])
         except Http404:
             await self.close(code=4404)  # before accept: the handshake is refused (HTTP 403)
             return
@@ -76,6 +77,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             "can_post": self.access.can_post,
             "user": self.user.username if self.user.is_authenticated else None,
             "moderator": self.access.moderator,
+            # The read mark before this visit (None: first visit, or anonymous): the page marks what is new.
+            "last_read": last_read,
         }
         await self.send(text_data=encode(hello))
         pending, self.pending = self.pending, None
@@ -83,13 +86,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.outbox.offer(text)
         self.outbox.start()
 
-    def _open(self, owner: str, name: str) -> rooms.Access:
+    def _open(self, owner: str, name: str) -> tuple[rooms.Access, int | None]:
         repo = get_visible_repo(self.user, owner, name)
         access = rooms.room_access(self.user, self.token, repo.pk)
         if access.room is None:
             raise Http404(f"Repository {owner}/{name} not found.")
-        rooms.mentions_mark_read(self.user, access.room)
-        return access
+        # Opening the room reads it: its unread marker and mentions clear on every device.
+        if not self.user.is_authenticated:
+            return access, None
+        return access, reading.room_mark_read(self.user, access.room).before
 
     async def _recheck(self) -> rooms.Access | None:
         """Access now; when it is gone, the socket is told why and closed (None)."""
@@ -157,6 +162,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None) -> None:
         if self.revoked:
             return
+        frame = None
         try:
             frame = orjson.loads(text_data if text_data is not None else bytes_data)
             if not isinstance(frame, dict):
@@ -176,7 +182,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except ValueError:
             await self._send({"type": "error", "code": "invalid", "message": "Frames must be JSON objects."})
         except rooms.RoomError as err:
-            await self._send(err.frame())
+            reply = err.frame()
+            # The refusal names the frame it answers, so the page keeps that text and shows why.
+            if isinstance(frame, dict):
+                reply["for"] = str(frame.get("type"))[:32]
+                if isinstance(frame.get("client_id"), str) and frame["client_id"]:
+                    reply["client_id"] = frame["client_id"][:64]
+            await self._send(reply)
 
     async def _send(self, frame: dict) -> None:
         await self.send(text_data=encode(frame))
@@ -209,6 +221,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
         until = ban.until.isoformat() if ban else None
         await self._send({"type": "banned", "user": frame.get("user"), "until": until})
+
+    async def on_react(self, frame: dict) -> None:
+        await database_sync_to_async(reactions.reaction_toggle)(
+            self.room, self.user, frame.get("id"), frame.get("emoji")
+        )
+
+    async def on_read(self, frame: dict) -> None:
+        if not isinstance(frame.get("id"), int):
+            raise rooms.RoomError("invalid", "id must be a message id.")
+        marks = await database_sync_to_async(reading.room_mark_read)(self.user, self.room, frame["id"])
+        await self._send({"type": "read", "last_read": marks.now})
 
     async def on_typing(self, frame: dict) -> None:
         if not self.access.can_post:

@@ -1,4 +1,4 @@
-"""One discussion room per model: messages, bans, presence and unread mentions."""
+"""One discussion room per model: messages, reactions, bans, presence, read marks and unread mentions."""
 
 from __future__ import annotations
 
@@ -80,3 +80,35 @@ class Presence(models.Model):
     conn = models.CharField(max_length=64, unique=True)
     process = models.CharField(max_length=64, db_index=True)
     seen = models.DateTimeField(default=timezone.now)
+
+
+class Reaction(models.Model):
+    """One user's emoji on one message; toggled by posting the same emoji again."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # One emoji, stored as its characters (a sequence such as a flag or a skin tone is several code points).
+    emoji = models.CharField(max_length=32)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user", "emoji"], name="reaction_message_user_emoji_unique")
+        ]
+        ordering = ["message", "created", "pk"]
+
+
+class RoomRead(models.Model):
+    """How far one user has read one room: the "last read" mark, server side so it follows them across devices.
+
+    A row also means the user follows the room: its unread count appears behind
+    the header's badge. It is created the first time they open the room.
+    """
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_reads")
+    last_read = models.BigIntegerField(default=0)  # the seq of the newest message read
+    updated = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="roomread_room_user_unique")]

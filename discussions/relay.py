@@ -27,7 +27,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from discussions.frames import message_frame
+from discussions.frames import message_frame, with_reactions
 from discussions.layer import PROCESS_ID, encode, layer_send, room_group
 from models_app.repos.events import ACCESS_EVENT, live_group
 
@@ -54,7 +54,7 @@ def _room_last_seq(repo_pk: int) -> int:
 def _rows_after(repo_pk: int, after: int) -> list[tuple[str, int]]:
     from discussions.models import Message
 
-    rows = Message.objects.filter(room__repo_id=repo_pk, seq__gt=after).select_related("author").order_by("seq")
+    rows = with_reactions(Message.objects.filter(room__repo_id=repo_pk, seq__gt=after)).order_by("seq")
     return [(encode(message_frame(m)), m.seq) for m in rows[:1000]]
 
 

@@ -20,7 +20,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from discussions.broadcast import broadcast
-from discussions.frames import message_frame
+from discussions.frames import message_frame, with_reactions
 from discussions.models import Mention, Message, Room, RoomBan
 from hub.access import credentials_can_write, credentials_still_valid
 from hub.markdown import mentioned_names, render_markdown
@@ -109,7 +109,7 @@ def _check_body(body) -> str:
     return body
 
 
-def _check_rate(user) -> None:
+def check_rate(user, what: str = "chat") -> None:
     """Per-user counters per window in the shared cache (Redis when scaled out).
 
     A post is refused when this window's count plus the previous window's passes
@@ -120,10 +120,10 @@ def _check_rate(user) -> None:
     limit, window = settings.HUB_CHAT_RATE_MESSAGES, settings.HUB_CHAT_RATE_SECONDS
     now = timezone.now().timestamp()
     bucket = int(now // window)
-    key = f"chat-rate:{user.pk}:{bucket}"
+    key = f"{what}-rate:{user.pk}:{bucket}"
     try:
         cache.add(key, 0, timeout=2 * window + 1)
-        count = cache.incr(key) + (cache.get(f"chat-rate:{user.pk}:{bucket - 1}") or 0)
+        count = cache.incr(key) + (cache.get(f"{what}-rate:{user.pk}:{bucket - 1}") or 0)
     except Exception:  # noqa: BLE001 - a cache outage must not stop the chat; fail open
         log.warning("chat rate limit cache unavailable", exc_info=True)
         return
@@ -134,7 +134,7 @@ def _check_rate(user) -> None:
         )
 
 
-def _check_can_post(user, room: Room) -> None:
+def check_can_post(user, room: Room) -> None:
     if not user.is_authenticated:
         raise RoomError("not_allowed", "Log in to post in this room.")
     ban = active_ban(user, room)
@@ -157,15 +157,15 @@ def _render(body: str) -> tuple[str, list]:
         user = users.get(name.lower())
         return f"/{user.username}" if user else None
 
-    return render_markdown(body, mention_link=link), list(users.values())
+    return render_markdown(body, mention_link=link, emoji_shortcodes=True), list(users.values())
 
 
 def message_post(room: Room, user, body, *, client_id: str = "", reply_to=None, kind: str = "user") -> Message:
     """Save a message (a user's, or the hub's when ``user`` is None) and broadcast it after commit."""
     body = _check_body(body)
     if user is not None:
-        _check_can_post(user, room)
-        _check_rate(user)
+        check_can_post(user, room)
+        check_rate(user)
         kind = Message.Kind.USER
     if reply_to is not None and not (isinstance(reply_to, int) and reply_to > 0):
         raise RoomError("invalid", "reply_to must be the id of a message in this room.")
@@ -190,10 +190,15 @@ def message_post(room: Room, user, body, *, client_id: str = "", reply_to=None, 
             [Mention(user=u, message=message) for u in mentioned if user is None or u.pk != user.pk],
             ignore_conflicts=True,
         )
-        frame = message_frame(message)
+        frame = message_frame(message, reactions=[])
         transaction.on_commit(lambda: broadcast(room.repo_id, frame, seq=message.seq))
     room.last_seq = message.seq
     return message
+
+
+def message_preview(body) -> str:
+    """The HTML ``body`` would get if posted now (same checks on the text, nothing saved)."""
+    return _render(_check_body(body))[0]
 
 
 def system_post(repo: ModelRepo, body: str) -> Message:
@@ -216,7 +221,7 @@ def _own_message(room: Room, user, seq, *, moderator_ok: bool) -> Message:
 
 def message_edit(room: Room, user, seq, body) -> Message:
     body = _check_body(body)
-    _check_can_post(user, room)  # a banned user may delete their messages, not rewrite them
+    check_can_post(user, room)  # a banned user may delete their messages, not rewrite them
     with transaction.atomic():
         message = _own_message(room, user, seq, moderator_ok=False)
         message.body = body
@@ -276,7 +281,7 @@ def history(room: Room, *, after=None, before=None, limit=None) -> list[dict]:
         before = int(before) if before not in (None, "") else None
     except (TypeError, ValueError):
         raise RoomError("invalid", "after, before and limit must be whole numbers.") from None
-    messages = Message.objects.filter(room=room).select_related("author")
+    messages = with_reactions(Message.objects.filter(room=room))
     if after is not None:
         rows = list(messages.filter(seq__gt=after).order_by("seq")[:limit])
     else:
@@ -292,11 +297,6 @@ def rooms_announce_access_of(user) -> None:
 
     for repo_pk in set(Presence.objects.filter(user=user).values_list("room__repo_id", flat=True)):
         announce_access_change(repo_pk)
-
-
-def mentions_mark_read(user, room: Room) -> None:
-    if user.is_authenticated:
-        Mention.objects.filter(user=user, message__room=room, read=False).update(read=True)
 
 
 def unread_mentions(user) -> int:

@@ -4,6 +4,11 @@ from discussions import api, views
 
 urlpatterns = [
     path("api/models/<str:owner>/<str:name>/messages", api.RoomMessagesApi.as_view(), name="room_messages"),
+    path(
+        "api/models/<str:owner>/<str:name>/messages/preview",
+        api.MessagePreviewApi.as_view(),
+        name="room_message_preview",
+    ),
     path("api/mentions/unread", api.UnreadMentionsApi.as_view(), name="mentions_unread"),
     path("<str:owner>/<str:name>/discussion", views.room_page, name="room_page"),
 ]

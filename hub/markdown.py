@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import emoji
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -84,6 +85,19 @@ def _text(content: str) -> Token:
     return tok
 
 
+def _emoji_rule(state) -> None:
+    """``:tada:`` in plain text becomes 🎉 (the ``emoji`` package's names and GitHub/Slack aliases).
+
+    Only text tokens change: code spans and fenced blocks keep their colons.
+    """
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        for tok in block.children:
+            if tok.type == "text" and ":" in tok.content:
+                tok.content = emoji.emojize(tok.content, language="alias")
+
+
 def sanitize_html(html: str) -> str:
     return nh3.clean(
         html,
@@ -95,13 +109,19 @@ def sanitize_html(html: str) -> str:
     )
 
 
-def render_markdown(text: str, *, mention_link: Callable[[str], str | None] | None = None) -> str:
-    """Safe HTML for ``text``. ``mention_link(name)`` returns the URL for ``@name`` or None."""
-    if mention_link is None:
+def render_markdown(
+    text: str, *, mention_link: Callable[[str], str | None] | None = None, emoji_shortcodes: bool = False
+) -> str:
+    """Safe HTML for ``text``. ``mention_link(name)`` returns the URL for ``@name`` or None;
+    ``emoji_shortcodes`` turns ``:name:`` into its emoji (chat messages)."""
+    if mention_link is None and not emoji_shortcodes:
         html = _MD.render(text)
     else:
         md = _parser()
-        md.core.ruler.push("mentions", _mention_rule(mention_link))
+        if mention_link is not None:
+            md.core.ruler.push("mentions", _mention_rule(mention_link))
+        if emoji_shortcodes:
+            md.core.ruler.push("emoji", _emoji_rule)
         html = md.render(text)
     return sanitize_html(html)
 

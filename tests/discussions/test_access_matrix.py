@@ -27,16 +27,17 @@ from models_app.repos.rules import repo_update
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ACTIONS = ("connect", "history", "post", "edit", "delete", "ban")
+ACTIONS = ("connect", "history", "read", "post", "edit", "react", "delete", "ban")
 # actor -> the actions it may take in a public model's room (everything else is refused).
+# "read" moves one's own read mark: any user, whatever the token's scope.
 MATRIX = {
     "anonymous": {"connect", "history"},
-    "read token": {"connect", "history"},
-    "write token": {"connect", "history", "post", "edit"},
-    "owner's read token": {"connect", "history"},
+    "read token": {"connect", "history", "read"},
+    "write token": {"connect", "history", "read", "post", "edit", "react"},
+    "owner's read token": {"connect", "history", "read"},
     "owner": set(ACTIONS),
     "moderator": set(ACTIONS),
-    "banned": {"connect", "history"},
+    "banned": {"connect", "history", "read"},
 }
 # In a private model's room, only these connect at all.
 PRIVATE_ADMITS = {"owner", "owner's read token", "moderator"}
@@ -106,6 +107,12 @@ async def _try(action: str, comm: WebsocketCommunicator, username: str | None, o
     if action == "history":
         await comm.send_json_to({"type": "history"})
         return (await _answer(comm, "history"))["type"] == "history"
+    if action == "read":
+        await comm.send_json_to({"type": "read", "id": 2})
+        return (await _answer(comm, "read"))["type"] == "read"
+    if action == "react":  # erin's message
+        await comm.send_json_to({"type": "react", "id": 1, "emoji": "👍"})
+        return (await _answer(comm, "reaction"))["type"] == "reaction"
     if action == "post":
         await comm.send_json_to({"type": "message", "body": "hello"})
         return (await _answer(comm, "message"))["type"] == "message"

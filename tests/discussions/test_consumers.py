@@ -8,6 +8,8 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.db import connections
 
+from discussions import reading
+from hub.models import User
 from tests.discussions.conftest import receive_type, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -165,3 +167,108 @@ async def test_live_model_events_are_relayed_as_event_frames(public_repo):
         "data": {"stage": "fine-tune", "progress": 0.5},
     }
     await a.disconnect()
+
+
+async def test_a_refusal_names_the_frame_and_client_id_it_answers(public_repo, tokens, settings):
+    a = socket(public_repo, tokens["alice"])
+    await a.connect()
+    await receive_type(a, "hello")
+    await a.send_json_to({"type": "message", "body": "x" * 4001, "client_id": "draft-1"})
+    error = await receive_type(a, "error")
+    assert error == {
+        "type": "error",
+        "code": "too_long",
+        "message": "A message may have at most 4000 characters; this one has 4001.",
+        "for": "message",
+        "client_id": "draft-1",
+    }
+    settings.HUB_CHAT_RATE_MESSAGES = 1
+    await a.send_json_to({"type": "message", "body": "first", "client_id": "c1"})
+    assert (await receive_type(a, "message"))["client_id"] == "c1"
+    await a.send_json_to({"type": "message", "body": "second", "client_id": "c2"})
+    error = await receive_type(a, "error")
+    assert error["code"] == "rate_limited" and error["client_id"] == "c2" and "Slow down" in error["message"]
+    await a.disconnect()
+
+
+async def test_reactions_reach_every_socket_and_toggle(public_repo, tokens):
+    a, b = socket(public_repo, tokens["alice"]), socket(public_repo, tokens["bob"])
+    await a.connect()
+    await b.connect()
+    await receive_type(a, "hello")
+    await receive_type(b, "hello")
+    await a.send_json_to({"type": "message", "body": "ship it"})
+    assert (await receive_type(b, "message"))["reactions"] == []
+    await receive_type(a, "message")
+    await b.send_json_to({"type": "react", "id": 1, "emoji": ":tada:"})
+    expected = {"type": "reaction", "id": 1, "reactions": [{"emoji": "🎉", "count": 1, "users": ["bob"]}]}
+    assert await receive_type(a, "reaction") == expected
+    assert await receive_type(b, "reaction") == expected
+    await b.send_json_to({"type": "react", "id": 1, "emoji": "🎉"})
+    assert (await receive_type(a, "reaction"))["reactions"] == []
+    assert (await receive_type(b, "reaction"))["reactions"] == []
+    await b.send_json_to({"type": "react", "id": 1, "emoji": "bogus", "client_id": "r1"})
+    error = await receive_type(b, "error")
+    assert error["code"] == "invalid" and error["for"] == "react"
+    await a.disconnect()
+    await b.disconnect()
+
+
+async def test_anonymous_readers_cannot_react(public_repo, tokens):
+    a, anon = socket(public_repo, tokens["alice"]), socket(public_repo)
+    await a.connect()
+    await anon.connect()
+    await receive_type(a, "hello")
+    await receive_type(anon, "hello")
+    await a.send_json_to({"type": "message", "body": "hi"})
+    await receive_type(anon, "message")
+    await anon.send_json_to({"type": "react", "id": 1, "emoji": "👍"})
+    assert (await receive_type(anon, "error"))["code"] == "not_allowed"
+    await anon.send_json_to({"type": "read", "id": 1})
+    assert (await receive_type(anon, "error"))["code"] == "not_allowed"
+    await a.disconnect()
+    await anon.disconnect()
+
+
+async def test_opening_the_room_reads_it_and_hello_tells_where_new_messages_begin(public_repo, tokens):
+    a = socket(public_repo, tokens["alice"])
+    await a.connect()
+    assert (await receive_type(a, "hello"))["last_read"] is None  # her first visit
+    for n in range(3):
+        await a.send_json_to({"type": "message", "body": f"@bob m{n}"})
+        await receive_type(a, "message")
+    b = socket(public_repo, tokens["bob"])
+    await b.connect()
+    assert (await receive_type(b, "hello"))["last_read"] is None
+    bob = await database_sync_to_async(lambda: User.objects.get(username="bob"))()
+    assert await database_sync_to_async(reading.unread_rooms)(bob) == []  # opened: read, mentions too
+    await b.disconnect()
+
+    await a.send_json_to({"type": "message", "body": "while bob was away"})
+    await receive_type(a, "message")
+    unread = await database_sync_to_async(reading.unread_rooms)(bob)
+    assert [(r["room"], r["unread"]) for r in unread] == [("alice/tiny-bert", 1)]
+    b = socket(public_repo, tokens["bob"])
+    await b.connect()
+    assert (await receive_type(b, "hello"))["last_read"] == 3
+    assert await database_sync_to_async(reading.unread_rooms)(bob) == []
+    await a.send_json_to({"type": "message", "body": "live"})
+    assert (await receive_type(b, "message"))["id"] == 5
+    await b.send_json_to({"type": "read", "id": 5})
+    assert await receive_type(b, "read") == {"type": "read", "last_read": 5}
+    await a.disconnect()
+    await b.disconnect()
+
+
+async def test_a_read_token_keeps_its_users_place(public_repo, owner, other_user, tokens):
+    from hub.tokens import token_create
+
+    _, raw = await database_sync_to_async(token_create)(other_user, "reader", "read")
+    r = socket(public_repo, raw)
+    await r.connect()
+    await receive_type(r, "hello")
+    await r.send_json_to({"type": "read", "id": 0})
+    assert await receive_type(r, "read") == {"type": "read", "last_read": 0}
+    await r.send_json_to({"type": "react", "id": 1, "emoji": "👍"})
+    assert (await receive_type(r, "error"))["code"] == "read_only"
+    await r.disconnect()

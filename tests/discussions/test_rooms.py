@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
-from discussions import rooms
+from discussions import reading, rooms
 from discussions.models import Mention, Message
 from models_app.models import Revision
 from models_app.repos.events import announce_revision, validation_finished
@@ -69,7 +69,7 @@ def test_mentions_link_and_count_as_unread_until_the_room_is_opened(room, owner,
     assert '<a href="/bob" class="mention"' in message.html and "@ghost" in message.html
     assert rooms.unread_mentions(other_user) == 1 and rooms.unread_mentions(carol) == 1
     assert rooms.unread_mentions(owner) == 0
-    rooms.mentions_mark_read(other_user, room)
+    reading.room_mark_read(other_user, room)
     assert rooms.unread_mentions(other_user) == 0 and Mention.objects.filter(read=False).count() == 1
 
 
