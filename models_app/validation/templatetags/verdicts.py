@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -58,3 +60,13 @@ def task_bars(run) -> str:
         '<span><span class="swatch swatch-scratch"></span>trained from scratch (baseline)</span></div>'
     )
     return mark_safe(legend + svg)  # noqa: S308 - built here from numbers and escaped titles
+
+
+# Colour and cursor escapes (ESC [ ... letter) from tools that think they write to a terminal.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+@register.filter
+def strip_ansi(text) -> str:
+    """``{{ run.log|strip_ansi }}``: the log as text, without raw terminal escapes."""
+    return _ANSI.sub("", str(text or ""))
