@@ -329,7 +329,7 @@ def verdict_summary(run) -> str:
     return f"Validation of {sha}: passed the {board_.title.lower()}, {detail}."
 
 
-def task_bars_svg(metrics: dict, width: int = 640) -> str:
+def task_bars_svg(metrics: dict, width: int = 480) -> str:
     """Per task, the fine-tuned score beside the from-scratch baseline, as horizontal bars in inline SVG.
 
     Server-rendered so the page needs no chart library; colours come from classes in hub.css
@@ -342,8 +342,9 @@ def task_bars_svg(metrics: dict, width: int = 640) -> str:
     ]
     if not tasks:
         return ""
-    label_w, bar_h, gap, pad = 150, 16, 18, 6
-    plot_w = width - label_w - 70
+    # A narrow canvas keeps the labels legible when a phone scales it to ~310 px.
+    label_w, bar_h, gap, pad = 150, 18, 16, 6
+    plot_w = width - label_w - 64
     height = len(tasks) * (2 * bar_h + pad + gap) + gap
     parts = [
         f'<svg class="bar-chart" viewBox="0 0 {width} {height}" width="100%" role="img" xmlns="http://www.w3.org/2000/svg" '
@@ -359,7 +360,7 @@ def task_bars_svg(metrics: dict, width: int = 640) -> str:
         top = 1.0 if metric == "accuracy" else max((s for s in scores.values() if s), default=1.0)
         title = escape(task.get("title") or task.get("name", ""))
         parts.append(
-            f'<text class="bar-label" x="0" y="{y + bar_h + pad / 2 + 4:.0f}" font-size="13">{title[:22]}</text>'
+            f'<text class="bar-label" x="0" y="{y + bar_h + pad / 2 + 5:.0f}" font-size="15">{title[:20]}</text>'
         )
         for row, (kind, value) in enumerate(pairs):
             by = y + row * (bar_h + pad)
@@ -372,7 +373,7 @@ def task_bars_svg(metrics: dict, width: int = 640) -> str:
                 f"<title>{title}, {who}: {text}</title></rect>"
             )
             parts.append(
-                f'<text class="bar-value" x="{label_w + length + 6:.1f}" y="{by + bar_h - 4}" font-size="12">{text}</text>'
+                f'<text class="bar-value" x="{label_w + length + 6:.1f}" y="{by + bar_h - 4}" font-size="14">{text}</text>'
             )
         y += 2 * bar_h + pad + gap
     parts.append("</svg>")

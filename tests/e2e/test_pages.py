@@ -121,11 +121,26 @@ def _problems(page, url: str, axe_source: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("width", [390, 1280])
-@pytest.mark.parametrize("who", ["anonymous", "owner"])
-def test_every_page_fits_logs_no_error_and_passes_axe(hub, browser, axe_source, owner_state, main_sha, who, width):
+# Every page at both widths, logged in and not, in light mode; dark mode (prefers-color-scheme)
+# on one width each, for its contrast.
+WALKS = [
+    ("anonymous", 390, "light"),
+    ("anonymous", 1280, "light"),
+    ("owner", 390, "light"),
+    ("owner", 1280, "light"),
+    ("anonymous", 1280, "dark"),
+    ("owner", 390, "dark"),
+]
+
+
+@pytest.mark.parametrize(("who", "width", "scheme"), WALKS)
+def test_every_page_fits_logs_no_error_and_passes_axe(
+    hub, browser, axe_source, owner_state, main_sha, who, width, scheme
+):
     state = owner_state if who == "owner" else None
-    context = browser.new_context(viewport={"width": width, "height": 844 if width < 600 else 800}, storage_state=state)
+    context = browser.new_context(
+        viewport={"width": width, "height": 844 if width < 600 else 800}, storage_state=state, color_scheme=scheme
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda msg: msg.type == "error" and errors.append(f"{page.url}: console: {msg.text}"))
@@ -144,4 +159,4 @@ def test_every_page_fits_logs_no_error_and_passes_axe(hub, browser, axe_source, 
         problems += list(errors)
         problems += _problems(page, path, axe_source)
     context.close()
-    assert problems == [], f"{who} at {width} px:\n" + "\n".join(problems)
+    assert problems == [], f"{who} at {width} px, {scheme}:\n" + "\n".join(problems)
