@@ -8,6 +8,7 @@ import re
 import pytest
 from django.test import Client
 
+from models_app.models import ModelRepo
 from tests.validation.jobs_fixtures import finished_run, publish_bytes
 
 
@@ -72,7 +73,7 @@ def test_text_files_preview_and_binary_files_say_why_not(passed_repo, anon_clien
 def test_upload_links_for_writers_only_and_on_an_empty_model(passed_repo, alice_browser, anon_client, owner):
     assert 'id="upload-link" href="/alice/tiny/upload"' in alice_browser.get("/alice/tiny").content.decode()
     assert "upload-link" not in anon_client.get("/alice/tiny").content.decode()
-    passed_repo.__class__.objects.create(owner=owner, name="empty")
+    ModelRepo.objects.create(owner=owner, name="empty")
     empty = alice_browser.get("/alice/empty").content.decode()
     assert "Upload the first files" in empty and 'href="/alice/empty/upload"' in empty
 
@@ -97,3 +98,11 @@ def test_api_docs_load_swagger_ui_from_the_hub_itself(anon_client, db):
     assert "cdn." not in html and "<script>" not in html and "<style" not in html
     script = anon_client.get("/api/docs/?script=")
     assert script.status_code == 200 and b"SwaggerUIBundle" in script.content
+
+
+def test_a_failed_model_carries_its_badge_on_the_home_page_list_and_profile(owner, anon_client):
+    broken = ModelRepo.objects.create(owner=owner, name="broken")
+    finished_run(publish_bytes(broken, {"config.json": b"{}"}), status="failed", metrics={})
+    for url in ("/", "/models", "/alice", "/alice/broken"):
+        html = anon_client.get(url).content.decode()
+        assert re.search(r'<span class="pill verdict-badge pill-bad"[^>]*>failed</span>', html), url
