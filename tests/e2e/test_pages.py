@@ -102,6 +102,9 @@ def _problems(page, url: str, axe_source: str) -> list[str]:
                   + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''))"""
         )
         found.append(f"{url}: {width[0]} px wide in a {width[1]} px window ({', '.join(wide)})")
+    title = page.title()
+    if not title or "<" in title or "&lt;" in title:
+        found.append(f"{url}: the tab title reads {title!r}")
     page.evaluate(axe_source)
     violations = page.evaluate(
         """async (swagger) => {
