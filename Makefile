@@ -5,9 +5,21 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
+# axe-core (MPL-2.0, npm) for the accessibility checks of tests/e2e/test_pages.py; injected
+# into each page by the test, never served by the hub. Fetched with `npm pack` (which checks
+# the registry's integrity hash), pinned, and kept out of git.
+AXE_VERSION := 4.11.0
+AXE_DIR := .cache/axe-core-$(AXE_VERSION)
+
 .PHONY: setup run test lint format bench clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(AXE_DIR)/axe.min.js
+
+$(AXE_DIR)/axe.min.js:
+	mkdir -p $(AXE_DIR)
+	cd $(AXE_DIR) && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null \
+	  && tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js package/LICENSE \
+	  && rm axe-core-$(AXE_VERSION).tgz
 
 # torch first, pinned, so pip takes the CPU build on disk instead of resolving a
 # multi-GB CUDA build for the range in pyproject.toml.
@@ -36,4 +48,4 @@ bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .ruff_cache .cache

@@ -9,6 +9,7 @@ switch each part to its scale-out backend. docs/configuration.md lists every var
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -17,8 +18,22 @@ from hub.env import env_bool, env_int, env_list, env_size, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DJANGO_DEBUG", True, doc="debug mode; 0 turns on production mode (secure cookies, HSTS)")
-PRODUCTION = not DEBUG
+# Debug pages (tracebacks, the URL list on a 404) are for developers only: opt in with
+# DJANGO_DEBUG=1. Without it even ``make run`` on a laptop answers errors with the hub's own
+# 404/403/500 pages.
+DEBUG = env_bool("DJANGO_DEBUG", False, doc="1: Django's debug pages (tracebacks, URL lists); developers only")
+# A deployment behind https: secret key and hosts required, secure cookies, HSTS. Separate from
+# DEBUG so the one-machine run is production-like over plain http on localhost. DJANGO_DEBUG=0,
+# the deploy recipe before HUB_DEPLOY existed, still means a deployment.
+PRODUCTION = env_bool(
+    "HUB_DEPLOY",
+    os.environ.get("DJANGO_DEBUG", "").strip() == "0",
+    doc="1: deployed behind https (secret key and allowed hosts required, secure cookies, HSTS)",
+)
+if PRODUCTION and DEBUG:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("HUB_DEPLOY=1 with DJANGO_DEBUG=1: debug pages are never served from a deployment")
 
 DATA_DIR = Path(
     env_str(
@@ -28,12 +43,12 @@ DATA_DIR = Path(
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 if PRODUCTION:
-    SECRET_KEY = env_str("DJANGO_SECRET_KEY", required=True, doc="secret key; required when DJANGO_DEBUG=0")
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY", required=True, doc="secret key; required when HUB_DEPLOY=1")
 else:
     SECRET_KEY = env_str(
         "DJANGO_SECRET_KEY",
         "django-insecure-transferhub-dev-only-0f4c7a9e1b2d3c5e6f708192a3b4c5d6e7f8091a2b3c4d5e",
-        doc="secret key; required when DJANGO_DEBUG=0",
+        doc="secret key; required when HUB_DEPLOY=1",
     )
 
 ALLOWED_HOSTS = env_list(
@@ -55,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from /static/, not a CDN the CSP blocks
     "channels",
     "hub",
     "models_app",
@@ -352,6 +368,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Publish, validate, download and discuss pretrained models.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge from validator.swagger.io: the docs page loads nothing from outside the hub.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "defaultModelsExpandDepth": 0},
 }
 
 # --- Security -----------------------------------------------------------------------

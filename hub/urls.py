@@ -2,7 +2,7 @@
 
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView
 
 from hub import views
 
@@ -15,7 +15,7 @@ urlpatterns = [
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke_view, name="token_revoke"),
     path("api/whoami-v2", views.whoami, name="api_whoami"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/docs/", views.api_docs, name="api_docs"),
     path("", include("models_app.dataset_urls")),  # "/datasets/<owner>/<name>..." before any "/<owner>/<name>/..."
     path("", include("discussions.urls")),
     path("", include("models_app.urls")),

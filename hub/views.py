@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
@@ -107,6 +108,12 @@ def whoami(request):
             "auth": auth,
         }
     )
+
+
+# Swagger UI from drf-spectacular-sidecar's static files, its start-up script served by the same
+# view (?script): no CDN and no inline script, so the hub's CSP applies unchanged. (Redoc was
+# the first choice; its bundle always loads its logo from cdn.redoc.ly, which the CSP refuses.)
+api_docs = SpectacularSwaggerSplitView.as_view(url_name="api_schema", template_name="hub/api_docs.html")
 
 
 def _wants_json(request: HttpRequest) -> bool:

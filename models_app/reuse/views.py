@@ -16,8 +16,8 @@ from models_app.hf.errors import HubNotFound
 from models_app.models import API_SEGMENTS, Ref
 from models_app.repos import cards
 from models_app.repos.revisions import RevisionError, resolve_revision
-from models_app.repos.rules import DATASET, MODEL, get_visible_repo, visible_repos
-from models_app.reuse import browse, downloads, repo_info
+from models_app.repos.rules import DATASET, MODEL, can_write, get_visible_repo, visible_repos
+from models_app.reuse import browse, downloads, preview, repo_info, snippets
 from models_app.storage import get_store
 
 
@@ -100,6 +100,8 @@ def model_page(request: HttpRequest, owner: str, name: str, repo_type: str = MOD
             "card_generated": card.generated,
             "downloads_30d": download_counts.downloads_last_days(repo.pk, 30),
             "liked": has_liked(request.user, repo),
+            "snippets": snippets.usage_snippets(repo, snippets.hub_endpoint(request)) if revision else [],
+            "can_write": request.user.is_authenticated and can_write(request.user, repo),
         },
     )
 
@@ -107,31 +109,32 @@ def model_page(request: HttpRequest, owner: str, name: str, repo_type: str = MOD
 def tree_page(
     request: HttpRequest, owner: str, name: str, rev: str, path: str = "", repo_type: str = MODEL
 ) -> HttpResponse:
+    """A folder of a revision, or (when ``path`` names a file) that file's preview."""
     repo = get_visible_repo(request.user, owner, name, repo_type)
     try:
         revision = resolve_revision(repo, rev)
-        entries = repo_info.tree_entries(revision, path, recursive=False)
     except RevisionError as exc:
-        raise Http404(exc.message) from None
-    except HubNotFound as exc:
         raise Http404(exc.message) from None
     crumbs, walked = [], []
     for part in [p for p in path.strip("/").split("/") if p]:
         walked.append(part)
         crumbs.append({"name": part, "path": "/".join(walked)})
-    return render(
-        request,
-        "models_app/tree.html",
-        {
-            "repo": repo,
-            "active": "files",
-            "rev": rev,
-            "revision": revision,
-            "entries": entries,
-            "crumbs": crumbs,
-            "refs": Ref.objects.filter(repo=repo).order_by("kind", "name").values("name", "kind"),
-        },
-    )
+    context = {
+        "repo": repo,
+        "active": "files",
+        "rev": rev,
+        "revision": revision,
+        "crumbs": crumbs,
+        "refs": Ref.objects.filter(repo=repo).order_by("kind", "name").values("name", "kind"),
+    }
+    shown = preview.file_preview(revision, path.strip("/")) if path.strip("/") else None
+    if shown is not None:
+        return render(request, "models_app/blob.html", {**context, "preview": shown})
+    try:
+        entries = repo_info.tree_entries(revision, path, recursive=False)
+    except HubNotFound as exc:
+        raise Http404(exc.message) from None
+    return render(request, "models_app/tree.html", {**context, "entries": entries})
 
 
 @login_required

@@ -327,3 +327,54 @@ def verdict_summary(run) -> str:
         if isinstance(summary.get("gain"), int | float):
             detail += f", {format_gain(summary['gain'], 'accuracy')} over scratch"
     return f"Validation of {sha}: passed the {board_.title.lower()}, {detail}."
+
+
+def task_bars_svg(metrics: dict, width: int = 480) -> str:
+    """Per task, the fine-tuned score beside the from-scratch baseline, as horizontal bars in inline SVG.
+
+    Server-rendered so the page needs no chart library; colours come from classes in hub.css
+    (light and dark), since the CSP forbids style attributes. Empty string without tasks.
+    """
+    from django.utils.html import escape
+
+    tasks = [
+        t for t in (metrics or {}).get("tasks") or [] if (t.get("finetuned") or {}).get(t.get("metric", "accuracy"))
+    ]
+    if not tasks:
+        return ""
+    # A narrow canvas keeps the labels legible when a phone scales it to ~310 px.
+    label_w, bar_h, gap, pad = 150, 18, 16, 6
+    plot_w = width - label_w - 64
+    height = len(tasks) * (2 * bar_h + pad + gap) + gap
+    parts = [
+        f'<svg class="bar-chart" viewBox="0 0 {width} {height}" width="100%" role="img" xmlns="http://www.w3.org/2000/svg" '
+        'aria-label="Score on each task: fine-tuned against trained from scratch">'
+    ]
+    y = gap
+    for task in tasks:
+        metric = task.get("metric", "accuracy")
+        tuned, scratch = (task.get("finetuned") or {}).get(metric), (task.get("scratch") or {}).get(metric)
+        pairs = [("tuned", tuned), ("scratch", scratch)]
+        # Accuracy on a fixed 0-100 % axis; perplexity (lower is better) as its inverse, scaled to the pair.
+        scores = {kind: as_score(metric, value) for kind, value in pairs}
+        top = 1.0 if metric == "accuracy" else max((s for s in scores.values() if s), default=1.0)
+        title = escape(task.get("title") or task.get("name", ""))
+        parts.append(
+            f'<text class="bar-label" x="0" y="{y + bar_h + pad / 2 + 5:.0f}" font-size="15">{title[:20]}</text>'
+        )
+        for row, (kind, value) in enumerate(pairs):
+            by = y + row * (bar_h + pad)
+            score = scores[kind]
+            length = 0 if not score else max(2.0, score / top * plot_w)
+            text = "–" if value is None else (f"{value:.1%}" if metric == "accuracy" else f"ppl {value:.1f}")
+            who = "fine-tuned" if kind == "tuned" else "from scratch"
+            parts.append(
+                f'<rect class="bar-{kind}" x="{label_w}" y="{by}" width="{length:.1f}" height="{bar_h}" rx="3">'
+                f"<title>{title}, {who}: {text}</title></rect>"
+            )
+            parts.append(
+                f'<text class="bar-value" x="{label_w + length + 6:.1f}" y="{by + bar_h - 4}" font-size="14">{text}</text>'
+            )
+        y += 2 * bar_h + pad + gap
+    parts.append("</svg>")
+    return "".join(parts)

@@ -27,7 +27,9 @@
 
   function showError(message, details) {
     errorBox.textContent = message;
-    if (details && details.length) {
+    // The server often repeats its one reason in the details list (a card's YAML error); say it once.
+    details = (details || []).filter(function (d) { return message.indexOf(d) === -1; });
+    if (details.length) {
       const ul = document.createElement("ul");
       details.forEach(function (d) { const li = document.createElement("li"); li.textContent = d; ul.appendChild(li); });
       errorBox.appendChild(ul);
@@ -159,7 +161,15 @@
     xhr.addEventListener("load", function () {
       let body = {};
       try { body = JSON.parse(xhr.responseText); } catch (e) { body = { error: "The server answered " + xhr.status + "." }; }
-      if (xhr.status === 200 || xhr.status === 201) {
+      if (xhr.status === 200 && body.created === false) {
+        // Every file was identical to the current revision: no commit was made. Say so here
+        // instead of moving on to the old revision as if something had been published.
+        entries.forEach(function (e) { e.bar.value = 100; });
+        overallBar.value = 100;
+        overall.dataset.state = "unchanged";
+        overallLabel.textContent = body.message || "Nothing changed: every file is identical to the current revision.";
+        submit.disabled = false;
+      } else if (xhr.status === 200 || xhr.status === 201) {
         entries.forEach(function (e) { e.bar.value = 100; });
         overallBar.value = 100;
         overall.dataset.state = "done";

@@ -18,7 +18,9 @@ PROBE = (
     "'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER, 'acks_late': s.CELERY_TASK_ACKS_LATE}))"
 )
 CLEAN = {
-    k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "DJANGO_SECRET_KEY"}
+    k: v
+    for k, v in os.environ.items()
+    if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "DJANGO_SECRET_KEY", "HUB_DEPLOY"}
 }
 
 
@@ -59,6 +61,25 @@ def test_database_and_redis_urls_switch_to_scale_out_backends(tmp_path):
     # A running job is never handed to a second worker while the first may still run it.
     assert config["vis"] > config["hard"]
     assert config["prefetch"] == 1 and config["acks_late"] is True
+
+
+def test_no_configuration_serves_without_debug_pages_over_plain_http(tmp_path):
+    """What ``make run`` gets: the hub's own error pages, and cookies that work on http://localhost."""
+    config = json.loads(probe(tmp_path).stdout)
+    assert config["debug"] is False and config["secure_cookie"] is False and config["hsts"] == 0
+
+
+def test_debug_pages_are_opt_in_and_never_in_a_deployment(tmp_path):
+    assert json.loads(probe(tmp_path, DJANGO_DEBUG="1").stdout)["debug"] is True
+    result = probe(tmp_path, DJANGO_DEBUG="1", HUB_DEPLOY="1", DJANGO_SECRET_KEY="x" * 60)
+    assert result.returncode != 0 and "debug pages are never served from a deployment" in result.stderr
+
+
+def test_hub_deploy_turns_on_https_hardening(tmp_path):
+    result = probe(tmp_path, HUB_DEPLOY="1", DJANGO_SECRET_KEY="x" * 60, DJANGO_ALLOWED_HOSTS="hub.example.org")
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout)
+    assert config["debug"] is False and config["secure_cookie"] is True and config["hsts"] >= 31536000
 
 
 def test_production_mode_requires_a_secret_key(tmp_path):

@@ -92,7 +92,7 @@ def test_files_tab_lists_sizes_hashes_and_download_links(client, owner):
     assert "config.json" in page and f"/alice/tiny/resolve/{revision.sha}/config.json" in page
     assert "/alice/tiny/tree/v1/sub" in page
     sub = client.get("/alice/tiny/tree/v1/sub").content.decode()
-    assert "2.0\xa0KB" in sub and "sub/w.bin" in sub
+    assert "2.0 KiB" in sub and "sub/w.bin" in sub
     assert client.get("/alice/tiny/tree/v9").status_code == 404
 
 

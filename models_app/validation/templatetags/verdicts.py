@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from models_app.validation import report
 
@@ -44,3 +47,26 @@ def suite_table(run, compact: bool = False) -> dict:
 def gain(value, metric: str = "accuracy") -> str:
     """``{{ row.gain|gain:board.metric }}``: "+12.3 pts" for accuracy, "+4.1" for perplexity, "–" for none."""
     return report.format_gain(value, metric)
+
+
+@register.simple_tag
+def task_bars(run) -> str:
+    """The bar chart of each task's fine-tuned score against the from-scratch baseline, with its legend."""
+    svg = report.task_bars_svg(getattr(run, "metrics", None) or {})
+    if not svg:
+        return ""
+    legend = (
+        '<div class="chart-legend" aria-hidden="true"><span><span class="swatch swatch-tuned"></span>fine-tuned</span>'
+        '<span><span class="swatch swatch-scratch"></span>trained from scratch (baseline)</span></div>'
+    )
+    return mark_safe(legend + svg)  # noqa: S308 - built here from numbers and escaped titles
+
+
+# Colour and cursor escapes (ESC [ ... letter) from tools that think they write to a terminal.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+@register.filter
+def strip_ansi(text) -> str:
+    """``{{ run.log|strip_ansi }}``: the log as text, without raw terminal escapes."""
+    return _ANSI.sub("", str(text or ""))
