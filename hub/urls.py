@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from hub import views
+from hub import org_api, org_views, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -14,6 +14,11 @@ urlpatterns = [
     path("settings/tokens/", views.tokens, name="tokens"),
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke_view, name="token_revoke"),
     path("api/whoami-v2", views.whoami, name="api_whoami"),
+    path("api/organizations", org_api.organizations, name="api_organizations"),
+    path("api/organizations/<str:org>", org_api.organization_detail, name="api_organization"),
+    path("api/organizations/<str:org>/members", org_api.organization_members, name="api_organization_members"),
+    path("organizations/new", org_views.org_new, name="org_new"),
+    path("organizations/<str:org>/members", org_views.org_members, name="org_members"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include("models_app.dataset_urls")),  # "/datasets/<owner>/<name>..." before any "/<owner>/<name>/..."

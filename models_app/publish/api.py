@@ -25,7 +25,7 @@ from models_app.bounds import MAX_REPO_TAGS
 from models_app.models import Ref
 from models_app.publish import service as publish
 from models_app.repos.revisions import RevisionError, resolve_revision, tag_create
-from models_app.repos.rules import MODEL, get_visible_repo, repo_create, repo_rename, repo_update
+from models_app.repos.rules import MODEL, get_visible_repo, namespace_check, repo_create, repo_rename, repo_update
 
 WRITE = [TokenScopeAllows, IsAuthenticatedForWrites]
 ERROR = inline_serializer("Error", {"error": serializers.CharField(), "detail": serializers.JSONField()})
@@ -53,6 +53,7 @@ class RepoCreateInput(serializers.Serializer):
     tags = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, default=list, max_length=MAX_REPO_TAGS
     )
+    organization = serializers.CharField(required=False, allow_blank=True, default="", max_length=96)
 
 
 def _valid(serializer_class, data) -> dict:
@@ -93,7 +94,8 @@ class ModelsCollection(APIView):
     )
     def post(self, request: Request, repo_type: str = MODEL) -> Response:
         data = _valid(RepoCreateInput, request.data)
-        repo = repo_create(request.user, **data, repo_type=repo_type)
+        namespace = namespace_check(request.user, data.pop("organization"))
+        repo = repo_create(namespace, **data, repo_type=repo_type, creator=request.user)
         return Response(repo_json(repo), status=201)
 
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from hub.api import ApiError
+from hub.orgs import creatable_namespaces
 from models_app.models import Blob, RepoFile, Revision
 from models_app.publish import service as publish
 from models_app.publish.uploads import Ingest
@@ -25,6 +26,7 @@ from models_app.repos.rules import (
     NOUNS,
     can_write,
     get_visible_repo,
+    namespace_check,
     repo_create,
     repo_delete,
     repo_rename,
@@ -54,8 +56,9 @@ def new_model(request: HttpRequest) -> HttpResponse:
         tags = [tag.strip() for tag in request.POST.get("tags", "").split(",") if tag.strip()]
         try:
             repo = repo_create(
-                request.user,
+                namespace_check(request.user, request.POST.get("owner", "").strip()),
                 request.POST.get("name", "").strip(),
+                creator=request.user,
                 private=request.POST.get("private") == "on",
                 license=request.POST.get("license", ""),
                 pipeline_tag=request.POST.get("pipeline_tag", ""),
@@ -73,6 +76,7 @@ def new_model(request: HttpRequest) -> HttpResponse:
         "error": error,
         "form": request.POST,
         "repo_type": repo_type,
+        "namespaces": creatable_namespaces(request.user),
     }
     return render(request, "models_app/new.html", context, status=status)
 

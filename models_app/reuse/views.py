@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from hub.api import ApiError
+from hub.orgs import find_org, members_of, orgs_of, role_in
 from models_app.engagement import download_counts
 from models_app.engagement.likes import has_liked, like_set
 from models_app.hf.errors import HubNotFound
@@ -78,6 +79,11 @@ def user_page(request: HttpRequest, username: str) -> HttpResponse:
         "datasets": owned.filter(repo_type=DATASET),
         "liked": liked,
     }
+    org = find_org(owner.username)
+    if org is not None:  # an organization's page: its repos and members
+        context.update(org=org, members=members_of(org), my_role=role_in(request.user, org.pk))
+        return render(request, "models_app/org.html", context)
+    context["orgs"] = orgs_of(owner)
     return render(request, "models_app/user.html", context)
 
 
