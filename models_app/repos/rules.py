@@ -187,8 +187,8 @@ def namespace_check(user, namespace: str | None):
     if account is not None and can_create_in(user, account):
         return account
     raise ApiError(
-        f"You cannot create repositories in {namespace}: only its members with the contributor, write or admin "
-        "role can.",
+        f"You cannot create repositories in {namespace}: you can create them in your own namespace "
+        f"({user.username}) or in an organization where you are a contributor, write or admin member.",
         status_code=403,
     )
 

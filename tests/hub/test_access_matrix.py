@@ -156,6 +156,25 @@ MATRIX: dict[str, list[Call]] = {
     "dataset_list": [Call("GET", "/datasets", EVERYONE, page=True)],
     "api_dataset_list": [Call("GET", "/api/datasets", EVERYONE)],
     "api_datasets_create": [Call("POST", "/api/datasets", WRITERS, body=lambda a: {"name": f"api-{_slug(a)}"})],
+    # Organizations: ann is the admin of ann-lab; its members are public, only its admin changes them.
+    "api_organizations": [Call("POST", "/api/organizations", WRITERS, body=lambda a: {"name": f"lab-{_slug(a)}"})],
+    "api_organization": [Call("GET", "/api/organizations/ann-lab", EVERYONE)],
+    "api_organization_members": [
+        Call("GET", "/api/organizations/ann-lab/members", EVERYONE),
+        Call("POST", "/api/organizations/ann-lab/members", OWNER_ONLY, body=lambda a: {"user": "ben", "role": "read"}),
+    ],
+    "org_new": [Call("GET", "/organizations/new", SESSIONS, page=True)],
+    "org_members": [
+        Call("GET", "/organizations/ann-lab/members", EVERYONE, page=True),
+        Call(
+            "POST",
+            "/organizations/ann-lab/members",
+            OWNER_ONLY,
+            page=True,
+            raw=b"action=set&user=ben&role=read",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+    ],
 }
 # A dataset's routes are its model twin's under the HF prefixes, with the same rule: ann's public
 # dataset ann/tiny, beside her model of that name, holds the same files.
@@ -242,6 +261,8 @@ def world(live_hub):
             "find = Find.objects.create(dataset=data, revision=data_rev, requested_by=ann, modality='text',"
             " dataset_sha256='0' * 64)\n"
             "for n in range(4): ModelRepo.objects.get_or_create(owner=ann, name=f'doomed-{n}')\n"
+            "from hub.orgs import find_org, org_create\n"
+            "if find_org('ann-lab') is None: org_create(ann, 'ann-lab')\n"
             "ids = [ApiToken.objects.create(user=ann, name=f'spare-{n}', prefix='x', hashed_secret=f'{n}' * 64).pk"
             " for n in range(4)]\n"
             "print(json.dumps({'sha': rev.sha, 'task': next(iter(boards())), 'token_ids': ids, 'find': find.pk}))\n",
