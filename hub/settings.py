@@ -47,6 +47,7 @@ CSRF_TRUSTED_ORIGINS = env_list(
 SITE_URL = env_str("HUB_SITE_URL", "", doc="public base URL used in links the API returns (default: from the request)")
 
 INSTALLED_APPS = [
+    "django.contrib.admin",  # the operator's admin at /admin/ (hub/admin.py and each app's admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

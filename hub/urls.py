@@ -1,5 +1,6 @@
 """Root URLs. App URLs come last: ``/<owner>/<name>/...`` catches what is left."""
 
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
@@ -7,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from hub import org_api, org_views, views
 
 urlpatterns = [
+    path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -68,6 +68,12 @@
       actions.append(button("reply", () => startReply(m)));
       if (m.author === me) actions.append(button("edit", () => editMessage(m)));
       if (m.author === me || moderator) actions.append(button("delete", () => send({ type: "delete", id: m.id })));
+      if (m.author !== me) {
+        const report = document.createElement("a");
+        report.className = "linklike msg-report"; report.textContent = "report";
+        report.href = "/" + root.dataset.room + "/report?message=" + m.id;
+        actions.append(report);
+      }
     }
     head.append(actions);
     li.append(head);
