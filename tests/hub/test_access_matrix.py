@@ -164,6 +164,14 @@ MATRIX: dict[str, list[Call]] = {
         Call("POST", "/api/organizations/ann-lab/members", OWNER_ONLY, body=lambda a: {"user": "ben", "role": "read"}),
     ],
     "org_new": [Call("GET", "/organizations/new", SESSIONS, page=True)],
+    # Reports: anyone signed in with write credentials (a read token writes nothing).
+    "api_report": [Call("POST", f"{API}/reports", WRITERS, body=lambda a: {"kind": "model", "reason": "test"})],
+    "api_dataset_report": [
+        Call("POST", "/api/datasets/ann/tiny/reports", WRITERS, body=lambda a: {"kind": "model", "reason": "test"})
+    ],
+    "report_page": [Call("GET", f"{REPO}/report", SESSIONS, page=True)],
+    # Django's admin, one row for all its routes: staff only, and none of these actors is staff.
+    "admin": [Call("GET", "/admin/", NOBODY, page=True), Call("GET", "/admin/hub/auditentry/", NOBODY, page=True)],
     "org_members": [
         Call("GET", "/organizations/ann-lab/members", EVERYONE, page=True),
         Call(
@@ -210,7 +218,9 @@ def _django_route_names() -> set[str]:
 
     def walk(patterns, prefix=""):
         for pattern in patterns:
-            if isinstance(pattern, URLResolver):
+            if isinstance(pattern, URLResolver) and pattern.namespace == "admin":
+                yield "admin"  # Django's admin checks is_staff on every one of its views
+            elif isinstance(pattern, URLResolver):
                 yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
             elif isinstance(pattern, URLPattern):
                 yield pattern.name or prefix + str(pattern.pattern)
@@ -286,7 +296,8 @@ def _login(client: httpx.Client, username: str) -> None:
 def _refused(response: httpx.Response) -> bool:
     if response.status_code in (401, 403, 404):
         return True
-    return response.is_redirect and "/accounts/login" in response.headers.get("location", "")
+    location = response.headers.get("location", "")
+    return response.is_redirect and ("/accounts/login" in location or "/admin/login" in location)
 
 
 CALLS = [(name, n, actor) for name, calls in MATRIX.items() for n, _ in enumerate(calls) for actor in ACTORS]
