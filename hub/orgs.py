@@ -112,6 +112,28 @@ def org_create(creator, name: str, fullname: str = "") -> Organization:
     return org
 
 
+def system_org(name: str, fullname: str = ""):
+    """The account of one of the hub's own organizations (the zoo, the demo), made on first use.
+
+    An older install holds ``name`` as a plain account that nobody signs in to
+    (no usable password): it becomes the org, its repos untouched. A name a
+    person signed up with stays theirs, and is returned as it is.
+    """
+    User = get_user_model()
+    with transaction.atomic():
+        account = User.objects.select_for_update().filter(username__iexact=name).first()
+        if account is None:
+            account = User(username=name, is_active=False)
+            account.set_unusable_password()
+            account.save()
+        elif Organization.objects.filter(account=account).exists() or account.has_usable_password():
+            return account
+        account.is_active = False
+        account.save(update_fields=["is_active"])
+        Organization.objects.create(account=account, fullname=fullname)
+    return account
+
+
 def member_set(actor, org: Organization, username: str, role: str, *, check: bool = True) -> Membership:
     """Add ``username`` to ``org`` with ``role``, or change their role (org admins; ``check=False`` for operators)."""
     if check:

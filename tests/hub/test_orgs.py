@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from hub.models import AuditEntry, Membership, User
-from hub.orgs import member_set, org_create
+from hub.orgs import member_set, org_create, system_org
 from hub.tokens import token_create
 from models_app.repos.rules import can_manage, can_write, find_visible_repo, repo_create, visible_repos
 
@@ -152,3 +152,15 @@ def test_new_repo_form_offers_the_orgs(client, people, acme):
     assert 'value="acme"' in client.get("/new").content.decode()
     response = client.post("/new", {"owner": "acme", "name": "m", "type": "model"})
     assert response.status_code == 302 and response["Location"] == "/acme/m/upload"
+
+
+def test_the_hubs_own_orgs_take_over_an_older_plain_account_but_never_a_persons(db):
+    older = User.objects.create_user("zoo")  # what publish_zoo made before organizations existed
+    assert not older.is_organization
+    assert system_org("zoo", "TransferHub model zoo") == older
+    older.refresh_from_db()
+    assert older.is_organization and older.organization.fullname == "TransferHub model zoo"
+    assert system_org("zoo") == older  # idempotent
+    person = User.objects.create_user("demo", password="pw-correct-horse")
+    assert system_org("demo") == person and not person.is_organization
+    assert system_org("fresh").is_organization
