@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,11 +16,12 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from hub.api import ApiError
-from hub.orgs import creatable_namespaces
+from hub.orgs import creatable_namespaces, orgs_of
 from models_app.models import Blob, RepoFile, Revision
 from models_app.publish import service as publish
 from models_app.publish.uploads import Ingest
 from models_app.repos.card_vocab import LICENSES, PIPELINE_TAGS
+from models_app.repos.quota import quota_summary
 from models_app.repos.revisions import manifest_changes
 from models_app.repos.rules import (
     MODEL,
@@ -187,3 +189,11 @@ def settings_page(request: HttpRequest, owner: str, name: str, repo_type: str = 
     return render(
         request, "models_app/settings.html", {"repo": repo, "active": "settings", "error": error}, status=status
     )
+
+
+@login_required
+def storage_page(request: HttpRequest) -> HttpResponse:
+    """``/settings/storage/``: what the user's repos hold against their quota, and each of their orgs'."""
+    accounts = [request.user, *(m.org.account for m in orgs_of(request.user))]
+    rows = [{"account": a, **quota_summary(a)} for a in accounts]
+    return render(request, "models_app/storage.html", {"rows": rows, "repo_quota": settings.HUB_REPO_QUOTA})

@@ -51,6 +51,17 @@ def owner_remaining(account) -> int:
     return account_quota(account) - user_usage(account)
 
 
+def quota_summary(account) -> dict:
+    """``{"used", "quota", "percent", "is_org"}`` for the settings page."""
+    used, quota = user_usage(account), account_quota(account)
+    return {
+        "used": used,
+        "quota": quota,
+        "percent": min(100, round(100 * used / quota)) if quota else 100,
+        "is_org": account.is_organization,
+    }
+
+
 def whose_quota(account) -> str:
     """How a refusal names the quota: "your", or "the organization acme's"."""
     return f"the organization {account.username}'s" if account.is_organization else "your"
