@@ -105,6 +105,8 @@ class Revision(models.Model):
     message = models.CharField(max_length=500, blank=True)
     description = models.TextField(blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The access token the author wrote with (None: the website, or an operator's command).
+    token = models.ForeignKey("hub.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

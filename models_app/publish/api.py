@@ -15,15 +15,18 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.parsers import BaseParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.api import ApiError
+from hub.orgs import get_org, require_org_admin
 from hub.permissions import IsAuthenticatedForWrites, TokenScopeAllows
 from models_app.bounds import MAX_REPO_TAGS
 from models_app.models import Ref
 from models_app.publish import service as publish
+from models_app.repos.activity import account_writes
 from models_app.repos.revisions import RevisionError, resolve_revision, tag_create
 from models_app.repos.rules import MODEL, get_visible_repo, namespace_check, repo_create, repo_rename, repo_update
 
@@ -216,3 +219,13 @@ def revision_tag(request: Request, owner: str, name: str, revision: str, repo_ty
     target = resolve_revision(repo, revision)
     ref = tag_create(repo, data["tag"], target, data["message"])
     return Response({"tag": ref.name, "sha": target.sha, "message": ref.message}, status=201)
+
+
+@extend_schema(summary="An organization's recent writes: who pushed what, with which token (org admins)")
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def org_writes(request: Request, org: str) -> Response:
+    found = get_org(org)
+    require_org_admin(request.user, found)
+    rows = account_writes(found.account, limit=100)
+    return Response({"writes": [{**row, "created": row["created"].isoformat()} for row in rows]})

@@ -16,6 +16,7 @@ from models_app.engagement.likes import has_liked, like_set
 from models_app.hf.errors import HubNotFound
 from models_app.models import API_SEGMENTS, Ref
 from models_app.repos import cards
+from models_app.repos.activity import account_writes
 from models_app.repos.revisions import RevisionError, resolve_revision
 from models_app.repos.rules import DATASET, MODEL, get_visible_repo, visible_repos
 from models_app.reuse import browse, downloads, repo_info
@@ -81,7 +82,10 @@ def user_page(request: HttpRequest, username: str) -> HttpResponse:
     }
     org = find_org(owner.username)
     if org is not None:  # an organization's page: its repos and members
-        context.update(org=org, members=members_of(org), my_role=role_in(request.user, org.pk))
+        role = role_in(request.user, org.pk)
+        context.update(org=org, members=members_of(org), my_role=role)
+        if role == "admin" or request.user.is_staff:  # which members' tokens wrote to the org's repos
+            context["writes"] = account_writes(owner, limit=20)
         return render(request, "models_app/org.html", context)
     context["orgs"] = orgs_of(owner)
     return render(request, "models_app/user.html", context)

@@ -164,6 +164,7 @@ MATRIX: dict[str, list[Call]] = {
         Call("POST", "/api/organizations/ann-lab/members", OWNER_ONLY, body=lambda a: {"user": "ben", "role": "read"}),
     ],
     "org_new": [Call("GET", "/organizations/new", SESSIONS, page=True)],
+    "api_org_writes": [Call("GET", "/api/organizations/ann-lab/writes", OWNER_ANY)],
     "storage": [Call("GET", "/settings/storage/", SESSIONS, page=True)],
     # Reports: anyone signed in with write credentials (a read token writes nothing).
     "api_report": [Call("POST", f"{API}/reports", WRITERS, body=lambda a: {"kind": "model", "reason": "test"})],

@@ -66,6 +66,13 @@ def test_org_members_push_by_role_and_outsiders_are_refused(hf_env):
     assert first.oid != second.oid
     assert {"bob.txt", "carol.txt"} <= set(api["alice"].list_repo_files(repo_id))
 
+    # alice, the org's admin, sees which members' tokens wrote to its repos; a contributor does not.
+    writes = httpx.get(f"{hub.url}/api/organizations/{org}/writes", headers=as_("alice")).json()["writes"]
+    by = {(w["author"], w["token"]["scope"]) for w in writes if w["repo"] == repo_id}
+    assert by == {(names["bob"], "write"), (names["carol"], "write")}
+    assert all(tokens[w["author"].split("-")[0]].startswith(w["token"]["prefix"]) for w in writes)
+    assert httpx.get(f"{hub.url}/api/organizations/{org}/writes", headers=as_("bob")).status_code == 403
+
     with pytest.raises(HfHubHTTPError) as refused:
         api["dave"].upload_file(path_or_fileobj=b"from dave\n", path_in_repo="dave.txt", repo_id=repo_id)
     assert refused.value.response.status_code == 403
