@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 
 from hub.api import ApiError
 from hub.audit import audit
@@ -19,6 +20,16 @@ from hub.models import Membership, Organization
 from hub.names import validate_username
 
 Role = Membership.Role
+
+# kwargs: org_account_id. Sent after a member joins, leaves or changes role, once that commits:
+# open sockets on the org's repos re-check what their user may now see and do.
+membership_changed = Signal()
+
+
+def _announce(org: Organization) -> None:
+    transaction.on_commit(lambda: membership_changed.send_robust(sender=Organization, org_account_id=org.pk))
+
+
 # Each role allows what the ones before it do.
 RANKS = {Role.READ: 0, Role.CONTRIBUTOR: 1, Role.WRITE: 2, Role.ADMIN: 3}
 
@@ -170,6 +181,7 @@ def member_remove(actor, org: Organization, username: str, *, check: bool = True
     with transaction.atomic():
         _keep_an_admin(org, membership, None)
         membership.delete()
+        _announce(org)
         audit(actor, "org.member_remove", f"org {org.name}", detail={"user": membership.user.username})
 
 
