@@ -78,7 +78,6 @@ class ReportApi(APIView):
     permission_classes = [IsAuthenticated, TokenScopeAllows]
 
     @extend_schema(
-        operation_id="report_create",
         summary="Report the repo, one of its files, its discussion or a message, with a reason",
         request=inline_serializer(
             "ReportCreate",

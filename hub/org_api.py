@@ -17,6 +17,22 @@ from hub.permissions import IsAuthenticatedForWrites, TokenScopeAllows
 
 WRITERS = [IsAuthenticatedForWrites, TokenScopeAllows]
 
+MEMBER = inline_serializer(
+    "OrgMember",
+    {"user": serializers.CharField(), "role": serializers.CharField(), "since": serializers.DateTimeField()},
+)
+ORG = inline_serializer(
+    "Organization",
+    {
+        "type": serializers.CharField(),
+        "name": serializers.CharField(),
+        "fullname": serializers.CharField(),
+        "created": serializers.DateTimeField(),
+        "members": MEMBER.__class__(many=True),
+    },
+)
+MEMBERS = inline_serializer("OrgMembers", {"members": MEMBER.__class__(many=True)})
+
 
 def org_json(org: Organization) -> dict:
     return {"type": "org", "name": org.name, "fullname": org.fullname or org.name, "created": org.created.isoformat()}
@@ -35,6 +51,7 @@ def _field(data, key: str) -> str:
 
 @extend_schema(
     request=inline_serializer("OrgCreate", {"name": serializers.CharField(), "fullname": serializers.CharField()}),
+    responses={201: ORG},
     summary="Create an organization; its creator becomes admin",
 )
 @api_view(["POST"])
@@ -46,7 +63,7 @@ def organizations(request) -> Response:
     return Response({**org_json(org), "members": [member_json(m) for m in members_of(org)]}, status=201)
 
 
-@extend_schema(summary="An organization and its members")
+@extend_schema(responses=ORG, summary="An organization and its members")
 @api_view(["GET"])
 def organization_detail(request, org: str) -> Response:
     found = get_org(org)
@@ -55,6 +72,7 @@ def organization_detail(request, org: str) -> Response:
 
 @extend_schema(
     request=inline_serializer("MemberSet", {"user": serializers.CharField(), "role": serializers.CharField()}),
+    responses={200: MEMBERS, 204: None},
     summary="List members (GET), add one or change a role (POST), remove one (DELETE, org admins)",
 )
 @api_view(["GET", "POST", "DELETE"])

@@ -221,7 +221,10 @@ def revision_tag(request: Request, owner: str, name: str, revision: str, repo_ty
     return Response({"tag": ref.name, "sha": target.sha, "message": ref.message}, status=201)
 
 
-@extend_schema(summary="An organization's recent writes: who pushed what, with which token (org admins)")
+@extend_schema(
+    responses=inline_serializer("OrgWrites", {"writes": serializers.ListField(child=serializers.DictField())}),
+    summary="An organization's recent writes: who pushed what, with which token (org admins)",
+)
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def org_writes(request: Request, org: str) -> Response:
