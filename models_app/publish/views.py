@@ -26,6 +26,7 @@ from models_app.repos.revisions import manifest_changes
 from models_app.repos.rules import (
     MODEL,
     NOUNS,
+    can_manage,
     can_write,
     get_visible_repo,
     namespace_check,
@@ -162,7 +163,9 @@ def commits_page(
 
 @login_required
 def settings_page(request: HttpRequest, owner: str, name: str, repo_type: str = MODEL) -> HttpResponse:
-    repo = _owned_repo(request, owner, name, repo_type)
+    repo = get_visible_repo(request.user, owner, name, repo_type)
+    if not can_manage(request.user, repo):  # settings are the owner's, an org admin's or staff's
+        raise PermissionDenied("Only the owner (or an admin of its organization) can change its settings.")
     error, status = None, 200
     if request.method == "POST":
         action = request.POST.get("action")

@@ -164,3 +164,16 @@ def test_the_hubs_own_orgs_take_over_an_older_plain_account_but_never_a_persons(
     person = User.objects.create_user("demo", password="pw-correct-horse")
     assert system_org("demo") == person and not person.is_organization
     assert system_org("fresh").is_organization
+
+
+def test_repo_settings_are_for_org_admins(client, people, acme):
+    repo_create(acme.account, "m", creator=people["bob"])
+    client.force_login(people["carol"])  # write: pushes, but settings are not hers
+    assert client.get("/acme/m/settings").status_code == 403
+    assert 'href="/acme/m/settings"' not in client.get("/acme/m").content.decode()
+    client.force_login(people["alice"])
+    assert client.get("/acme/m/settings").status_code == 200
+    assert 'href="/acme/m/settings"' in client.get("/acme/m").content.decode()
+    response = client.post("/acme/m/settings", {"action": "visibility", "private": "on"})
+    assert response.status_code == 302
+    assert find_visible_repo(people["dave"], "acme", "m") is None
