@@ -177,3 +177,26 @@ def test_repo_settings_are_for_org_admins(client, people, acme):
     response = client.post("/acme/m/settings", {"action": "visibility", "private": "on"})
     assert response.status_code == 302
     assert find_visible_repo(people["dave"], "acme", "m") is None
+
+
+def test_operators_manage_orgs_from_the_command_line(people):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("org", "create", "lab", "--admin", "alice", "--fullname", "The Lab", stdout=out)
+    call_command("org", "set", "lab", "bob", "--role", "write", stdout=out)
+    call_command("org", "set", "lab", "bob", "--role", "contributor", stdout=out)
+    call_command("org", "list", "lab", stdout=out)
+    assert "alice\tadmin" in out.getvalue() and "bob\tcontributor" in out.getvalue()
+    call_command("org", "remove", "lab", "bob", stdout=out)
+    assert not Membership.objects.filter(user__username="bob").exists()
+    with pytest.raises(CommandError, match="needs at least one admin"):
+        call_command("org", "remove", "lab", "alice")
+    with pytest.raises(CommandError, match="taken"):
+        call_command("org", "create", "bob", "--admin", "alice")
+    with pytest.raises(CommandError, match="no user named"):
+        call_command("org", "set", "lab", "lab", "--role", "read")  # an org is not a member of one
+    actions = list(AuditEntry.objects.filter(target="org lab").values_list("action", flat=True))
+    assert {"org.create", "org.member_add", "org.member_role", "org.member_remove"} <= set(actions)
