@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from hub.api import ApiError
 from hub.audit import audit
 from hub.models import AuditEntry, User
-from hub.tokens import token_revoke
+from hub.tokens import account_disabled, token_revoke
 
 admin.site.site_header = "TransferHub operations"
 admin.site.site_title = "TransferHub admin"
@@ -91,10 +91,11 @@ def reason_action(name: str, description: str, do, *, required: bool = True):
 
 
 def user_disable(actor, user: User, reason: str) -> None:
-    """Disable an account: it cannot sign in, and its tokens and sockets stop working at once."""
+    """Disable an account: it cannot sign in, and its sessions, tokens and sockets stop working at once."""
     user.is_active = False
     user.save(update_fields=["is_active"])
     audit(actor, "user.disable", f"user {user.username}", reason)
+    transaction.on_commit(lambda: account_disabled.send_robust(sender=User, user=user))
 
 
 def user_enable(actor, user: User, reason: str) -> None:

@@ -50,3 +50,14 @@ async def test_a_takedown_closes_the_room(org_repo, tokens, owner, staff):
     assert await alice.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
     connected, _ = await socket(org_repo, tokens["alice"]).connect()
     assert connected is False
+
+
+async def test_disabling_an_account_in_the_admin_closes_its_sockets(public_repo, tokens, staff, other_user):
+    from hub.admin import user_disable
+
+    bob = socket(public_repo, tokens["bob"])
+    assert (await bob.connect())[0]
+    await receive_type(bob, "hello")
+    await database_sync_to_async(user_disable)(staff, other_user, "abuse")
+    assert (await receive_type(bob, "error"))["code"] == "access_revoked"
+    assert await bob.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
