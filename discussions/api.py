@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from discussions import reading, rooms, search
+from discussions.reports import report_create
 from hub.api import ApiError
 from hub.permissions import TokenScopeAllows
 from models_app.repos.rules import get_visible_repo
@@ -126,3 +127,36 @@ class UnreadMentionsApi(APIView):
     )
     def get(self, request) -> Response:
         return Response({"unread": rooms.unread_mentions(request.user), "rooms": reading.unread_rooms(request.user)})
+
+
+class ReportApi(APIView):
+    permission_classes = [IsAuthenticated, TokenScopeAllows]
+
+    @extend_schema(
+        summary="Report the repo, one of its files, its discussion or a message, with a reason",
+        request=inline_serializer(
+            "ReportCreate",
+            {
+                "kind": serializers.ChoiceField(choices=["model", "file", "discussion", "message"]),
+                "reason": serializers.CharField(),
+                "path": serializers.CharField(required=False),
+                "message": serializers.IntegerField(required=False),
+            },
+        ),
+        responses=inline_serializer(
+            "ReportReceived", {"id": serializers.IntegerField(), "status": serializers.CharField()}
+        ),
+    )
+    def post(self, request, owner: str, name: str, repo_type: str = "model") -> Response:
+        repo = get_visible_repo(request.user, owner, name, repo_type)
+        data = request.data if isinstance(request.data, dict) else {}
+        report = report_create(
+            request.user,
+            repo,
+            data.get("kind") or "model",
+            data.get("reason"),
+            path=data.get("path") or "",
+            message_seq=data.get("message"),
+        )
+        # Only that it was received: nothing about other reports or what will be done.
+        return Response({"id": report.pk, "status": "received"}, status=201)

@@ -7,15 +7,22 @@ class DiscussionsConfig(AppConfig):
 
     def ready(self) -> None:
         from discussions import hub_voice
-        from hub.tokens import token_revoked
+        from hub.tokens import account_disabled, token_revoked
         from models_app.repos.events import revision_created, validation_finished
 
         revision_created.connect(hub_voice.on_revision_created, dispatch_uid="discussions.revision_created")
         validation_finished.connect(hub_voice.on_validation_finished, dispatch_uid="discussions.validation_finished")
         token_revoked.connect(_token_revoked, dispatch_uid="discussions.token_revoked")
+        account_disabled.connect(_account_disabled, dispatch_uid="discussions.account_disabled")
 
 
 def _token_revoked(sender, token, **kwargs) -> None:
     from discussions.rooms import rooms_announce_access_of
 
     rooms_announce_access_of(token.user)
+
+
+def _account_disabled(sender, user, **kwargs) -> None:
+    from discussions.rooms import rooms_announce_access_of
+
+    rooms_announce_access_of(user)  # its open sockets re-check (credentials_still_valid) and close

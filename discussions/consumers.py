@@ -20,7 +20,7 @@ from discussions.layer import encode
 from discussions.outbox import Outbox
 from discussions.relay import get_relay
 from hub.access import READ_ONLY_TOKEN_MESSAGE
-from models_app.repos.rules import get_visible_repo
+from models_app.repos.rules import RepoTakenDown, get_visible_repo
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         kwargs = self.scope["url_route"]["kwargs"]
         try:
             self.access, last_read = await database_sync_to_async(self._open)(kwargs["owner"], kwargs["name"])
-        except Http404:
+        except (Http404, RepoTakenDown):  # a repo taken down has no room either
             await self.close(code=4404)  # before accept: the handshake is refused (HTTP 403)
             return
         self.room = self.access.room

@@ -112,3 +112,49 @@ class RoomRead(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="roomread_room_user_unique")]
+
+
+class Report(models.Model):
+    """A visitor's report of a model, a file, a discussion or a message, for the people who run the site.
+
+    Reporters see only that their report was received; the queue lives in the admin.
+    """
+
+    class Kind(models.TextChoices):
+        MODEL = "model"
+        FILE = "file"
+        DISCUSSION = "discussion"
+        MESSAGE = "message"
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        RESOLVED = "resolved"  # acted on
+        DISMISSED = "dismissed"  # nothing to do
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    repo = models.ForeignKey("models_app.ModelRepo", on_delete=models.CASCADE, related_name="reports")
+    path = models.CharField(max_length=255, blank=True)  # a file's path, for kind=file
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
+    reason = models.TextField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"report #{self.pk}: {self.target}"
+
+    @property
+    def target(self) -> str:
+        where = self.repo.repo_id if self.repo_id else "?"
+        if self.kind == self.Kind.FILE:
+            return f"file {where}/{self.path}"
+        if self.kind == self.Kind.MESSAGE:
+            return f"message {where}#{self.message.seq if self.message else '?'}"
+        return f"{self.kind} {where}"

@@ -67,6 +67,9 @@ def identify(*, authorization: str | None = None, session=None) -> Identity:
     raw = bearer_token(authorization)
     if raw is not None:
         token = token_authenticate(raw)
+        # Like Django's ``user.backend``: the user object remembers the token it acts through, so a
+        # write that records its author records the token too (``Revision.token``, seen by org admins).
+        token.user.acting_token = token
         return Identity(token.user, token)
     if isinstance(session, str):
         session = import_module(settings.SESSION_ENGINE).SessionStore(session) if session else None

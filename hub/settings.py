@@ -62,6 +62,7 @@ CSRF_TRUSTED_ORIGINS = env_list(
 SITE_URL = env_str("HUB_SITE_URL", "", doc="public base URL used in links the API returns (default: from the request)")
 
 INSTALLED_APPS = [
+    "django.contrib.admin",  # the operator's admin at /admin/ (hub/admin.py and each app's admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -90,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "hub.access.IdentityMiddleware",  # Django's AuthenticationMiddleware, through hub/access.py
     "models_app.middleware.RepoRedirectMiddleware",
+    "models_app.middleware.TakedownMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -298,6 +300,7 @@ HUB_MAX_FILE_SIZE = env_size("HUB_MAX_FILE_SIZE", 50 * 1024**3, doc="largest sin
 HUB_MAX_FILES_PER_COMMIT = env_int("HUB_MAX_FILES_PER_COMMIT", 1000, doc="most files in one upload", minimum=1)
 HUB_REPO_QUOTA = env_size("HUB_REPO_QUOTA", 200 * 1024**3, doc="most bytes one repo's new blobs may hold")
 HUB_USER_QUOTA = env_size("HUB_USER_QUOTA", 500 * 1024**3, doc="most bytes one user's uploads may hold")
+HUB_ORG_QUOTA = env_size("HUB_ORG_QUOTA", 1024**4, doc="most bytes one organization's repos may hold")
 # models_app/streaming.py: an upload that sends nothing for this long mid-body is answered 408
 # and dropped, so a stalled client cannot hold a worker thread and a temp file forever.
 HUB_UPLOAD_IDLE_TIMEOUT = env_int(

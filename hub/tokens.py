@@ -79,6 +79,8 @@ def token_is_active(token: ApiToken) -> bool:
 
 # kwargs: token (ApiToken). Sent after the revocation commits; open connections that used it close.
 token_revoked = Signal()
+# kwargs: user (disabled by the operators). Sent after it commits: open connections of the account close.
+account_disabled = Signal()
 
 
 def token_revoke(token: ApiToken) -> None:

@@ -1,12 +1,14 @@
 """Root URLs. App URLs come last: ``/<owner>/<name>/...`` catches what is left."""
 
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from hub import views
+from hub import org_api, org_views, views
 
 urlpatterns = [
+    path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -14,6 +16,11 @@ urlpatterns = [
     path("settings/tokens/", views.tokens, name="tokens"),
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke_view, name="token_revoke"),
     path("api/whoami-v2", views.whoami, name="api_whoami"),
+    path("api/organizations", org_api.organizations, name="api_organizations"),
+    path("api/organizations/<str:org>", org_api.organization_detail, name="api_organization"),
+    path("api/organizations/<str:org>/members", org_api.organization_members, name="api_organization_members"),
+    path("organizations/new", org_views.org_new, name="org_new"),
+    path("organizations/<str:org>/members", org_views.org_members, name="org_members"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", views.api_docs, name="api_docs"),
     path("", include("models_app.dataset_urls")),  # "/datasets/<owner>/<name>..." before any "/<owner>/<name>/..."

@@ -23,6 +23,7 @@ from hub.api import error_response, refused_body_error
 from hub.forms import SignupForm, TokenForm
 from hub.health import health_report
 from hub.models import ApiToken
+from hub.orgs import orgs_of
 from hub.tokens import token_create, token_revoke
 
 
@@ -104,7 +105,16 @@ def whoami(request):
             "email": user.email or None,
             "emailVerified": False,
             "isPro": False,
-            "orgs": [],
+            "orgs": [
+                {
+                    "type": "org",
+                    "id": str(membership.org_id),
+                    "name": membership.org.name,
+                    "fullname": membership.org.fullname or membership.org.name,
+                    "roleInOrg": membership.role,
+                }
+                for membership in orgs_of(user)
+            ],
             "auth": auth,
         }
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 
-from models_app.repos.rules import DATASET, MODEL, redirect_target, visible_repos
+from hub.api import error_response
+from models_app.repos.rules import DATASET, MODEL, RepoTakenDown, redirect_target, visible_repos
 
 _REPO_PATH = re.compile(
     r"^/(?P<prefix>api/models/|(?P<dataset>api/datasets/|datasets/))?(?P<owner>[^/]+)/(?P<name>[^/]+)(?P<rest>/.*)?$"
@@ -43,3 +45,25 @@ class RepoRedirectMiddleware:
             location += "?" + request.META["QUERY_STRING"]
         cls = HttpResponseRedirect if request.method in ("GET", "HEAD") else HttpResponseTemporaryRedirect
         return cls(location)
+
+
+class TakedownMiddleware:
+    """A repo taken down answers 451: a page that says why on the website, the API's JSON error elsewhere.
+
+    ``find_visible_repo`` raises ``RepoTakenDown``; DRF views answer it
+    themselves, and this catches it for every other Django view.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, RepoTakenDown):
+            return None
+        if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+            return error_response(exception.message, 451, exception.extra, exception.error_code)
+        repo = exception.repo
+        return render(request, "models_app/takedown.html", {"taken_down": repo}, status=451)

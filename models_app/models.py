@@ -47,6 +47,13 @@ class ModelRepo(models.Model):
     likes = models.IntegerField(default=0)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(default=timezone.now)
+    # Who created it: in an organization, a contributor may write to the repos they created.
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A takedown by the people who run the site: set, the repo answers 451 with this public reason.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [
@@ -98,6 +105,8 @@ class Revision(models.Model):
     message = models.CharField(max_length=500, blank=True)
     description = models.TextField(blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The access token the author wrote with (None: the website, or an operator's command).
+    token = models.ForeignKey("hub.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -42,7 +42,9 @@ def candidates(modality: str, limit: int = MAX_MODELS) -> list[tuple[ModelRepo, 
     transformers and has the right inputs; anything else would fail in the child.
     """
     summaries = (
-        ValidationSummary.objects.filter(suite=SUITE_FOR[modality], repo__private=False, run__metrics__has_key="tasks")
+        ValidationSummary.objects.filter(
+            suite=SUITE_FOR[modality], repo__private=False, repo__hidden_at__isnull=True, run__metrics__has_key="tasks"
+        )
         .exclude(verdict="error")
         .filter(reason__in=("", "no_learning"))
         .select_related("repo__owner")

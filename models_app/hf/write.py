@@ -26,7 +26,15 @@ from models_app.hf.commits import (
 )
 from models_app.hf.schema import hf_schema
 from models_app.repos.cards import validate_card
-from models_app.repos.rules import MODEL, NOUNS, can_write, find_visible_repo, repo_create, repo_delete
+from models_app.repos.rules import (
+    MODEL,
+    NOUNS,
+    can_manage,
+    find_visible_repo,
+    namespace_check,
+    repo_create,
+    repo_delete,
+)
 
 WRITERS = [IsAuthenticated, TokenScopeAllows]
 
@@ -42,34 +50,28 @@ def _repo_type(repo_type) -> str:
     return repo_type
 
 
-def _namespace(request, organization) -> None:
-    if organization not in (None, "", request.user.username):
-        raise ApiError(
-            f"You can only create or delete repositories in your own namespace ({request.user.username}); "
-            "organizations are not supported.",
-            status_code=403,
-        )
-
-
 @hf_schema("Create a repo (huggingface_hub create_repo)")
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def repos_create(request) -> Response:
     data = request.data if isinstance(request.data, dict) else {}
     repo_type = _repo_type(data.get("type"))
-    _namespace(request, data.get("organization"))
+    organization = data.get("organization")
+    if organization is not None and not isinstance(organization, str):
+        raise ApiError("'organization' must be a string.", status_code=400)
+    namespace = namespace_check(request.user, organization)  # 403 in an org where the user may not create
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise ApiError("'name' is required.", status_code=400)
     private = bool(data.get("private")) or data.get("visibility") == "private"
     base = hub_base_url(request)
     try:
-        repo = repo_create(request.user, name, private=private, repo_type=repo_type)
+        repo = repo_create(namespace, name, private=private, repo_type=repo_type, creator=request.user)
     except ApiError as exc:
         if exc.status_code != 409:
             raise
         # huggingface_hub's create_repo(exist_ok=True) reads 'url' from the 409 body.
-        existing = find_visible_repo(request.user, request.user.username, name, repo_type)
+        existing = find_visible_repo(request.user, namespace.username, name, repo_type)
         response = Response({"error": exc.message, "url": f"{base}{existing.web_path}"}, status=409)
         response["X-Error-Message"] = header_safe(exc.message)
         return response
@@ -87,8 +89,8 @@ def repos_delete(request) -> Response:
     repo = find_visible_repo(request.user, owner, name, repo_type)
     if repo is None:
         raise ApiError(f"Repository {owner}/{name} not found.", status_code=404, code="RepoNotFound")
-    if not can_write(request.user, repo):
-        raise ApiError(f"You cannot delete {repo.repo_id}: only its owner can.", status_code=403)
+    if not can_manage(request.user, repo):
+        raise ApiError(f"You cannot delete {repo.repo_id}: only its owner (or an org admin) can.", status_code=403)
     repo_delete(request.user, repo)
     return Response({"deleted": f"{owner}/{name}"})
 

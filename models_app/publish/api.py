@@ -15,17 +15,20 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.parsers import BaseParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.api import ApiError
+from hub.orgs import get_org, require_org_admin
 from hub.permissions import IsAuthenticatedForWrites, TokenScopeAllows
 from models_app.bounds import MAX_REPO_TAGS
 from models_app.models import Ref
 from models_app.publish import service as publish
+from models_app.repos.activity import account_writes
 from models_app.repos.revisions import RevisionError, resolve_revision, tag_create
-from models_app.repos.rules import MODEL, get_visible_repo, repo_create, repo_rename, repo_update
+from models_app.repos.rules import MODEL, get_visible_repo, namespace_check, repo_create, repo_rename, repo_update
 
 WRITE = [TokenScopeAllows, IsAuthenticatedForWrites]
 ERROR = inline_serializer("Error", {"error": serializers.CharField(), "detail": serializers.JSONField()})
@@ -53,6 +56,7 @@ class RepoCreateInput(serializers.Serializer):
     tags = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, default=list, max_length=MAX_REPO_TAGS
     )
+    organization = serializers.CharField(required=False, allow_blank=True, default="", max_length=96)
 
 
 def _valid(serializer_class, data) -> dict:
@@ -93,7 +97,8 @@ class ModelsCollection(APIView):
     )
     def post(self, request: Request, repo_type: str = MODEL) -> Response:
         data = _valid(RepoCreateInput, request.data)
-        repo = repo_create(request.user, **data, repo_type=repo_type)
+        namespace = namespace_check(request.user, data.pop("organization"))
+        repo = repo_create(namespace, **data, repo_type=repo_type, creator=request.user)
         return Response(repo_json(repo), status=201)
 
 
@@ -214,3 +219,16 @@ def revision_tag(request: Request, owner: str, name: str, revision: str, repo_ty
     target = resolve_revision(repo, revision)
     ref = tag_create(repo, data["tag"], target, data["message"])
     return Response({"tag": ref.name, "sha": target.sha, "message": ref.message}, status=201)
+
+
+@extend_schema(
+    responses=inline_serializer("OrgWrites", {"writes": serializers.ListField(child=serializers.DictField())}),
+    summary="An organization's recent writes: who pushed what, with which token (org admins)",
+)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def org_writes(request: Request, org: str) -> Response:
+    found = get_org(org)
+    require_org_admin(request.user, found)
+    rows = account_writes(found.account, limit=100)
+    return Response({"writes": [{**row, "created": row["created"].isoformat()} for row in rows]})

@@ -26,7 +26,7 @@ from hub.api import ApiError
 from models_app.models import Blob, ModelRepo
 from models_app.publish.diskwrite import Fanout, Lane, close_file, each
 from models_app.repos.paths import PathError, normalize_path
-from models_app.repos.quota import human_size, quota_message, repo_usage, user_usage
+from models_app.repos.quota import human_size, owner_remaining, quota_message, repo_usage, whose_quota
 from models_app.storage import get_store
 from models_app.storage.retention import keep_alive
 
@@ -50,6 +50,7 @@ class Limits:
     max_files: int
     repo_remaining: int
     user_remaining: int
+    whose: str = "your"
 
     @classmethod
     def for_repo(cls, repo: ModelRepo) -> Limits:
@@ -57,7 +58,8 @@ class Limits:
             max_file_size=settings.HUB_MAX_FILE_SIZE,
             max_files=settings.HUB_MAX_FILES_PER_COMMIT,
             repo_remaining=settings.HUB_REPO_QUOTA - repo_usage(repo),
-            user_remaining=settings.HUB_USER_QUOTA - user_usage(repo.owner),
+            user_remaining=owner_remaining(repo.owner),
+            whose=whose_quota(repo.owner),
         )
 
 
@@ -93,7 +95,7 @@ class StagedFile:
         if total > limits.repo_remaining:
             raise quota_exceeded(f"{self.path}: this upload", "the repository's", limits.repo_remaining)
         if total > limits.user_remaining:
-            raise quota_exceeded(f"{self.path}: this upload", "your", limits.user_remaining)
+            raise quota_exceeded(f"{self.path}: this upload", limits.whose, limits.user_remaining)
 
     def write(self, chunk: bytes | memoryview) -> None:
         self._check_size(self.size + len(chunk))

@@ -32,6 +32,8 @@ def repo_routes(kind: RepoKind) -> list:
 
 urlpatterns = [
     path("new", views_publish.new_model, name="model_new"),
+    path("settings/storage/", views_publish.storage_page, name="storage"),
+    path("api/organizations/<str:org>/writes", api_publish.org_writes, name="api_org_writes"),
     *repo_routes(MODELS),
 ]
 # Served from models_app/dataset_urls.py, ahead of every app's "<owner>/<name>/..." routes.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,16 +16,20 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from hub.api import ApiError
+from hub.orgs import creatable_namespaces, orgs_of
 from models_app.models import Blob, RepoFile, Revision
 from models_app.publish import service as publish
 from models_app.publish.uploads import Ingest
 from models_app.repos.card_vocab import LICENSES, PIPELINE_TAGS
+from models_app.repos.quota import quota_summary
 from models_app.repos.revisions import manifest_changes
 from models_app.repos.rules import (
     MODEL,
     NOUNS,
+    can_manage,
     can_write,
     get_visible_repo,
+    namespace_check,
     repo_create,
     repo_delete,
     repo_rename,
@@ -54,8 +59,9 @@ def new_model(request: HttpRequest) -> HttpResponse:
         tags = [tag.strip() for tag in request.POST.get("tags", "").split(",") if tag.strip()]
         try:
             repo = repo_create(
-                request.user,
+                namespace_check(request.user, request.POST.get("owner", "").strip()),
                 request.POST.get("name", "").strip(),
+                creator=request.user,
                 private=request.POST.get("private") == "on",
                 license=request.POST.get("license", ""),
                 pipeline_tag=request.POST.get("pipeline_tag", ""),
@@ -73,6 +79,7 @@ def new_model(request: HttpRequest) -> HttpResponse:
         "error": error,
         "form": request.POST,
         "repo_type": repo_type,
+        "namespaces": creatable_namespaces(request.user),
     }
     return render(request, "models_app/new.html", context, status=status)
 
@@ -156,7 +163,9 @@ def commits_page(
 
 @login_required
 def settings_page(request: HttpRequest, owner: str, name: str, repo_type: str = MODEL) -> HttpResponse:
-    repo = _owned_repo(request, owner, name, repo_type)
+    repo = get_visible_repo(request.user, owner, name, repo_type)
+    if not can_manage(request.user, repo):  # settings are the owner's, an org admin's or staff's
+        raise PermissionDenied("Only the owner (or an admin of its organization) can change its settings.")
     error, status = None, 200
     if request.method == "POST":
         action = request.POST.get("action")
@@ -183,3 +192,11 @@ def settings_page(request: HttpRequest, owner: str, name: str, repo_type: str = 
     return render(
         request, "models_app/settings.html", {"repo": repo, "active": "settings", "error": error}, status=status
     )
+
+
+@login_required
+def storage_page(request: HttpRequest) -> HttpResponse:
+    """``/settings/storage/``: what the user's repos hold against their quota, and each of their orgs'."""
+    accounts = [request.user, *(m.org.account for m in orgs_of(request.user))]
+    rows = [{"account": a, **quota_summary(a)} for a in accounts]
+    return render(request, "models_app/storage.html", {"rows": rows, "repo_quota": settings.HUB_REPO_QUOTA})

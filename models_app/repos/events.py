@@ -68,3 +68,11 @@ def announce_access_change(repo_pk: int) -> None:
     a socket whose user lost access is closed, the others learn their new rights.
     """
     transaction.on_commit(lambda: publish_live(repo_pk, ACCESS_EVENT, {}))
+
+
+def announce_org_access_change(sender=None, org_account_id: int | None = None, **kwargs) -> None:
+    """An org's membership changed (``hub.orgs.membership_changed``): every one of its repos re-checks its sockets."""
+    from models_app.models import ModelRepo
+
+    for repo_pk in ModelRepo.objects.filter(owner_id=org_account_id).values_list("pk", flat=True):
+        publish_live(repo_pk, ACCESS_EVENT, {})

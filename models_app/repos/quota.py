@@ -40,6 +40,33 @@ def user_usage(user) -> int:
     return Blob.objects.filter(sha256__in=Subquery(blobs)).aggregate(total=Sum("size"))["total"] or 0
 
 
+def account_quota(account) -> int:
+    """Bytes ``account`` (a user or an org's account) may hold: its own quota, else the site's default for its kind."""
+    if account.storage_quota is not None:
+        return account.storage_quota
+    return settings.HUB_ORG_QUOTA if account.is_organization else settings.HUB_USER_QUOTA
+
+
+def owner_remaining(account) -> int:
+    return account_quota(account) - user_usage(account)
+
+
+def quota_summary(account) -> dict:
+    """``{"used", "quota", "percent", "is_org"}`` for the settings page."""
+    used, quota = user_usage(account), account_quota(account)
+    return {
+        "used": used,
+        "quota": quota,
+        "percent": min(100, round(100 * used / quota)) if quota else 100,
+        "is_org": account.is_organization,
+    }
+
+
+def whose_quota(account) -> str:
+    """How a refusal names the quota: "your", or "the organization acme's"."""
+    return f"the organization {account.username}'s" if account.is_organization else "your"
+
+
 def quota_message(what: str, whose: str, remaining: int, added: int | None = None, then: str = "") -> str:
     """Why ``what`` ("x.bin: this upload", "This commit") is refused: it goes past ``whose`` quota."""
     new = "" if added is None else f", {human_size(added)} new"
@@ -66,8 +93,8 @@ def commit_quota_check(repo: ModelRepo, blobs: Iterable[Blob]) -> None:
         (RepoFile.objects.filter(revision__repo=repo), settings.HUB_REPO_QUOTA - repo_usage(repo), "the repository's"),
         (
             RepoFile.objects.filter(revision__repo__owner_id=repo.owner_id),
-            settings.HUB_USER_QUOTA - user_usage(repo.owner),
-            "your",
+            owner_remaining(repo.owner),
+            whose_quota(repo.owner),
         ),
     )
     for files, remaining, whose in checks:

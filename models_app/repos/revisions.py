@@ -119,6 +119,7 @@ def revision_create(
             message=(message or "Upload files")[:500],
             description=description,
             author=author,
+            token=getattr(author, "acting_token", None),  # set by hub.access.identify for token requests
             created=now,
         )
         RepoFile.objects.bulk_create(

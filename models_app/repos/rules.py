@@ -7,6 +7,7 @@ entrance names the type its URL stands for (``/api/models/...`` a model,
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from hub.api import ApiError
 from hub.names import validate_username
+from hub.orgs import Role, at_least, can_create_in, member_org_ids, role_in
 from models_app.bounds import MAX_REPO_TAGS
 from models_app.models import ModelRepo, Ref, RepoRedirect, Revision
 from models_app.repos.card_vocab import LICENSES, PIPELINE_TAGS
@@ -25,16 +27,41 @@ DATASET = ModelRepo.RepoType.DATASET
 NOUNS = {MODEL: "model", DATASET: "dataset"}
 
 
-def visible_repos(user, repo_type: str | None = None) -> QuerySet[ModelRepo]:
-    """Repos ``user`` may see (public ones, their own, all for staff), of one type or, with None, of every type."""
+class RepoTakenDown(ApiError):
+    """A repo the people who run the site have hidden: 451 with the public reason, for everyone but staff."""
+
+    def __init__(self, repo: ModelRepo):
+        self.repo = repo
+        super().__init__(
+            f"{repo.repo_id} has been taken down by the operators of this hub: {repo.hidden_reason or 'no reason given'}",
+            status_code=451,
+            detail={"reason": repo.hidden_reason, "hidden_at": repo.hidden_at.isoformat() if repo.hidden_at else None},
+            code="RepoTakenDown",
+        )
+
+
+def _readable_repos(user, repo_type: str | None) -> QuerySet[ModelRepo]:
+    """Repos whose existence ``user`` may know of: public ones, their own and their orgs', all for staff."""
     repos = ModelRepo.objects.select_related("owner")
     if repo_type is not None:
         repos = repos.filter(repo_type=repo_type)
     if user is not None and user.is_authenticated:
         if user.is_staff:
             return repos
-        return repos.filter(Q(private=False) | Q(owner=user))
+        # A subquery, not a join over memberships: an OR across a join would repeat public repos once a member.
+        return repos.filter(Q(private=False) | Q(owner=user) | Q(owner_id__in=member_org_ids(user)))
     return repos.filter(private=False)
+
+
+def visible_repos(user, repo_type: str | None = None) -> QuerySet[ModelRepo]:
+    """Repos ``user`` may see (public ones, their own and their orgs', all for staff), of one type or every type.
+
+    A repo taken down (``hidden_at``) is left out of every listing but staff's.
+    """
+    repos = _readable_repos(user, repo_type)
+    if user is not None and user.is_authenticated and user.is_staff:
+        return repos
+    return repos.filter(hidden_at__isnull=True)
 
 
 def find_visible_repo(
@@ -42,10 +69,15 @@ def find_visible_repo(
 ) -> ModelRepo | None:
     """The ``repo_type`` repo ``owner/name`` (case-insensitive) if ``user`` may see it, else None.
 
-    ``related``: relations to fetch in the same query (``select_related``).
+    ``related``: relations to fetch in the same query (``select_related``). A
+    repo taken down raises ``RepoTakenDown`` (451) for all but staff, so every
+    entrance that finds a repo here stops serving it, files included.
     """
-    repos = visible_repos(user, repo_type).select_related(*related)
-    return repos.filter(owner__username__iexact=owner, name__iexact=name).first()
+    repos = _readable_repos(user, repo_type).select_related(*related)
+    repo = repos.filter(owner__username__iexact=owner, name__iexact=name).first()
+    if repo is not None and repo.hidden_at is not None and not (user is not None and user.is_staff):
+        raise RepoTakenDown(repo)
+    return repo
 
 
 def get_visible_repo(user, owner: str, name: str, repo_type: str = MODEL) -> ModelRepo:
@@ -56,8 +88,26 @@ def get_visible_repo(user, owner: str, name: str, repo_type: str = MODEL) -> Mod
     return repo
 
 
+def repo_role(user, repo: ModelRepo) -> str | None:
+    """``user``'s role on ``repo``: "admin" for the owner and staff, their org role in an org's repo, else None."""
+    if user is None or not user.is_authenticated:
+        return None
+    if user.pk == repo.owner_id or user.is_staff:
+        return Role.ADMIN
+    return role_in(user, repo.owner_id)
+
+
 def can_write(user, repo: ModelRepo) -> bool:
-    return bool(user is not None and user.is_authenticated and (user.pk == repo.owner_id or user.is_staff))
+    """Push, merge, re-run: the owner, staff, an org's write and admin members, and a contributor on their own repo."""
+    role = repo_role(user, repo)
+    if at_least(role, Role.WRITE):
+        return True
+    return role == Role.CONTRIBUTOR and repo.creator_id == user.pk
+
+
+def can_manage(user, repo: ModelRepo) -> bool:
+    """Settings, rename, delete: the owner, staff and an org's admins."""
+    return repo_role(user, repo) == Role.ADMIN
 
 
 def _check_name(name: str, noun: str = "model") -> None:
@@ -89,13 +139,18 @@ def repo_create(
     owner,
     name: str,
     *,
+    creator=None,
     private: bool = False,
     license: str = "",
     pipeline_tag: str = "",
     tags: list[str] | tuple = (),
     repo_type: str = MODEL,
 ) -> ModelRepo:
-    """Create ``owner/name``; 400 on a bad name or metadata, 409 when the owner has one of that type (any case)."""
+    """Create ``owner/name``; 400 on a bad name or metadata, 409 when the owner has one of that type (any case).
+
+    ``owner`` is a user or an organization's account; ``creator`` (default: the
+    owner) is who asked. Whether they may create there is ``namespace_check``'s call.
+    """
     if repo_type not in NOUNS:
         raise ApiError(f"'{repo_type}' is not a repo type: use 'model' or 'dataset'.", status_code=400)
     _check_name(name, NOUNS[repo_type])
@@ -110,6 +165,7 @@ def repo_create(
                 license=(license or "").lower(),
                 pipeline_tag=pipeline_tag or "",
                 tags=tags,
+                creator=creator or owner,
             )
             # The name is a repo again: an old redirect under it would shadow nothing, so it goes.
             RepoRedirect.objects.filter(owner=owner, name__iexact=name, repo__repo_type=repo_type).delete()
@@ -120,8 +176,25 @@ def repo_create(
         ) from None
 
 
+def namespace_check(user, namespace: str | None):
+    """The account ``user`` creates a repo under: themselves (None or their name), or an org where they may.
+
+    403 when ``namespace`` is an org they are not a contributor of, or another person.
+    """
+    if namespace in (None, "") or namespace.lower() == user.username.lower():
+        return user
+    account = get_user_model().objects.filter(username__iexact=namespace).first()
+    if account is not None and can_create_in(user, account):
+        return account
+    raise ApiError(
+        f"You cannot create repositories in {namespace}: you can create them in your own namespace "
+        f"({user.username}) or in an organization where you are a contributor, write or admin member.",
+        status_code=403,
+    )
+
+
 def _require_owner(user, repo: ModelRepo) -> None:
-    if not can_write(user, repo):
+    if not can_manage(user, repo):
         raise ApiError(f"Only the owner may change this {NOUNS[repo.repo_type]}'s settings.", status_code=403)
 
 

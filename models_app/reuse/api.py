@@ -23,7 +23,7 @@ from models_app.engagement.likes import like_set
 from models_app.hf.errors import HubNotFound, missing_repo
 from models_app.models import ModelRepo, Revision
 from models_app.repos.revisions import RevisionError, resolve_revision
-from models_app.repos.rules import MODEL, NOUNS, can_write, find_visible_repo, repo_delete
+from models_app.repos.rules import MODEL, NOUNS, can_manage, find_visible_repo, repo_delete
 from models_app.reuse import browse, repo_info
 
 
@@ -162,8 +162,8 @@ class ModelDetailApi(HubReadView):
     )
     def delete(self, request, owner: str, name: str, repo_type: str = MODEL):
         repo = get_repo(request, owner, name, repo_type)
-        if not can_write(request.user, repo):
-            raise ApiError(f"Only the owner can delete this {NOUNS[repo_type]}.", status_code=403)
+        if not can_manage(request.user, repo):
+            raise ApiError(f"Only the owner (or an org admin) can delete this {NOUNS[repo_type]}.", status_code=403)
         repo_delete(request.user, repo)
         return HttpResponse(status=204)
 

@@ -42,7 +42,7 @@ from models_app.engagement import download_counts
 from models_app.hf.errors import HubNotFound, missing_repo
 from models_app.models import URL_PREFIXES, Blob, RepoFile
 from models_app.repos.revisions import DEFAULT_BRANCH, RevisionError, resolve_revision
-from models_app.repos.rules import MODEL, find_visible_repo
+from models_app.repos.rules import MODEL, RepoTakenDown, find_visible_repo
 from models_app.storage import get_store
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,10 @@ def prepare(
     repo_type: str = MODEL,
 ):
     """Access check, lookup, conditional/range answer and counting for one resolve request."""
-    repo = find_visible_repo(user, owner, name, repo_type)
+    try:
+        repo = find_visible_repo(user, owner, name, repo_type)
+    except RepoTakenDown as exc:  # its files stop downloading, with the public reason
+        raise HubNotFound(451, "RepoTakenDown", exc.message) from None
     if repo is None:
         prefix = URL_PREFIXES[repo_type]
         location = f"{prefix}/{owner}/{name}/resolve/{quote(rev, safe='')}/{quote(path)}"

@@ -10,11 +10,13 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from hub.api import ApiError
+from hub.orgs import find_org, members_of, orgs_of, role_in
 from models_app.engagement import download_counts
 from models_app.engagement.likes import has_liked, like_set
 from models_app.hf.errors import HubNotFound
 from models_app.models import API_SEGMENTS, Ref
 from models_app.repos import cards
+from models_app.repos.activity import account_writes
 from models_app.repos.revisions import RevisionError, resolve_revision
 from models_app.repos.rules import DATASET, MODEL, can_write, get_visible_repo, visible_repos
 from models_app.reuse import browse, downloads, preview, repo_info, snippets
@@ -78,6 +80,14 @@ def user_page(request: HttpRequest, username: str) -> HttpResponse:
         "datasets": owned.filter(repo_type=DATASET),
         "liked": liked,
     }
+    org = find_org(owner.username)
+    if org is not None:  # an organization's page: its repos and members
+        role = role_in(request.user, org.pk)
+        context.update(org=org, members=members_of(org), my_role=role)
+        if role == "admin" or request.user.is_staff:  # which members' tokens wrote to the org's repos
+            context["writes"] = account_writes(owner, limit=20)
+        return render(request, "models_app/org.html", context)
+    context["orgs"] = orgs_of(owner)
     return render(request, "models_app/user.html", context)
 
 

@@ -143,6 +143,20 @@ class ValidationRun(models.Model):
     def fail(self, reason: str, message: str, *, log: str = "", status: str = Status.ERROR) -> bool:
         return self.finish(status=status, reason=reason, message=message, log=log or self.log)
 
+    def cancel(self, message: str) -> bool:
+        """Operators end a queued or running run as an error ("cancelled"). False if it had already finished.
+
+        A worker still running it loses it: its next heartbeat or verdict matches no row (``_owned``).
+        """
+        now = timezone.now()
+        values = {"status": self.Status.ERROR, "reason": "cancelled", "message": message, "finished": now}
+        active = (self.Status.QUEUED, self.Status.RUNNING)
+        if not ValidationRun.objects.filter(pk=self.pk, status__in=active).update(**values):
+            return False
+        for key, value in values.items():
+            setattr(self, key, value)
+        return True
+
     @classmethod
     def requeue_stale(cls, run_id: int, stale_before, attempts: int) -> bool:
         """Sweeper: put a run whose worker died back in the queue (once, for this attempt)."""

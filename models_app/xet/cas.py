@@ -30,7 +30,7 @@ from hub.api import ApiError
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.publish import diskwrite
 from models_app.publish.uploads import Ingest, StagedFile
-from models_app.repos.quota import user_usage
+from models_app.repos.quota import owner_remaining
 from models_app.storage import get_store
 from models_app.storage.retention import keep_alive
 from models_app.xet import assembly, hashing, shard, xorb
@@ -90,7 +90,7 @@ def too_big(limit: int) -> str:
 def upload_allowance(uploader) -> int:
     """Bytes of xorbs ``uploader`` may still send: their quota less what they hold, committed or pending."""
     pending = Xorb.objects.filter(uploader=uploader, referenced__isnull=True).aggregate(total=Sum("size"))["total"]
-    return settings.HUB_USER_QUOTA - user_usage(uploader) - (pending or 0)
+    return owner_remaining(uploader) - (pending or 0)
 
 
 def xorb_limit(hex_hash: str, uploader) -> int | None:

@@ -102,6 +102,11 @@
       if (me && !m.deleted && m.kind !== "system" && (m.author === me || moderator)) {
         actions.append(button("delete", () => confirmDelete(m.id)));
       }
+      if (me && !m.deleted && m.kind !== "system" && m.author !== me) {
+        const report = el("a", "linklike msg-report", "report");
+        report.href = "/" + root.dataset.room + "/report?message=" + m.id;
+        actions.append(report);
+      }
       h.append(actions);
     }
     return h;

@@ -157,6 +157,35 @@ MATRIX: dict[str, list[Call]] = {
     "dataset_list": [Call("GET", "/datasets", EVERYONE, page=True)],
     "api_dataset_list": [Call("GET", "/api/datasets", EVERYONE)],
     "api_datasets_create": [Call("POST", "/api/datasets", WRITERS, body=lambda a: {"name": f"api-{_slug(a)}"})],
+    # Organizations: ann is the admin of ann-lab; its members are public, only its admin changes them.
+    "api_organizations": [Call("POST", "/api/organizations", WRITERS, body=lambda a: {"name": f"lab-{_slug(a)}"})],
+    "api_organization": [Call("GET", "/api/organizations/ann-lab", EVERYONE)],
+    "api_organization_members": [
+        Call("GET", "/api/organizations/ann-lab/members", EVERYONE),
+        Call("POST", "/api/organizations/ann-lab/members", OWNER_ONLY, body=lambda a: {"user": "ben", "role": "read"}),
+    ],
+    "org_new": [Call("GET", "/organizations/new", SESSIONS, page=True)],
+    "api_org_writes": [Call("GET", "/api/organizations/ann-lab/writes", OWNER_ANY)],
+    "storage": [Call("GET", "/settings/storage/", SESSIONS, page=True)],
+    # Reports: anyone signed in with write credentials (a read token writes nothing).
+    "api_report": [Call("POST", f"{API}/reports", WRITERS, body=lambda a: {"kind": "model", "reason": "test"})],
+    "api_dataset_report": [
+        Call("POST", "/api/datasets/ann/tiny/reports", WRITERS, body=lambda a: {"kind": "model", "reason": "test"})
+    ],
+    "report_page": [Call("GET", f"{REPO}/report", SESSIONS, page=True)],
+    # Django's admin, one row for all its routes: staff only, and none of these actors is staff.
+    "admin": [Call("GET", "/admin/", NOBODY, page=True), Call("GET", "/admin/hub/auditentry/", NOBODY, page=True)],
+    "org_members": [
+        Call("GET", "/organizations/ann-lab/members", EVERYONE, page=True),
+        Call(
+            "POST",
+            "/organizations/ann-lab/members",
+            OWNER_ONLY,
+            page=True,
+            raw=b"action=set&user=ben&role=read",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+    ],
 }
 # A dataset's routes are its model twin's under the HF prefixes, with the same rule: ann's public
 # dataset ann/tiny, beside her model of that name, holds the same files.
@@ -192,7 +221,9 @@ def _django_route_names() -> set[str]:
 
     def walk(patterns, prefix=""):
         for pattern in patterns:
-            if isinstance(pattern, URLResolver):
+            if isinstance(pattern, URLResolver) and pattern.namespace == "admin":
+                yield "admin"  # Django's admin checks is_staff on every one of its views
+            elif isinstance(pattern, URLResolver):
                 yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
             elif isinstance(pattern, URLPattern):
                 yield pattern.name or prefix + str(pattern.pattern)
@@ -243,6 +274,8 @@ def world(live_hub):
             "find = Find.objects.create(dataset=data, revision=data_rev, requested_by=ann, modality='text',"
             " dataset_sha256='0' * 64)\n"
             "for n in range(4): ModelRepo.objects.get_or_create(owner=ann, name=f'doomed-{n}')\n"
+            "from hub.orgs import find_org, org_create\n"
+            "if find_org('ann-lab') is None: org_create(ann, 'ann-lab')\n"
             "ids = [ApiToken.objects.create(user=ann, name=f'spare-{n}', prefix='x', hashed_secret=f'{n}' * 64).pk"
             " for n in range(4)]\n"
             "print(json.dumps({'sha': rev.sha, 'task': next(iter(boards())), 'token_ids': ids, 'find': find.pk}))\n",
@@ -266,7 +299,8 @@ def _login(client: httpx.Client, username: str) -> None:
 def _refused(response: httpx.Response) -> bool:
     if response.status_code in (401, 403, 404):
         return True
-    return response.is_redirect and "/accounts/login" in response.headers.get("location", "")
+    location = response.headers.get("location", "")
+    return response.is_redirect and ("/accounts/login" in location or "/admin/login" in location)
 
 
 CALLS = [(name, n, actor) for name, calls in MATRIX.items() for n, _ in enumerate(calls) for actor in ACTORS]

@@ -18,6 +18,7 @@ def test_publish_demo_once_with_its_card_and_a_queued_run(jobs_settings, django_
         for hook in upload_hooks:
             hook()
     repo = ModelRepo.objects.get(owner__username="demo", name="tiny-bert")
+    assert repo.owner.is_organization and not repo.owner.has_usable_password()  # the demo belongs to an org
     assert (repo.pipeline_tag, repo.library_name, repo.license) == ("feature-extraction", "transformers", "apache-2.0")
     revision = Revision.objects.get(repo=repo)
     paths = set(revision.files.values_list("path", flat=True))

@@ -138,7 +138,7 @@ def test_publish_zoo_publishes_once_with_its_card_and_a_queued_run(zoo_settings,
             hook()
     assert queue_hooks  # the validation message goes out after commit
     repo = ModelRepo.objects.get(owner__username="zoo", name="mnist-resnet-0")
-    assert not repo.owner.has_usable_password()
+    assert not repo.owner.has_usable_password() and repo.owner.is_organization  # the zoo is an organization
     assert (repo.pipeline_tag, repo.library_name, repo.license) == (
         "image-feature-extraction",
         "transformers",

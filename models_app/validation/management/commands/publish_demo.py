@@ -15,9 +15,9 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from hub.orgs import system_org
 from models_app.models import ModelRepo, Ref
 from models_app.publish.service import publish_directory
 from models_app.validation.demo import DEMO_NAME, DEMO_OWNER
@@ -27,10 +27,7 @@ class Command(BaseCommand):
     help = "Build a tiny BERT locally and publish it as demo/tiny-bert (once)."
 
     def handle(self, *args, **options):
-        User = get_user_model()
-        owner = User.objects.filter(username__iexact=DEMO_OWNER).first()
-        if owner is None:
-            owner = User.objects.create_user(username=DEMO_OWNER)  # no password: nobody logs in as demo
+        owner = system_org(DEMO_OWNER, "TransferHub demo")  # an organization: nobody signs in as it
         repo = ModelRepo.objects.filter(owner=owner, repo_type=ModelRepo.RepoType.MODEL, name__iexact=DEMO_NAME).first()
         if repo is not None and Ref.objects.filter(repo=repo, name="main").exists():
             self.stdout.write(f"{DEMO_OWNER}/{DEMO_NAME} is already published.")

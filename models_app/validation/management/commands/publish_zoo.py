@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from hub.orgs import system_org
 from models_app.models import ModelRepo, Ref
 from models_app.publish.service import publish_directory
 from models_app.validation.management.commands.build_zoo import build_entries, selected
@@ -21,9 +21,8 @@ from models_app.validation.zoo.registry import ZOO_OWNER
 
 
 def zoo_user():
-    User = get_user_model()
-    owner = User.objects.filter(username__iexact=ZOO_OWNER).first()
-    return owner or User.objects.create_user(username=ZOO_OWNER)  # no password: nobody logs in as zoo
+    """The zoo's organization account (nobody signs in as it)."""
+    return system_org(ZOO_OWNER, "TransferHub model zoo")
 
 
 def is_published(owner, name: str) -> bool:
