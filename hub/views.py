@@ -1,4 +1,4 @@
-"""Account pages, API tokens, /healthz and the error pages."""
+"""Account pages, API tokens, /healthz (/readyz, /livez) and the error pages."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ from hub.forms import SignupForm, TokenForm
 from hub.health import health_report
 from hub.models import ApiToken
 from hub.tokens import token_create, token_revoke
+
+
+def livez(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "alive"})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

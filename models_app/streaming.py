@@ -103,6 +103,7 @@ class BytesApp:
             for route in self.routes:
                 params = route.match(scope)
                 if params is not None:
+                    scope["hub.route"] = route.name  # the metrics' route label (hub/observe.py)
                     return await route.serve(scope, receive, send, **params)
         await self.app(scope, receive, send)
 
