@@ -16,7 +16,7 @@ import json
 import logging
 import time
 
-from hub import metrics, requestid
+from hub import metrics, outage, requestid
 
 access_log = logging.getLogger("hub.access")
 
@@ -87,11 +87,14 @@ class ObserveApp:
                 return None
             try:
                 return await self.app(scope, receive, send_with_id)
-            except Exception:  # noqa: BLE001 - whatever escaped the app is logged here, once, with the id
-                access_log.exception("unhandled error serving %s %s", scope["method"], scope["path"])
-                if state["status"] is None:  # nothing sent yet: a JSON 500 with the id, never a traceback
-                    body = {"error": "Internal server error.", "detail": None, "request_id": request_id}
-                    await _answer_json(send_with_id, 500, body, request_id)
+            except Exception as exc:  # noqa: BLE001 - whatever escaped the app is logged here, once, with the id
+                access_log.exception("unhandled error serving %s %s", scope["method"], _printable(scope["path"]))
+                if state["status"] is None:  # nothing sent yet: JSON with the id, never a traceback
+                    status, message = 500, "Internal server error."
+                    if outage.database_unavailable(exc):
+                        status, message = 503, outage.MESSAGE
+                    body = {"error": message, "detail": None, "request_id": request_id}
+                    await _answer_json(send_with_id, status, body, request_id)
                 return None
         finally:
             self._record(scope, state, time.perf_counter() - started)

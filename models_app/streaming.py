@@ -42,8 +42,10 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from hub import outage
 from hub.api import ApiError
 from hub.headers import header_safe
+from hub.outage import database_unavailable
 
 if TYPE_CHECKING:
     from models_app.models import Blob
@@ -122,9 +124,12 @@ def streamed(handler: Callable[..., Awaitable[None]]) -> AsgiHandler:
             await handler(request, **params)
         except ApiError as exc:
             await request.respond_error(exc)
-        except Exception:  # noqa: BLE001 - a bug must still answer JSON, never hang the client
+        except Exception as exc:  # noqa: BLE001 - a bug must still answer JSON, never hang the client
             log.exception("streamed %s %s failed", scope["method"], scope["path"])
-            await request.respond_error(ApiError("Internal error; it has been logged.", status_code=500))
+            if database_unavailable(exc):  # nothing was committed: the client may retry (hub/outage.py)
+                await request.respond_error(ApiError(outage.MESSAGE, status_code=503, code="DatabaseUnavailable"))
+            else:
+                await request.respond_error(ApiError("Internal error; it has been logged.", status_code=500))
         finally:
             await request.close()
 
