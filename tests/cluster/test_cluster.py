@@ -1,0 +1,145 @@
+"""The scaled-out hub as `make cluster` runs it: rooms across web processes, jobs across workers, a database outage."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import httpx
+import psutil
+import psycopg
+import pytest
+
+from hub import outage
+from tests.discussions.live_client import RoomClient, make_repo
+
+pytestmark = [pytest.mark.cluster, pytest.mark.live, pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+def unique(name: str) -> str:
+    """Names that no earlier run against the same cluster used (its database outlives a test run)."""
+    return f"{name}{uuid.uuid4().hex[:6]}"
+
+
+async def test_a_chat_message_crosses_web_processes(cluster):
+    owner, other = unique("ana"), unique("ben")
+    tokens = {name: cluster.create_token(name) for name in (owner, other)}
+    make_repo(cluster, owner, "talk-bert")
+    room = f"{owner}/talk-bert"
+    on_web1 = await RoomClient(cluster.web_urls[0], room, tokens[owner]).open()
+    on_web2 = await RoomClient(cluster.web_urls[1], room, tokens[other]).open()
+    try:
+        start = on_web1.hello["last_id"]
+        await on_web1.post("from web1")
+        await on_web2.post("from web2")
+        assert await on_web2.wait_for_ids(start + 2) == [start + 1, start + 2]
+        assert await on_web1.wait_for_ids(start + 2) == [start + 1, start + 2]
+        assert {m["body"] for m in on_web1.messages} == {"from web1", "from web2"}
+    finally:
+        await on_web1.close()
+        await on_web2.close()
+
+
+def _runs(cluster, repos: list[str]) -> list[dict]:
+    script = (
+        "import json; from models_app.validation.models import ValidationRun as R; "
+        f"rows = R.objects.filter(revision__repo__name__in={repos!r}).values('status', 'worker', 'attempts'); "
+        "print(json.dumps(list(rows)))"
+    )
+    return json.loads(cluster.manage("shell", "-c", script).strip().splitlines()[-1])
+
+
+def _gpu_worker_processes(cluster) -> dict[str, set[int]]:
+    """Each validation worker's pids: its main process and its pool children."""
+    found = {}
+    for program in ("gpu1", "gpu2"):
+        main = psutil.Process(int(cluster.ctl("pid", program).strip()))
+        found[program] = {main.pid, *(child.pid for child in main.children(recursive=True))}
+    return found
+
+
+def test_six_validations_spread_over_both_workers_each_counted_once(cluster, tmp_path):
+    owner = unique("vic")
+    repos = [f"spread{n}" for n in range(6)]
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"not really a model")
+    # One process publishes all six, so the six jobs reach the gpu queue together.
+    publish = "; ".join(f"call_command('publish_folder', '{owner}/{repo}', {str(folder)!r})" for repo in repos)
+    cluster.manage("shell", "-c", f"from django.core.management import call_command; {publish}")
+
+    deadline = time.monotonic() + 600
+    while True:
+        runs = _runs(cluster, repos)
+        if len(runs) == 6 and all(run["status"] in ("passed", "failed", "error") for run in runs):
+            break
+        assert time.monotonic() < deadline, runs
+        time.sleep(1)
+    assert all(run["attempts"] == 1 for run in runs), runs  # each claimed once
+    processes = _gpu_worker_processes(cluster)
+    ran_on = {
+        program for run in runs for program, pids in processes.items() if int(run["worker"].rsplit(":", 1)[1]) in pids
+    }
+    assert ran_on == {"gpu1", "gpu2"}, (runs, processes)
+
+
+def _database_connections(cluster, allow: bool) -> None:
+    """Let the cluster's database take connections, or refuse them and end the open ones.
+
+    The machine's PostgreSQL serves other databases too, so the outage is this
+    database's alone: to the hub it looks the same as a stopped server (new
+    connections refused, open ones dropped).
+    """
+    env = cluster.env()
+    server, name = env["DATABASE_URL"].rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {"true" if allow else "false"}')
+        if not allow:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+
+
+def _no_traceback(answer: httpx.Response) -> None:
+    for leak in ("Traceback", "OperationalError", "psycopg", 'File "'):
+        assert leak not in answer.text, answer.text[:2000]
+
+
+def test_a_database_outage_answers_503_then_recovers_by_itself(cluster):
+    owner = unique("dot")
+    token = cluster.create_token(owner)
+    make_repo(cluster, owner, "steady-bert")
+    api = f"{cluster.url}/api/models/{owner}/steady-bert"
+    page = f"{cluster.url}/{owner}/steady-bert"
+    assert httpx.get(api).status_code == 200
+
+    _database_connections(cluster, allow=False)
+    try:
+        ended = time.monotonic() + 10
+        seen = 0
+        while time.monotonic() < ended:
+            answer = httpx.get(api, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            assert answer.status_code == 503, answer.text[:500]
+            assert answer.json()["error"] == outage.MESSAGE and answer.headers["x-request-id"]
+            _no_traceback(answer)
+            shown = httpx.get(page, headers={"Accept": "text/html"}, timeout=30)
+            assert shown.status_code == 503 and "briefly unavailable" in shown.text
+            _no_traceback(shown)
+            assert httpx.get(f"{cluster.url}/readyz", timeout=30).status_code == 503
+            assert httpx.get(f"{cluster.url}/livez", timeout=30).status_code == 200
+            seen += 1
+            time.sleep(0.5)
+        assert seen >= 3
+    finally:
+        _database_connections(cluster, allow=True)
+
+    # Nothing is restarted: within a few requests every web process serves again.
+    deadline = time.monotonic() + 30
+    while True:
+        answers = [httpx.get(api, timeout=30).status_code for _ in range(4)]
+        if answers == [200] * 4:
+            break
+        assert time.monotonic() < deadline, answers
+        time.sleep(0.5)
+    for web in cluster.web_urls:
+        assert httpx.get(f"{web}/api/models/{owner}/steady-bert").status_code == 200
+        assert httpx.get(f"{web}/readyz").status_code == 200
