@@ -143,3 +143,54 @@ def test_a_database_outage_answers_503_then_recovers_by_itself(cluster):
     for web in cluster.web_urls:
         assert httpx.get(f"{web}/api/models/{owner}/steady-bert").status_code == 200
         assert httpx.get(f"{web}/readyz").status_code == 200
+
+
+async def test_redis_restarted_mid_chat_loses_nothing(cluster):
+    from discussions.relay import SWEEP_SECONDS
+
+    owner, other = unique("ria"), unique("rob")
+    tokens = {name: cluster.create_token(name) for name in (owner, other)}
+    make_repo(cluster, owner, "restart-bert")
+    room = f"{owner}/restart-bert"
+    on_web1 = await RoomClient(cluster.web_urls[0], room, tokens[owner]).open()
+    on_web2 = await RoomClient(cluster.web_urls[1], room, tokens[other]).open()
+    try:
+        start = on_web1.hello["last_id"]
+        await on_web1.post("before")
+        await on_web2.wait_for_ids(start + 1)
+        cluster.ctl("stop", "redis")
+        try:
+            await on_web1.post("while Redis is down 1")  # saved; only web1's sockets see it now
+            await on_web1.post("while Redis is down 2")
+            await on_web1.wait_for_ids(start + 3)
+        finally:
+            cluster.ctl("start", "redis")
+        # web2's relay notices the gap on its next sweep and reads the missed messages from the database.
+        assert await on_web2.wait_for_ids(start + 3, timeout=2 * SWEEP_SECONDS + 30) == [start + i for i in (1, 2, 3)]
+        await on_web2.post("after the restart")
+        for client in (on_web1, on_web2):
+            assert await client.wait_for_ids(start + 4, timeout=30) == [start + i for i in (1, 2, 3, 4)]
+    finally:
+        await on_web1.close()
+        await on_web2.close()
+
+
+def test_worker_probes_follow_the_worker(cluster):
+    import socket
+
+    name = f"gpu2@{socket.gethostname()}"
+    assert f"{name}: ready" in cluster.manage("probe_worker", "ready", name)
+    cluster.ctl("stop", "gpu2")
+    try:
+        with pytest.raises(RuntimeError, match="no answer to a ping"):
+            cluster.manage("probe_worker", "live", name, "--timeout", "2")
+    finally:
+        cluster.ctl("start", "gpu2")
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            assert f"{name}: live" in cluster.manage("probe_worker", "live", name)
+            break
+        except RuntimeError:
+            assert time.monotonic() < deadline
+            time.sleep(2)
