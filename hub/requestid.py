@@ -52,6 +52,8 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = current()
+        # uvicorn's copy of the message with terminal colour codes, for its own formatter (replaced here).
+        record.__dict__.pop("color_message", None)
         return True
 
 
@@ -64,7 +66,9 @@ def _on_publish(headers=None, **kwargs) -> None:
 
 
 def _on_prerun(task_id=None, task=None, **kwargs) -> None:
-    incoming = getattr(task.request, "request_id", None) if task is not None else None
+    if task is None:
+        return
+    incoming = getattr(task.request, "request_id", None)  # the header _on_publish added
     task.request.hub_request_token = bind(sane_or_new(incoming) if incoming else f"task-{task_id}")
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import functools
 import io
 import json
@@ -155,9 +156,14 @@ class StreamRequest:
         return int(value) if value and value.isdigit() else None
 
     async def run(self, fn: Callable, *args, **kwargs):
-        """Run sync code (ORM, file I/O, hashing) in this request's worker thread."""
+        """Run sync code (ORM, file I/O, hashing) in this request's worker thread.
+
+        In a copy of the caller's context, as asgiref does for Django's views: the request id
+        (hub/requestid.py) reaches the log lines and the jobs queued from there.
+        """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await loop.run_in_executor(self._executor, call)
 
     def authenticate(self):
         """``(user, token)`` by ``hub.access.identify``; call through ``run``. 401/403 ApiError when refused.

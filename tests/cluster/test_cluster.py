@@ -194,3 +194,23 @@ def test_worker_probes_follow_the_worker(cluster):
         except RuntimeError:
             assert time.monotonic() < deadline
             time.sleep(2)
+
+
+def test_the_request_id_follows_an_upload_from_nginx_to_the_worker_that_validates_it(cluster):
+    owner = unique("ida")
+    token = cluster.create_token(owner)
+    make_repo(cluster, owner, "traced-bert")
+    answer = httpx.put(
+        f"{cluster.url}/api/models/{owner}/traced-bert/upload/model.safetensors",
+        content=b"not really a model either",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert answer.status_code in (200, 201), answer.text
+    request_id = answer.headers["x-request-id"]
+    assert f"request_id={request_id}" in cluster.log("nginx-access")  # nginx made it
+    assert any(request_id in cluster.log(web) for web in ("web1", "web2"))
+    deadline = time.monotonic() + 120
+    while not any(f'"request_id": "{request_id}"' in cluster.log(gpu) for gpu in ("gpu1", "gpu2")):
+        assert time.monotonic() < deadline, "no worker line carries the upload's request id"
+        time.sleep(1)
