@@ -51,10 +51,13 @@ def _runs(cluster, repos: list[str]) -> list[dict]:
 
 
 def _gpu_worker_processes(cluster) -> dict[str, set[int]]:
-    """Each validation worker's pids: its main process and its pool children."""
+    """Each running validation worker's pids: its main process and its pool children."""
     found = {}
     for program in ("gpu1", "gpu2"):
-        main = psutil.Process(int(cluster.ctl("pid", program).strip()))
+        try:
+            main = psutil.Process(int(cluster.ctl("pid", program).strip()))
+        except RuntimeError:  # supervisorctl answers pid 0 and exit status 7 for a stopped program
+            continue
         found[program] = {main.pid, *(child.pid for child in main.children(recursive=True))}
     return found
 
@@ -214,3 +217,59 @@ def test_the_request_id_follows_an_upload_from_nginx_to_the_worker_that_validate
     while not any(f'"request_id": "{request_id}"' in cluster.log(gpu) for gpu in ("gpu1", "gpu2")):
         assert time.monotonic() < deadline, "no worker line carries the upload's request id"
         time.sleep(1)
+
+
+def _run_of(cluster, owner: str, repo: str) -> list[dict]:
+    script = (
+        "import json; from models_app.validation.models import ValidationRun as R; "
+        f"rows = R.objects.filter(revision__repo__owner__username={owner!r}, revision__repo__name={repo!r})"
+        ".values('status', 'stage', 'worker', 'attempts'); print(json.dumps(list(rows)))"
+    )
+    return json.loads(cluster.manage("shell", "-c", script).strip().splitlines()[-1])
+
+
+def _holder(cluster, run: dict) -> str | None:
+    if not run["worker"]:
+        return None
+    pid = int(run["worker"].rsplit(":", 1)[1])
+    return next((name for name, pids in _gpu_worker_processes(cluster).items() if pid in pids), None)
+
+
+def test_a_worker_killed_mid_run_its_run_completes_on_the_other_counted_once(cluster, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.live import ROOT
+
+    owner = unique("kim")
+    folder = tmp_path / "model"
+    subprocess.run([sys.executable, "-m", "models_app.validation.demo", str(folder)], cwd=ROOT, check=True, timeout=600)
+    cluster.manage("publish_folder", f"{owner}/killed-bert", str(folder))
+
+    deadline = time.monotonic() + 300
+    while True:
+        runs = _run_of(cluster, owner, "killed-bert")
+        if runs and runs[0]["status"] == "running" and runs[0]["stage"] in ("baseline", "finetune"):
+            break
+        assert time.monotonic() < deadline, runs
+        time.sleep(0.5)
+    victim = _holder(cluster, runs[0])
+    assert victim in ("gpu1", "gpu2"), runs
+    survivor = "gpu2" if victim == "gpu1" else "gpu1"
+    os.killpg(int(cluster.ctl("pid", victim).strip()), signal.SIGKILL)  # kill -9, pool child and all
+    cluster.ctl("stop", victim)  # supervisord would restart it: the run must go to the other worker
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            runs = _run_of(cluster, owner, "killed-bert")
+            if runs[0]["status"] in ("passed", "failed", "error"):
+                break
+            assert time.monotonic() < deadline, runs
+            time.sleep(2)
+        assert len(runs) == 1 and runs[0]["attempts"] == 2, runs  # one run, claimed again once
+        assert runs[0]["status"] != "error", runs  # a verdict on the model, not on the crash
+        assert _holder(cluster, runs[0]) == survivor, runs
+    finally:
+        cluster.ctl("start", victim)
