@@ -36,6 +36,13 @@ def _printable(path: str) -> str:
     return path if path.isprintable() else "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in path)
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _method_label(scope) -> str:
+    return scope["method"] if scope["method"] in _METHODS else "other"  # labels stay a small, fixed set
+
+
 def _route_label(scope) -> str:
     return scope.get(ROUTE_KEY) or "unmatched"
 
@@ -103,9 +110,9 @@ class ObserveApp:
     @staticmethod
     def _record(scope, state, seconds: float) -> None:
         status = state["status"] or 499  # the client left before any answer (nginx's code for it)
-        route = _route_label(scope)
-        metrics.REQUESTS.labels(scope["method"], route, str(status)).inc()
-        metrics.LATENCY.labels(scope["method"], route).observe(seconds)
+        route, method = _route_label(scope), _method_label(scope)
+        metrics.REQUESTS.labels(method, route, str(status)).inc()
+        metrics.LATENCY.labels(method, route).observe(seconds)
         path = _printable(scope["path"])
         access_log.info(
             "%s %s %s",
