@@ -41,10 +41,11 @@ async def test_a_chat_message_crosses_web_processes(cluster):
         await on_web2.close()
 
 
-def _runs(cluster, repos: list[str]) -> list[dict]:
+def _runs(cluster, owner: str, repos: list[str]) -> list[dict]:
     script = (
         "import json; from models_app.validation.models import ValidationRun as R; "
-        f"rows = R.objects.filter(revision__repo__name__in={repos!r}).values('status', 'worker', 'attempts'); "
+        f"rows = R.objects.filter(revision__repo__owner__username={owner!r}, revision__repo__name__in={repos!r})"
+        ".values('status', 'worker', 'attempts'); "
         "print(json.dumps(list(rows)))"
     )
     return json.loads(cluster.manage("shell", "-c", script).strip().splitlines()[-1])
@@ -74,7 +75,7 @@ def test_six_validations_spread_over_both_workers_each_counted_once(cluster, tmp
 
     deadline = time.monotonic() + 600
     while True:
-        runs = _runs(cluster, repos)
+        runs = _runs(cluster, owner, repos)
         if len(runs) == 6 and all(run["status"] in ("passed", "failed", "error") for run in runs):
             break
         assert time.monotonic() < deadline, runs
