@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 AXE_VERSION := 4.11.0
 AXE_DIR := .cache/axe-core-$(AXE_VERSION)
 
-.PHONY: setup run test lint format bench clean
+.PHONY: setup run test lint format bench clean cluster cluster-manage cluster-stop
 
 setup: $(VENV)/.installed $(AXE_DIR)/axe.min.js
 
@@ -31,6 +31,19 @@ $(VENV)/.installed: pyproject.toml
 
 run: setup
 	$(PY) manage.py runhub --port $(PORT)
+
+# The scaled-out hub on one machine behind nginx on http://127.0.0.1:$${PORT:-8080} (deploy/cluster.sh;
+# docs/operations.md, "A cluster on one machine"). PORT from the command line or environment only:
+# make run's default of 8000 is not the cluster's.
+CLUSTER_PORT := $(if $(filter command line environment,$(origin PORT)),$(PORT),8080)
+cluster: setup
+	PORT=$(CLUSTER_PORT) deploy/cluster.sh start
+
+cluster-manage: setup
+	deploy/cluster.sh manage $(ARGS)
+
+cluster-stop:
+	deploy/cluster.sh stop
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -15,6 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from hub import outage
 from hub.headers import header_safe
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,9 @@ def refused_body_error(exc: SuspiciousOperation) -> ApiError:
 
 
 def exception_handler(exc, context):
+    if outage.database_unavailable(exc):  # 503, not a 500: the client may retry (hub/outage.py)
+        log.error("database unavailable: %s: %s", type(exc).__name__, exc)
+        exc = ApiError(outage.MESSAGE, status_code=503, code="DatabaseUnavailable")
     if isinstance(exc, SuspiciousOperation):
         exc = refused_body_error(exc)
     if isinstance(exc, Http404):
@@ -79,6 +83,8 @@ def exception_handler(exc, context):
         response = Response({"error": exc.message, "detail": exc.extra}, status=exc.status_code)
         if exc.error_code:
             response["X-Error-Code"] = header_safe(exc.error_code)
+        if exc.status_code == 503:
+            response["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
     else:
         response = drf_exception_handler(exc, context)
         if response is None:

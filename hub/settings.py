@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "models_app.middleware.TakedownMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "hub.observe.RouteNameMiddleware",  # names the route for the request metrics (hub/observe.py)
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -391,7 +392,7 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     # The redirect to https is the proxy's job for /healthz probes too.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|livez|metrics)$"]
 
 # django-csp 4: no inline scripts anywhere; the pages load /static/ JavaScript.
 CONTENT_SECURITY_POLICY = {
@@ -410,9 +411,40 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Operations: logs and metrics (docs/operations.md) ------------------------------------
+# Every line, uvicorn's and Celery's included, goes through one handler that stamps the request id
+# (hub/requestid.py). JSON lines (python-json-logger) in production, for a log shipper; text when
+# debugging. uvicorn's access log is off: hub/observe.py logs each request once, with its id.
+HUB_LOG_FORMAT = env_str(
+    "HUB_LOG_FORMAT", "json" if PRODUCTION else "text", doc="log lines as json (production default) or text"
+)
+if HUB_LOG_FORMAT not in ("json", "text"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"HUB_LOG_FORMAT={HUB_LOG_FORMAT!r}: use json or text")
+HUB_METRICS_TOKEN = env_str(
+    "HUB_METRICS_TOKEN", "", doc="bearer token Prometheus sends to /metrics (unset: /metrics answers 404)"
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "hub.requestid.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(process)d %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": HUB_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO", doc="log level")},
+    "loggers": {
+        # Replaces the handlers Django and uvicorn install for themselves, so their lines are structured too.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "uvicorn": {"handlers": ["console"], "propagate": False},
+        "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+    },
 }
+# The worker logs through LOGGING above instead of installing its own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -5,11 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from hub import org_api, org_views, views
+from hub import metrics, org_api, org_views, views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.healthz, name="readyz"),  # the same checks, under the name probes expect
+    path("livez", views.livez, name="livez"),  # answered by hub/observe.py before Django; here for WSGI
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,7 +1,8 @@
-"""Account pages, API tokens, /healthz and the error pages."""
+"""Account pages, API tokens, /healthz (/readyz, /livez) and the error pages."""
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -19,12 +21,18 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from hub import outage
 from hub.api import error_response, refused_body_error
 from hub.forms import SignupForm, TokenForm
 from hub.health import health_report
 from hub.models import ApiToken
 from hub.orgs import orgs_of
+from hub.outage import database_unavailable
 from hub.tokens import token_create, token_revoke
+
+
+def livez(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "alive"})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -152,6 +160,19 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its ``except`` block: the exception is the one being handled.
+    if database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response(request)
     if _wants_json(request):
         return error_response("Internal error; it has been logged.", 500)
     return render(request, "500.html", status=500)
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        response = error_response(outage.MESSAGE, 503, code="DatabaseUnavailable")
+    else:
+        page = render_to_string("503.html", {"message": outage.MESSAGE})  # no request: nothing reads the database
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
+    return response

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import functools
 import io
 import json
@@ -42,8 +43,10 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from hub import outage
 from hub.api import ApiError
 from hub.headers import header_safe
+from hub.outage import database_unavailable
 
 if TYPE_CHECKING:
     from models_app.models import Blob
@@ -103,6 +106,7 @@ class BytesApp:
             for route in self.routes:
                 params = route.match(scope)
                 if params is not None:
+                    scope["hub.route"] = route.name  # the metrics' route label (hub/observe.py)
                     return await route.serve(scope, receive, send, **params)
         await self.app(scope, receive, send)
 
@@ -121,9 +125,12 @@ def streamed(handler: Callable[..., Awaitable[None]]) -> AsgiHandler:
             await handler(request, **params)
         except ApiError as exc:
             await request.respond_error(exc)
-        except Exception:  # noqa: BLE001 - a bug must still answer JSON, never hang the client
+        except Exception as exc:  # noqa: BLE001 - a bug must still answer JSON, never hang the client
             log.exception("streamed %s %s failed", scope["method"], scope["path"])
-            await request.respond_error(ApiError("Internal error; it has been logged.", status_code=500))
+            if database_unavailable(exc):  # nothing was committed: the client may retry (hub/outage.py)
+                await request.respond_error(ApiError(outage.MESSAGE, status_code=503, code="DatabaseUnavailable"))
+            else:
+                await request.respond_error(ApiError("Internal error; it has been logged.", status_code=500))
         finally:
             await request.close()
 
@@ -149,9 +156,14 @@ class StreamRequest:
         return int(value) if value and value.isdigit() else None
 
     async def run(self, fn: Callable, *args, **kwargs):
-        """Run sync code (ORM, file I/O, hashing) in this request's worker thread."""
+        """Run sync code (ORM, file I/O, hashing) in this request's worker thread.
+
+        In a copy of the caller's context, as asgiref does for Django's views: the request id
+        (hub/requestid.py) reaches the log lines and the jobs queued from there.
+        """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await loop.run_in_executor(self._executor, call)
 
     def authenticate(self):
         """``(user, token)`` by ``hub.access.identify``; call through ``run``. 401/403 ApiError when refused.

@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.http import parse_cookie
 
+from hub import outage
 from hub.access import TokenError, identify
 from hub.headers import header_safe
 from models_app.engagement import download_counts
@@ -218,8 +219,10 @@ def _prepare_request(
         return prepare(user, owner, name, rev, path, method, headers, client, repo_type)
     except HubNotFound as exc:
         return _error(exc)
-    except Exception:  # noqa: BLE001 - a JSON 500, never a bare server error page
+    except Exception as exc:  # noqa: BLE001 - a JSON 500, never a bare server error page
         log.exception("download failed: %s/%s %s %s", owner, name, rev, path)
+        if outage.database_unavailable(exc):  # 503: the client's retry will find it (hub/outage.py)
+            return _error(HubNotFound(503, "DatabaseUnavailable", outage.MESSAGE))
         return _error(HubNotFound(500, "InternalError", "Internal error; it has been logged."))
     finally:
         close_old_connections()

@@ -12,3 +12,7 @@ class ValidationConfig(AppConfig):
 
         # Sent after the upload's transaction commits; a dispatch_uid keeps one connection.
         revision_created.connect(on_revision_created, dispatch_uid="validation.on_revision_created")
+
+        from models_app.validation import metrics
+
+        metrics.register()  # the queue depth and run durations on /metrics
