@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -90,3 +91,18 @@ def exception_handler(exc, context):
             response.data = {"error": _message(data), "detail": detail}
     response["X-Error-Message"] = header_safe(response.data["error"])
     return response
+
+
+class FallbackNegotiation(DefaultContentNegotiation):
+    """Answer JSON when the ``Accept`` header names nothing the API renders, instead of a 406.
+
+    huggingface_hub sends ``Accept: text/plain`` to ``/api/validate-yaml`` and
+    reads the body as text; an API whose every answer is JSON serves them best
+    with JSON, and a 406 would hide the real answer.
+    """
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except exceptions.NotAcceptable:
+            return renderers[0], renderers[0].media_type

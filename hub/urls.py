@@ -1,10 +1,14 @@
 """Root URLs. App URLs come last: ``/<owner>/<name>/...`` catches what is left."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from hub import views
+
+ONE_SEGMENT_TAILS = (
+    "revision|tree|paths-info|commits|refs|auth-check|preupload|commit|discussions|branch|tag|settings|like|likers"
+)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -19,6 +23,13 @@ urlpatterns = [
     path("", include("models_app.dataset_urls")),  # "/datasets/<owner>/<name>..." before any "/<owner>/<name>/..."
     path("", include("discussions.urls")),
     path("", include("models_app.urls")),
+    # Last: what no route above took answers in the HF client's JSON error shape, debug mode included.
+    # A one-segment repo id ("gpt2") names no repo here: every repo lives under an owner.
+    re_path(
+        rf"^api/(?:models|datasets)/(?P<repo_path>[^/]+)(?:/(?:{ONE_SEGMENT_TAILS})(?:/.*)?)?$", views.api_not_found
+    ),
+    re_path(r"^(?:datasets/)?(?P<repo_path>[^/]+)/resolve/.*$", views.api_not_found),
+    re_path(r"^api/", views.api_not_found),
 ]
 
 handler400 = "hub.views.bad_request"

@@ -32,7 +32,7 @@ class Command(BaseCommand):
         if owner is None:
             owner = User.objects.create_user(username=DEMO_OWNER)  # no password: nobody logs in as demo
         repo = ModelRepo.objects.filter(owner=owner, repo_type=ModelRepo.RepoType.MODEL, name__iexact=DEMO_NAME).first()
-        if repo is not None and Ref.objects.filter(repo=repo, name="main").exists():
+        if repo is not None and Ref.objects.filter(repo=repo, name="main", kind="branch").exists():
             self.stdout.write(f"{DEMO_OWNER}/{DEMO_NAME} is already published.")
             return
         with tempfile.TemporaryDirectory(dir=settings.DATA_DIR) as tmp:
