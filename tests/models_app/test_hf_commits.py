@@ -13,8 +13,8 @@ import pytest
 
 from hub.api import ApiError
 from models_app.hf.commits import REGULAR_MAX_SIZE, ndjson_lines
-from models_app.repos.blobs import git_blob_sha1
 from models_app.models import Revision
+from models_app.repos.blobs import git_blob_sha1
 from models_app.repos.revisions import tag_create
 from models_app.repos.rules import repo_create
 
