@@ -33,6 +33,23 @@ def git_blob_sha1(data: bytes) -> str:
     return digest.hexdigest()
 
 
+def git_oid_of_file(path, size: int) -> str:
+    """The git object id of a stored-to-be file, or "" for one large enough to be LFS whatever its name.
+
+    Computed when a blob is ingested, so tree and info pages need not read
+    blobs back (``fill_git_oids`` is left for blobs stored before the column).
+    The file is read once more; it is under ``LFS_MIN_SIZE`` and was just written.
+    """
+    if size >= LFS_MIN_SIZE:
+        return ""
+    digest = hashlib.sha1(usedforsecurity=False)
+    digest.update(f"blob {size}\0".encode())
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def fill_git_oids(rows: Iterable[dict]) -> None:
     """Set ``row["blob__git_oid"]`` on manifest rows whose small blob lacks one (read once, then saved)."""
     store = None

@@ -17,6 +17,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from models_app.models import Blob, ModelRepo
+from models_app.repos.blobs import git_blob_sha1
 from models_app.repos.revisions import revision_create
 from models_app.storage import get_store
 from models_app.storage.retention import keep_alive
@@ -49,7 +50,8 @@ def stored_blob(data: bytes) -> Blob:
                 os.unlink(temp)
             raise
     blob, _ = Blob.objects.update_or_create(
-        sha256=digest, defaults={"size": len(data), "storage_key": key, "created": timezone.now()}
+        sha256=digest,
+        defaults={"size": len(data), "storage_key": key, "created": timezone.now(), "git_oid": git_blob_sha1(data)},
     )
     return blob
 
