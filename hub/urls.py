@@ -26,10 +26,12 @@ urlpatterns = [
     # Last: what no route above took answers in the HF client's JSON error shape, debug mode included.
     # A one-segment repo id ("gpt2") names no repo here: every repo lives under an owner.
     re_path(
-        rf"^api/(?:models|datasets)/(?P<repo_path>[^/]+)(?:/(?:{ONE_SEGMENT_TAILS})(?:/.*)?)?$", views.api_not_found
+        rf"^api/(?:models|datasets)/(?P<repo_path>[^/]+)(?:/(?:{ONE_SEGMENT_TAILS})(?:/.*)?)?$",
+        views.api_not_found,
+        name="api_repo_not_found",
     ),
-    re_path(r"^(?:datasets/)?(?P<repo_path>[^/]+)/resolve/.*$", views.api_not_found),
-    re_path(r"^api/", views.api_not_found),
+    re_path(r"^(?:datasets/)?(?P<repo_path>[^/]+)/resolve/.*$", views.api_not_found, name="resolve_repo_not_found"),
+    re_path(r"^api/", views.api_not_found, name="api_not_found"),
 ]
 
 handler400 = "hub.views.bad_request"

@@ -265,6 +265,10 @@ def _int(value: str | None) -> int:
 
 
 class PathsInfoApi(HubReadView):
+    # A read sent as POST (the path list can be long): a read token may make it, as on the HF hub.
+    # Who may see the repo is decided by get_repo, as for every other read.
+    permission_classes = ()
+
     @extend_schema(
         request=OpenApiTypes.OBJECT,
         responses=OpenApiTypes.OBJECT,
