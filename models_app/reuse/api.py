@@ -310,6 +310,18 @@ class AuthCheckApi(HubReadView):
         return json_response({"ok": True, "access": "write" if can_write(request.user, repo) else "read"})
 
 
+class AuthCheckWriteApi(AuthCheckApi):
+    """``auth-check/write``: its own class so the API schema gives it its own operationId."""
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="May the caller write to this repo? (HF auth_check for writes)",
+        operation_id="model_auth_check_write",
+    )
+    def get(self, request, owner: str, name: str, repo_type: str = MODEL, write: bool = True):
+        return super().get(request, owner, name, repo_type, write=True)
+
+
 class LikersApi(HubReadView):
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Who liked the repo (HF list_repo_likers)")
     def get(self, request, owner: str, name: str, repo_type: str = MODEL):

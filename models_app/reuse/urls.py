@@ -30,8 +30,8 @@ def repo_routes(kind: RepoKind) -> list:
         path(f"{api}/auth-check", api_views.AuthCheckApi.as_view(), kw, name=name("api_auth_check")),
         path(
             f"{api}/auth-check/write",
-            api_views.AuthCheckApi.as_view(),
-            {**kw, "write": True},
+            api_views.AuthCheckWriteApi.as_view(),
+            kw,
             name=name("api_auth_check_write"),
         ),
         path(f"{api}/likers", api_views.LikersApi.as_view(), kw, name=name("api_likers")),
