@@ -246,18 +246,26 @@ def hf_commit(repo: ModelRepo, user, rev: str, items: Iterable[dict], *, create_
         ingest.abort()
     pr = pr_open(repo, rev) if create_pr else None
     target = f"refs/pr/{pr.name}" if pr is not None else rev
-    result = revision_create(
-        repo,
-        author=user,
-        message=summary,
-        description=description,
-        add=add,
-        delete=delete,
-        delete_folders=delete_folders,
-        parent_sha=None if pr is not None else parent,
-        branch=target,
-        allow_empty=pr is not None,
-    )
+    try:
+        result = revision_create(
+            repo,
+            author=user,
+            message=summary,
+            description=description,
+            add=add,
+            delete=delete,
+            delete_folders=delete_folders,
+            parent_sha=None if pr is not None else parent,
+            branch=target,
+            allow_empty=pr is not None,
+        )
+    except BaseException:
+        # The commit was refused (a quota, a bad card, a missing file to delete): the pull request it
+        # would have opened goes too, rather than stay behind empty. Not one transaction with the
+        # commit, as revision_create reads the card before it opens its own (SQLite locks on write).
+        if pr is not None:
+            pr.delete()
+        raise
     return dataclasses.replace(result, pr=int(pr.name)) if pr is not None else result
 
 

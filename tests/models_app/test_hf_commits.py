@@ -126,6 +126,10 @@ def test_create_pr_commits_to_a_new_pull_request_ref_and_leaves_main(owner, writ
     assert set(manifest_of(ref.revision)) == {".gitattributes", "a"}
     again = commit(write_client, "alice/tiny", add("b", b"b"), query="?create_pr=1")
     assert again.json()["pullRequestUrl"].endswith("/discussions/2")
+    # A refused commit opens no pull request.
+    gone = commit(write_client, "alice/tiny", {"key": "deletedFile", "value": {"path": "x"}}, query="?create_pr=1")
+    assert gone.status_code == 404
+    assert list(Ref.objects.filter(kind=Ref.Kind.PR).values_list("name", flat=True).order_by("name")) == ["1", "2"]
 
 
 def test_a_line_over_the_limit_is_refused_before_parsing():
