@@ -365,6 +365,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["hub.jsonbody.JSONParser", "hub.jsonbody.FormParser", "hub.jsonbody.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "hub.schema.HubAutoSchema",
     "EXCEPTION_HANDLER": "hub.api.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "hub.negotiation.FallbackNegotiation",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

@@ -2,10 +2,14 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from hub import metrics, org_api, org_views, views
+
+ONE_SEGMENT_TAILS = (
+    "revision|tree|paths-info|commits|refs|auth-check|preupload|commit|discussions|branch|tag|settings|like|likers"
+)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -29,6 +33,15 @@ urlpatterns = [
     path("", include("models_app.dataset_urls")),  # "/datasets/<owner>/<name>..." before any "/<owner>/<name>/..."
     path("", include("discussions.urls")),
     path("", include("models_app.urls")),
+    # Last: what no route above took answers in the HF client's JSON error shape, debug mode included.
+    # A one-segment repo id ("gpt2") names no repo here: every repo lives under an owner.
+    re_path(
+        rf"^api/(?:models|datasets)/(?P<repo_path>[^/]+)(?:/(?:{ONE_SEGMENT_TAILS})(?:/.*)?)?$",
+        views.api_not_found,
+        name="api_repo_not_found",
+    ),
+    re_path(r"^(?:datasets/)?(?P<repo_path>[^/]+)/resolve/.*$", views.api_not_found, name="resolve_repo_not_found"),
+    re_path(r"^api/", views.api_not_found, name="api_not_found"),
 ]
 
 handler400 = "hub.views.bad_request"

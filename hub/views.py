@@ -138,6 +138,18 @@ def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
 
 
+def api_not_found(request: HttpRequest, repo_path: str | None = None) -> HttpResponse:
+    """The last route for ``/api/...`` and ``.../resolve/...``: a JSON 404 in the HF client's terms, in every mode.
+
+    A path under ``/api/models/`` or ``/api/datasets/`` (or a download URL) that
+    no route took names a repo that cannot exist (``repo_exists("one-segment")``):
+    ``RepoNotFound``, as the Hugging Face hub answers.
+    """
+    if repo_path is not None:
+        return error_response(f"Repository {repo_path} not found.", 404, code="RepoNotFound")
+    return error_response(f"No API endpoint at {request.path}.", 404)
+
+
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     if _wants_json(request):
         return error_response("Not found.", 404)

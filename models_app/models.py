@@ -17,6 +17,9 @@ class Blob(models.Model):
     size = models.BigIntegerField()
     storage_key = models.CharField(max_length=255)
     created = models.DateTimeField(default=timezone.now)
+    # git's object id (sha1 of "blob <size>\0" + content) for files small enough to be regular, not LFS:
+    # the HF client compares it with a local file's. Filled when stored, or on first listing (models_app/repos/blobs.py).
+    git_oid = models.CharField(max_length=40, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.sha256[:12]} ({self.size} B)"
@@ -36,6 +39,10 @@ class ModelRepo(models.Model):
     name = models.CharField(max_length=96)
     repo_type = models.CharField(max_length=8, choices=RepoType.choices, default=RepoType.MODEL)
     private = models.BooleanField(default=False)
+    # Gated: files other than the card need an accepted access request ("auto" accepts on asking).
+    gated = models.CharField(
+        max_length=8, blank=True, default="", choices=[("", "no"), ("auto", "auto"), ("manual", "manual")]
+    )
     # Parsed YAML front matter of README.md (the HF card format).
     card_meta = models.JSONField(default=dict, blank=True)
     license = models.CharField(max_length=64, blank=True)
@@ -123,6 +130,7 @@ class Ref(models.Model):
     class Kind(models.TextChoices):
         BRANCH = "branch"
         TAG = "tag"
+        PR = "pr"  # refs/pr/<name>: a pull request's head; name is its number
 
     repo = models.ForeignKey(ModelRepo, on_delete=models.CASCADE, related_name="refs")
     name = models.CharField(max_length=255)
@@ -131,7 +139,8 @@ class Ref(models.Model):
     message = models.CharField(max_length=500, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["repo", "name"], name="ref_repo_name_unique")]
+        # A branch and a tag may share a name (refs/heads/x and refs/tags/x), as in git.
+        constraints = [models.UniqueConstraint(fields=["repo", "kind", "name"], name="ref_repo_kind_name_unique")]
 
 
 class RepoFile(models.Model):
@@ -162,3 +171,24 @@ class RepoRedirect(models.Model):
         constraints = [
             models.UniqueConstraint("owner", Lower("name"), name="reporedirect_owner_name_ci_unique"),
         ]
+
+
+class AccessRequest(models.Model):
+    """A user's request for a gated repo's files, and the owner's answer (models_app/repos/gating.py)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        REJECTED = "rejected"
+
+    repo = models.ForeignKey(ModelRepo, on_delete=models.CASCADE, related_name="access_requests")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_requests")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    fields = models.JSONField(default=dict, blank=True)  # what the requester said (the HF form's fields)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    granted = models.BooleanField(default=False)  # given by the owner without a request: no email shared
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["repo", "user"], name="access_request_repo_user_unique")]

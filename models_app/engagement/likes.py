@@ -29,3 +29,28 @@ def like_set(user, repo: ModelRepo, liked: bool) -> int:
 
 def has_liked(user, repo: ModelRepo) -> bool:
     return bool(user and user.is_authenticated and Like.objects.filter(user=user, repo=repo).exists())
+
+
+def liked_by(username: str, visible) -> list[dict]:
+    """``list_liked_repos``: the repos ``username`` liked among ``visible`` (the viewer's), newest like first."""
+    rows = (
+        Like.objects.filter(user__username__iexact=username, repo__in=visible)
+        .order_by("-created")
+        .values("created", "repo__owner__username", "repo__name", "repo__repo_type")
+    )
+    return [
+        {
+            "createdAt": row["created"],
+            "repo": {"name": f"{row['repo__owner__username']}/{row['repo__name']}", "type": row["repo__repo_type"]},
+        }
+        for row in rows
+    ]
+
+
+def likers(repo: ModelRepo) -> list[dict]:
+    """``list_repo_likers``: who liked ``repo`` (the caller could see it)."""
+    rows = Like.objects.filter(repo=repo).order_by("-created").values("user__username", "user__first_name")
+    return [
+        {"user": row["user__username"], "fullname": row["user__first_name"] or row["user__username"], "avatarUrl": ""}
+        for row in rows
+    ]

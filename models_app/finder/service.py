@@ -52,7 +52,7 @@ def candidates(modality: str, limit: int = MAX_MODELS) -> list[tuple[ModelRepo, 
     )
     out = []
     for summary in summaries:
-        ref = Ref.objects.filter(repo=summary.repo, name="main").select_related("revision").first()
+        ref = Ref.objects.filter(repo=summary.repo, name="main", kind="branch").select_related("revision").first()
         if ref is not None:
             out.append((summary.repo, ref.revision))
     return out
@@ -60,7 +60,7 @@ def candidates(modality: str, limit: int = MAX_MODELS) -> list[tuple[ModelRepo, 
 
 def find_create(user, dataset: ModelRepo) -> Find:
     """A queued search over ``dataset``'s ``main``; 400 with the file and the problem for a bad layout."""
-    ref = Ref.objects.filter(repo=dataset, name="main").select_related("revision").first()
+    ref = Ref.objects.filter(repo=dataset, name="main", kind="branch").select_related("revision").first()
     if ref is None:
         raise ApiError(f"{dataset.repo_id} has no files yet: upload labelled data first.", status_code=400)
     try:

@@ -11,35 +11,40 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import pathspec
 from django.conf import settings
 
 from hub import jsonbody
 from hub.api import ApiError
 from models_app.bounds import MAX_COMMIT_OPERATIONS, MAX_PREUPLOAD_FILES, check_count
 from models_app.hf import lfs_objects
-from models_app.models import Blob, ModelRepo, Ref, RepoFile, Revision
+from models_app.models import Blob, ModelRepo, RepoFile, Revision
 from models_app.publish.uploads import Ingest, UploadError
+from models_app.repos.blobs import LFS_MIN_SIZE, fill_git_oids, is_lfs
 from models_app.repos.paths import PathError, normalize_path
 from models_app.repos.quota import human_size
-from models_app.repos.revisions import DEFAULT_BRANCH, SHA_RE, RevisionError, RevisionResult, revision_create
+from models_app.repos.revisions import (
+    DEFAULT_BRANCH,
+    SHA_RE,
+    RevisionError,
+    RevisionResult,
+    pr_open,
+    revision_create,
+    writable_refs,
+)
 from models_app.repos.rules import MODEL, can_write, find_visible_repo
 from models_app.storage import get_store
 
-# Files from this size up travel through LFS, which keeps every regular file small enough
-# to sit base64-encoded on one ndjson line of the commit.
-REGULAR_MAX_SIZE = 10 * 1024 * 1024
+# Files from this size up travel through LFS (and weights whatever their size: a streamed PUT, not base64),
+# which keeps every regular file small enough to sit base64-encoded on one ndjson line of the commit.
+REGULAR_MAX_SIZE = LFS_MIN_SIZE
 # One ndjson line: a regular file base64-encoded (4/3 of its size) plus its JSON wrapping.
 MAX_COMMIT_LINE = REGULAR_MAX_SIZE * 4 // 3 + 64 * 1024
-# Weights and other binary formats go through LFS whatever their size (streamed PUT, not base64).
-LFS_SUFFIXES = (
-    ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".onnx", ".msgpack", ".gguf", ".npy", ".npz",
-    ".tflite", ".pb", ".ot", ".model", ".pkl", ".joblib", ".zip", ".tar", ".gz", ".arrow", ".parquet",
-)  # fmt: skip
 OID_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -58,56 +63,74 @@ def repo_for_write(user, owner: str, name: str, repo_type: str = MODEL) -> Model
     return repo
 
 
-def refuse_pull_requests(create_pr: str | None) -> None:
-    if create_pr and create_pr.lower() not in ("0", "false"):
-        raise ApiError(
-            "Pull requests are not supported by this hub yet: commit to the branch directly (drop create_pr).",
-            status_code=400,
-        )
+def wants_pr(create_pr: str | None) -> bool:
+    return bool(create_pr) and create_pr.lower() not in ("0", "false")
+
+
+def repo_for_commit(user, owner: str, name: str, repo_type: str, create_pr: bool) -> ModelRepo:
+    """The repo a commit goes to. Opening a pull request needs only to see a repo (any signed-in user
+    may propose a change, as on the HF hub); committing to a branch or an open PR needs write access."""
+    if not create_pr:
+        return repo_for_write(user, owner, name, repo_type)
+    repo = find_visible_repo(user, owner, name, repo_type)
+    if repo is None:
+        raise ApiError(f"Repository {owner}/{name} not found.", status_code=404, code="RepoNotFound")
+    return repo
 
 
 def upload_mode(path: str, size: int, sample: bytes) -> str:
     """``lfs`` for large, binary-looking or weight files; ``regular`` for small text files."""
-    if size >= REGULAR_MAX_SIZE or path.lower().endswith(LFS_SUFFIXES) or b"\x00" in sample:
+    if is_lfs(path, size) or b"\x00" in sample:
         return "lfs"
     return "regular"
 
 
-def git_blob_sha1(data: bytes) -> str:
-    """The git object id of ``data``: what the client compares a regular file's ``oid`` with."""
-    digest = hashlib.sha1(usedforsecurity=False)
-    digest.update(f"blob {len(data)}\0".encode())
-    digest.update(data)
-    return digest.hexdigest()
-
-
 def branch_tip(repo: ModelRepo, rev: str) -> Revision | None:
-    """The revision ``rev`` (a branch) points at; None for the empty default branch; 404 otherwise."""
-    ref = Ref.objects.filter(repo=repo, name=rev).select_related("revision").first()
+    """The revision branch (or ``refs/pr/N``) ``rev`` points at; None for an empty default branch; else 404."""
+    ref = writable_refs(repo, rev).select_related("revision").first()
     if ref is not None:
-        if ref.kind != Ref.Kind.BRANCH:
-            raise RevisionError(f"'{rev}' is a tag; uploads go to branches.", status_code=400)
         return ref.revision
     if rev == DEFAULT_BRANCH:
         return None
     raise RevisionError(
-        f"Invalid rev id: {rev} (uploads go to an existing branch, or to '{DEFAULT_BRANCH}').",
+        f"Invalid rev id: {rev} (uploads go to an existing branch: create it first with create_branch).",
         status_code=404,
         code="RevisionNotFound",
     )
 
 
-def preupload_answer(repo: ModelRepo, tip: Revision | None, files: Any) -> list[dict]:
+MAX_GITIGNORE = 1024 * 1024
+
+
+def ignore_rules(tip: Revision | None, sent: Any) -> pathspec.GitIgnoreSpec | None:
+    """The ``.gitignore`` that applies: the one the client sent (``gitIgnore``), else the branch's own."""
+    if sent is not None and not isinstance(sent, str):
+        raise ApiError("'gitIgnore' must be the text of a .gitignore file.", status_code=400)
+    text = sent
+    if text is None and tip is not None:
+        row = RepoFile.objects.filter(revision=tip, path=".gitignore").select_related("blob").first()
+        if row is not None and row.blob.size <= MAX_GITIGNORE:
+            with get_store().open(row.blob.storage_key) as handle:
+                text = handle.read().decode("utf-8", errors="replace")
+    if not text:
+        return None
+    if len(text) > MAX_GITIGNORE:
+        raise ApiError(f"'gitIgnore' is larger than {MAX_GITIGNORE // 1024} KiB.", status_code=400)
+    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+
+
+def preupload_answer(repo: ModelRepo, tip: Revision | None, files: Any, gitignore: Any = None) -> list[dict]:
     """``[{path, uploadMode, shouldIgnore, oid}]`` for the client's ``[{path, sample, size}]``.
 
     ``oid`` is the current file's id in the client's terms (sha256 for LFS,
     git sha1 for regular files), so an unchanged file is not sent again. It is
     computed only when the size matches: a different size is a changed file.
-    Nothing is ignored: the hub keeps exactly what is committed.
+    ``shouldIgnore`` applies the ``.gitignore`` rules (the client then leaves the file out).
     """
     if not isinstance(files, list):
         raise ApiError("'files' must be a list of {path, sample, size}.", status_code=400)
     check_count(len(files), MAX_PREUPLOAD_FILES, "files")
+    rules = ignore_rules(tip, gitignore)
     current = {}
     if tip is not None:
         rows = RepoFile.objects.filter(revision=tip).select_related("blob")
@@ -132,7 +155,8 @@ def preupload_answer(repo: ModelRepo, tip: Revision | None, files: Any) -> list[
         oid = None
         if blob is not None and blob.size == size:
             oid = blob.sha256 if mode == "lfs" else _regular_oid(blob)
-        answer.append({"path": item["path"], "uploadMode": mode, "shouldIgnore": False, "oid": oid})
+        ignored = rules is not None and rules.match_file(path)
+        answer.append({"path": item["path"], "uploadMode": mode, "shouldIgnore": ignored, "oid": oid})
     return answer
 
 
@@ -147,8 +171,9 @@ def _text(value) -> str:
 def _regular_oid(blob: Blob) -> str | None:
     if blob.size >= REGULAR_MAX_SIZE:
         return None
-    with get_store().open(blob.storage_key) as handle:
-        return git_blob_sha1(handle.read())
+    row = {"blob_id": blob.sha256, "blob__size": blob.size, "blob__git_oid": blob.git_oid}
+    fill_git_oids([row])
+    return row["blob__git_oid"] or None
 
 
 def ndjson_lines(readline, max_line: int = MAX_COMMIT_LINE) -> Iterator[dict]:
@@ -173,8 +198,12 @@ def ndjson_lines(readline, max_line: int = MAX_COMMIT_LINE) -> Iterator[dict]:
         yield item
 
 
-def hf_commit(repo: ModelRepo, user, rev: str, items: Iterable[dict]) -> RevisionResult:
-    """Apply the client's commit operations to branch ``rev`` (header first, then files and deletions)."""
+def hf_commit(repo: ModelRepo, user, rev: str, items: Iterable[dict], *, create_pr: bool = False) -> RevisionResult:
+    """Apply the client's commit operations to branch ``rev`` (header first, then files and deletions).
+
+    With ``create_pr`` the commit goes to a new pull request ``refs/pr/N`` opened from ``rev``
+    once every file has arrived (a refused upload opens nothing); the result's ``pr`` names it.
+    """
     items = iter(items)
     header = next(items, None)
     if header is None or header.get("key") != "header":
@@ -215,17 +244,29 @@ def hf_commit(repo: ModelRepo, user, rev: str, items: Iterable[dict]) -> Revisio
         _check_quota(repo, ingest, lfs_blobs.values())
     finally:
         ingest.abort()
-    return revision_create(
-        repo,
-        author=user,
-        message=summary,
-        description=description,
-        add=add,
-        delete=delete,
-        delete_folders=delete_folders,
-        parent_sha=parent,
-        branch=rev,
-    )
+    pr = pr_open(repo, rev) if create_pr else None
+    target = f"refs/pr/{pr.name}" if pr is not None else rev
+    try:
+        result = revision_create(
+            repo,
+            author=user,
+            message=summary,
+            description=description,
+            add=add,
+            delete=delete,
+            delete_folders=delete_folders,
+            parent_sha=None if pr is not None else parent,
+            branch=target,
+            allow_empty=pr is not None,
+        )
+    except BaseException:
+        # The commit was refused (a quota, a bad card, a missing file to delete): the pull request it
+        # would have opened goes too, rather than stay behind empty. Not one transaction with the
+        # commit, as revision_create reads the card before it opens its own (SQLite locks on write).
+        if pr is not None:
+            pr.delete()
+        raise
+    return dataclasses.replace(result, pr=int(pr.name)) if pr is not None else result
 
 
 def _check_quota(repo: ModelRepo, ingest: Ingest, lfs_blobs: Iterable[Blob]) -> None:
@@ -257,7 +298,7 @@ def _fresh(path: str, add: dict) -> str:
     try:
         clean = normalize_path(path)
     except PathError as exc:
-        raise UploadError(str(exc), status_code=400) from None
+        raise UploadError(str(exc), status_code=422) from None  # 422, as the HF hub answers a bad path
     if clean in add:
         raise UploadError(f"{clean}: the same path appears twice in one commit.", status_code=400)
     return clean

@@ -9,7 +9,7 @@ byte goes through ``uploads.Ingest`` and every change through ``revision_create`
 from __future__ import annotations
 
 from rest_framework.decorators import api_view, permission_classes
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from hub.api import ApiError
@@ -21,8 +21,8 @@ from models_app.hf.commits import (
     hub_base_url,
     ndjson_lines,
     preupload_answer,
-    refuse_pull_requests,
-    repo_for_write,
+    repo_for_commit,
+    wants_pr,
 )
 from models_app.hf.schema import hf_schema
 from models_app.repos.cards import validate_card
@@ -50,6 +50,27 @@ def _repo_type(repo_type) -> str:
     return repo_type
 
 
+def conflict(message: str, url: str) -> Response:
+    """409 with the existing repo's ``url``: create_repo and duplicate_repo with ``exist_ok`` read it."""
+    response = Response({"error": message, "url": url}, status=409)
+    response["X-Error-Message"] = header_safe(message)
+    return response
+
+
+def _existing_elsewhere(request, organization, name, repo_type) -> Response | None:
+    """A 409 naming ``organization/name`` when the caller can see it there, before the namespace rule says 403.
+
+    huggingface_hub's ``create_repo(exist_ok=True)`` on a repo the caller may read but not create in
+    needs the repo's URL back, as the HF hub gives it.
+    """
+    if organization in (None, "") or organization.lower() == request.user.username.lower():
+        return None
+    existing = find_visible_repo(request.user, organization, name, repo_type)
+    if existing is None:
+        return None
+    return conflict(f"{existing.repo_id} already exists.", f"{hub_base_url(request)}{existing.web_path}")
+
+
 @hf_schema("Create a repo (huggingface_hub create_repo)")
 @api_view(["POST"])
 @permission_classes(WRITERS)
@@ -59,10 +80,13 @@ def repos_create(request) -> Response:
     organization = data.get("organization")
     if organization is not None and not isinstance(organization, str):
         raise ApiError("'organization' must be a string.", status_code=400)
-    namespace = namespace_check(request.user, organization)  # 403 in an org where the user may not create
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise ApiError("'name' is required.", status_code=400)
+    foreign = _existing_elsewhere(request, organization, name, repo_type)
+    if foreign is not None:
+        return foreign
+    namespace = namespace_check(request.user, organization)  # 403 in an org where the user may not create
     private = bool(data.get("private")) or data.get("visibility") == "private"
     base = hub_base_url(request)
     try:
@@ -72,9 +96,7 @@ def repos_create(request) -> Response:
             raise
         # huggingface_hub's create_repo(exist_ok=True) reads 'url' from the 409 body.
         existing = find_visible_repo(request.user, namespace.username, name, repo_type)
-        response = Response({"error": exc.message, "url": f"{base}{existing.web_path}"}, status=409)
-        response["X-Error-Message"] = header_safe(exc.message)
-        return response
+        return conflict(exc.message, f"{base}{existing.web_path}")
     return Response({"url": f"{base}{repo.web_path}", "name": repo.repo_id, "id": repo.repo_id})
 
 
@@ -97,7 +119,7 @@ def repos_delete(request) -> Response:
 
 @hf_schema("Validate a model card's YAML front matter")
 @api_view(["POST"])
-@permission_classes(WRITERS)
+@permission_classes([AllowAny])  # stateless, and huggingface_hub's RepoCard.validate sends no token
 def validate_yaml(request) -> Response:
     data = request.data if isinstance(request.data, dict) else {}
     _repo_type(data.get("repoType"))
@@ -124,10 +146,9 @@ def _issue(item) -> dict:
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def preupload(request, owner: str, name: str, rev: str, repo_type: str = MODEL) -> Response:
-    repo = repo_for_write(request.user, owner, name, repo_type)
-    refuse_pull_requests(request.query_params.get("create_pr"))
+    repo = repo_for_commit(request.user, owner, name, repo_type, wants_pr(request.query_params.get("create_pr")))
     data = request.data if isinstance(request.data, dict) else {}
-    files = preupload_answer(repo, branch_tip(repo, rev), data.get("files"))
+    files = preupload_answer(repo, branch_tip(repo, rev), data.get("files"), data.get("gitIgnore"))
     return Response({"files": files})
 
 
@@ -136,17 +157,18 @@ def preupload(request, owner: str, name: str, rev: str, repo_type: str = MODEL) 
 @permission_classes(WRITERS)
 def commit(request, owner: str, name: str, rev: str, repo_type: str = MODEL) -> Response:
     """An ndjson commit. A commit that changes nothing creates no revision and answers the current sha."""
-    repo = repo_for_write(request.user, owner, name, repo_type)
-    refuse_pull_requests(request.query_params.get("create_pr"))
+    create_pr = wants_pr(request.query_params.get("create_pr"))
+    repo = repo_for_commit(request.user, owner, name, repo_type, create_pr)
     # Read line by line from the body stream: request.data would load it all (and refuse it past 10 MiB).
-    result = hf_commit(repo, request.user, rev, ndjson_lines(request._request.readline))
-    sha = result.revision.sha
+    result = hf_commit(repo, request.user, rev, ndjson_lines(request._request.readline), create_pr=create_pr)
+    sha, base = result.revision.sha, hub_base_url(request)
     return Response(
         {
             "success": True,
             "commitOid": sha,
-            "commitUrl": f"{hub_base_url(request)}{repo.web_path}/commit/{sha}",
-            "pullRequestUrl": None,
+            "commitUrl": f"{base}{repo.web_path}/commit/{sha}",
+            # The client reads the PR's revision (refs/pr/N) from this URL's last segment.
+            "pullRequestUrl": f"{base}{repo.web_path}/discussions/{result.pr}" if result.pr else None,
             "created": result.created,
         }
     )

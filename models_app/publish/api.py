@@ -26,8 +26,9 @@ from hub.permissions import IsAuthenticatedForWrites, TokenScopeAllows
 from models_app.bounds import MAX_REPO_TAGS
 from models_app.models import Ref
 from models_app.publish import service as publish
+from models_app.repos import gating
 from models_app.repos.activity import account_writes
-from models_app.repos.revisions import RevisionError, resolve_revision, tag_create
+from models_app.repos.revisions import RevisionError, branch_create, branch_delete, resolve_revision, tag_create
 from models_app.repos.rules import MODEL, get_visible_repo, namespace_check, repo_create, repo_rename, repo_update
 
 WRITE = [TokenScopeAllows, IsAuthenticatedForWrites]
@@ -40,6 +41,7 @@ def repo_json(repo) -> dict:
         "type": repo.repo_type,
         "url": repo.web_path,
         "private": repo.private,
+        "gated": repo.gated or False,
         "license": repo.license or None,
         "pipeline_tag": repo.pipeline_tag or None,
         "library_name": repo.library_name or None,
@@ -173,8 +175,11 @@ class SettingsInput(serializers.Serializer):
 def repo_settings(request: Request, owner: str, name: str, repo_type: str = MODEL) -> Response:
     repo = get_visible_repo(request.user, owner, name, repo_type)
     data = _valid(SettingsInput, request.data)
-    if data.get("gated") not in (None, False):
-        raise ApiError("Gated access is not supported on this hub; use private instead.", status_code=400)
+    if "gated" in data:
+        if not publish.can_write(request.user, repo):
+            raise ApiError(f"Only the owner may change the settings of {repo.repo_id}.", status_code=403)
+        repo.gated = gating.gate_value(data["gated"])
+        repo.save(update_fields=["gated"])
     private = data.get("private")
     if "visibility" in data:
         private = data["visibility"] == "private"
@@ -232,3 +237,92 @@ def org_writes(request: Request, org: str) -> Response:
     require_org_admin(request.user, found)
     rows = account_writes(found.account, limit=100)
     return Response({"writes": [{**row, "created": row["created"].isoformat()} for row in rows]})
+
+
+class BranchInput(serializers.Serializer):
+    startingPoint = serializers.CharField(required=False, allow_null=True, default=None)  # noqa: N815 - HF's name
+
+
+@extend_schema(
+    methods=["POST"],
+    request=BranchInput,
+    responses={200: OpenApiResponse(description="created"), 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+    summary="Create a branch at main or at startingPoint (huggingface_hub create_branch)",
+)
+@extend_schema(methods=["DELETE"], responses={200: None, 403: ERROR, 404: ERROR}, summary="Delete a branch")
+@api_view(["POST", "DELETE"])
+@permission_classes(WRITE)
+def branch(request: Request, owner: str, name: str, branch: str, repo_type: str = MODEL) -> Response:
+    repo = get_visible_repo(request.user, owner, name, repo_type)
+    if not publish.can_write(request.user, repo):
+        raise ApiError(f"Only the owner may change the branches of {repo.repo_id}.", status_code=403)
+    if request.method == "DELETE":
+        branch_delete(repo, branch)
+        return Response({"deleted": branch})
+    data = _valid(BranchInput, request.data if isinstance(request.data, dict) else {})
+    start = resolve_revision(repo, data["startingPoint"])
+    ref = branch_create(repo, branch, start)
+    return Response({"branch": ref.name, "sha": start.sha})
+
+
+@extend_schema(responses={200: OpenApiResponse(description="requests"), 403: ERROR, 404: ERROR},
+               summary="Access requests of a gated repo by status (huggingface_hub list_*_access_requests)")  # fmt: skip
+@api_view(["GET"])
+@permission_classes(WRITE)
+def access_request_list(request: Request, owner: str, name: str, status: str, repo_type: str = MODEL) -> Response:
+    repo = get_visible_repo(request.user, owner, name, repo_type)
+    return Response(gating.access_requests(request.user, repo, status))
+
+
+class AccessHandleInput(serializers.Serializer):
+    user = serializers.CharField(required=False, max_length=150)
+    requestId = serializers.CharField(required=False, max_length=40)  # noqa: N815 - HF's name
+    status = serializers.ChoiceField(choices=["pending", "accepted", "rejected"])
+    rejectionReason = serializers.CharField(required=False, allow_blank=True, max_length=500)  # noqa: N815
+
+
+@extend_schema(request=AccessHandleInput, responses={200: None, 400: ERROR, 403: ERROR, 404: ERROR},
+               summary="Accept, reject or cancel an access request (huggingface_hub *_access_request)")  # fmt: skip
+@api_view(["POST"])
+@permission_classes(WRITE)
+def access_request_handle(request: Request, owner: str, name: str, repo_type: str = MODEL) -> Response:
+    repo = get_visible_repo(request.user, owner, name, repo_type)
+    data = _valid(AccessHandleInput, request.data)
+    if ("user" in data) == ("requestId" in data):
+        raise ApiError("Name exactly one of 'user' or 'requestId'.", status_code=400)
+    gating.access_handle(
+        request.user,
+        repo,
+        username=data.get("user"),
+        request_id=data.get("requestId"),
+        status=data["status"],
+        reason=data.get("rejectionReason", ""),
+    )
+    return Response({"status": data["status"]})
+
+
+class AccessGrantInput(serializers.Serializer):
+    user = serializers.CharField(max_length=150)
+
+
+@extend_schema(request=AccessGrantInput, responses={200: None, 403: ERROR, 404: ERROR, 409: ERROR},
+               summary="Give a user access without a request (huggingface_hub grant_access)")  # fmt: skip
+@api_view(["POST"])
+@permission_classes(WRITE)
+def access_grant(request: Request, owner: str, name: str, repo_type: str = MODEL) -> Response:
+    repo = get_visible_repo(request.user, owner, name, repo_type)
+    gating.access_grant(request.user, repo, _valid(AccessGrantInput, request.data)["user"])
+    return Response({"status": "accepted"})
+
+
+@extend_schema(request=None, responses={200: None, 400: ERROR, 401: ERROR, 409: ERROR},
+               summary="Ask for access to a gated repo's files")  # fmt: skip
+@api_view(["POST"])
+@permission_classes(WRITE)
+def access_ask(request: Request, owner: str, name: str, repo_type: str = MODEL) -> Response:
+    if not request.user.is_authenticated:
+        raise ApiError("Sign in (or send a token) to ask for access.", status_code=401)
+    repo = get_visible_repo(request.user, owner, name, repo_type)
+    fields = request.data if isinstance(request.data, dict) else {}
+    row = gating.access_ask(request.user, repo, {str(k)[:64]: str(v)[:500] for k, v in list(fields.items())[:10]})
+    return Response({"status": row.status})

@@ -25,6 +25,7 @@ from django.utils import timezone
 from hub.api import ApiError
 from models_app.models import Blob, ModelRepo
 from models_app.publish.diskwrite import Fanout, Lane, close_file, each
+from models_app.repos.blobs import git_oid_of_file
 from models_app.repos.paths import PathError, normalize_path
 from models_app.repos.quota import human_size, owner_remaining, quota_message, repo_usage, whose_quota
 from models_app.storage import get_store
@@ -133,13 +134,20 @@ class StagedFile:
             )
         store = get_store()
         existing = Blob.objects.filter(sha256=digest).first()
+        # The git object id is taken now, while the bytes are at hand, so reads never fetch a blob for it.
+        known = existing.git_oid if existing is not None else ""
+        git_oid = known or git_oid_of_file(self._temp_path, self.size)
         if existing is not None and store.exists(existing.storage_key) and keep_alive(existing):
             os.unlink(self._temp_path)
+            if git_oid != known:  # a blob stored before git ids were kept
+                Blob.objects.filter(pk=existing.pk).update(git_oid=git_oid)
+                existing.git_oid = git_oid
             self.blob = existing
         else:
             key = store.accept(self._temp_path, digest)
             self.blob, _ = Blob.objects.update_or_create(
-                sha256=digest, defaults={"size": self.size, "storage_key": key, "created": timezone.now()}
+                sha256=digest,
+                defaults={"size": self.size, "storage_key": key, "created": timezone.now(), "git_oid": git_oid},
             )
         self._temp_path = None
         self.ingest.received += self.size

@@ -21,6 +21,15 @@ def repo_routes(kind: RepoKind) -> list:
     )
     return [
         path(f"{api}/settings", api_publish.repo_settings, kw, name=name("api_repo_settings")),
+        path(
+            f"{api}/user-access-request/handle", api_publish.access_request_handle, kw, name=name("api_access_handle")
+        ),
+        path(f"{api}/user-access-request/grant", api_publish.access_grant, kw, name=name("api_access_grant")),
+        path(
+            f"{api}/user-access-request/<str:status>", api_publish.access_request_list, kw, name=name("api_access_list")
+        ),
+        path(f"{api}/ask-access", api_publish.access_ask, kw, name=name("api_access_ask")),
+        path(f"{api}/branch/<path:branch>", api_publish.branch, kw, name=name("api_branch")),
         path(f"{api}/tag/<path:revision>", api_publish.revision_tag, kw, name=name("api_revision_tag")),
         path(f"{web}/upload", views_publish.upload_page, kw, name=name("model_upload")),
         path(f"{web}/commit/<str:sha>", views_publish.commit_page, kw, name=name("model_commit")),

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hub.api import ApiError
@@ -18,6 +18,7 @@ from models_app.repos.paths import PathError, normalize_path
 from models_app.repos.quota import commit_quota_check
 
 SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+SHORT_SHA_RE = re.compile(r"^[0-9a-f]{7,39}$")
 DEFAULT_BRANCH = "main"
 
 
@@ -30,6 +31,7 @@ class RevisionResult:
     revision: Revision | None
     created: bool  # False: the upload changed nothing, no revision was made
     card_warnings: tuple[str, ...] = ()  # advice about the README.md this revision brought
+    pr: int | None = None  # the pull request the commit opened (refs/pr/<pr>)
 
 
 def revision_sha(parent_sha: str | None, manifest: Mapping[str, str]) -> str:
@@ -64,6 +66,8 @@ def revision_create(
     delete_folders: Iterable[str] = (),
     parent_sha: str | None = None,
     branch: str = DEFAULT_BRANCH,
+    announce: bool = True,
+    allow_empty: bool = False,
 ) -> RevisionResult:
     """Apply ``add``/``delete`` to the tip of ``branch`` in one transaction and move the branch.
 
@@ -78,14 +82,17 @@ def revision_create(
     card = _read_card(card_blob.sha256, repo.repo_type) if card_blob is not None and branch == DEFAULT_BRANCH else None
     with transaction.atomic():
         # Serialises concurrent commits to one branch (SQLite: the IMMEDIATE transaction does).
-        ref = Ref.objects.select_for_update().filter(repo=repo, name=branch).select_related("revision").first()
-        if ref is not None and ref.kind != Ref.Kind.BRANCH:
-            raise RevisionError(f"'{branch}' is a tag; commits go to branches.", status_code=400)
+        ref = writable_refs(repo, branch).select_for_update().select_related("revision").first()
+        if ref is None and branch != DEFAULT_BRANCH:
+            raise RevisionError(f"Invalid rev id: {branch} (commits go to an existing branch).", status_code=404,
+                                code="RevisionNotFound")  # fmt: skip
         parent = ref.revision if ref else None
         if parent_sha and (parent is None or parent.sha != parent_sha):
+            # The first sentence is the HF hub's; huggingface_hub's tests look for it.
             raise RevisionError(
-                f"The parent commit {parent_sha[:12]} is not the tip of '{branch}' "
-                f"({parent.sha[:12] if parent else 'empty'}); pull the latest revision and retry.",
+                "The branch was updated since you opened this page. Please refresh and try again. "
+                f"(The parent commit {parent_sha[:12]} is not the tip of '{branch}', "
+                f"{parent.sha[:12] if parent else 'empty'}.)",
                 status_code=412,
             )
         manifest = manifest_of(parent)
@@ -93,9 +100,15 @@ def revision_create(
         for raw in delete:
             # A file stored before a path rule was added can still be deleted by its exact name.
             path = raw if raw in new_manifest else _clean(raw)
-            if path not in new_manifest:
+            if path in new_manifest:
+                del new_manifest[path]
+                continue
+            # A deletedFile that names a folder deletes the folder, as the HF hub does.
+            doomed = [name for name in new_manifest if name.startswith(path + "/")]
+            if not doomed:
                 raise RevisionError(f"{path}: no such file in '{branch}'.", status_code=404, code="EntryNotFound")
-            del new_manifest[path]
+            for name in doomed:
+                del new_manifest[name]
         for raw in delete_folders:
             folder = _clean(raw.rstrip("/")) + "/"
             doomed = [path for path in new_manifest if path.startswith(folder)]
@@ -105,32 +118,40 @@ def revision_create(
                 del new_manifest[path]
         for path, blob in add.items():
             new_manifest[path] = blob.sha256
-        if parent is not None and new_manifest == manifest:
+        if parent is not None and new_manifest == manifest and not allow_empty:
             return RevisionResult(parent, created=False)
         if parent is None and not new_manifest:
             raise RevisionError("Nothing to commit: the upload holds no files.", status_code=400)
         commit_quota_check(repo, add.values())
         card_warnings = _apply_card(repo, branch, manifest, new_manifest, card)
         now = timezone.now()
-        revision = Revision.objects.create(
-            repo=repo,
-            sha=revision_sha(parent.sha if parent else None, new_manifest),
-            parent=parent,
-            message=(message or "Upload files")[:500],
-            description=description,
-            author=author,
-            token=getattr(author, "acting_token", None),  # set by hub.access.identify for token requests
-            created=now,
-        )
-        RepoFile.objects.bulk_create(
-            RepoFile(revision=revision, path=path, blob_id=sha) for path, sha in sorted(new_manifest.items())
-        )
-        if ref is None:
+        sha = revision_sha(parent.sha if parent else None, new_manifest)
+        # The same files on the same parent are the same revision: two branches (or pull requests)
+        # that make the same change share it, and nothing new is announced.
+        revision = Revision.objects.filter(repo=repo, sha=sha).first()
+        if revision is not None:
+            announce = False
+        else:
+            revision = Revision.objects.create(
+                repo=repo,
+                sha=sha,
+                parent=parent,
+                message=(message or "Upload files")[:500],
+                description=description,
+                author=author,
+                token=getattr(author, "acting_token", None),  # set by hub.access.identify for token requests
+                created=now,
+            )
+            RepoFile.objects.bulk_create(
+                RepoFile(revision=revision, path=path, blob_id=blob) for path, blob in sorted(new_manifest.items())
+            )
+        if ref is None:  # an older repo's first commit: main did not exist yet
             Ref.objects.create(repo=repo, name=branch, kind=Ref.Kind.BRANCH, revision=revision)
         else:
             Ref.objects.filter(pk=ref.pk).update(revision=revision)
         ModelRepo.objects.filter(pk=repo.pk).update(updated=now)
-        announce_revision(revision, created_by=author)
+        if announce:
+            announce_revision(revision, created_by=author)
     return RevisionResult(revision, created=True, card_warnings=card_warnings)
 
 
@@ -185,29 +206,97 @@ def _clean(raw: str) -> str:
         raise RevisionError(str(exc), status_code=400) from None
 
 
+def branches(repo: ModelRepo):
+    return Ref.objects.filter(repo=repo, kind=Ref.Kind.BRANCH)
+
+
+PR_REF_RE = re.compile(r"^refs/pr/([1-9][0-9]{0,8})$")
+
+
+def writable_refs(repo: ModelRepo, name: str):
+    """The ref a commit to ``name`` moves: a branch (``x`` or ``refs/heads/x``) or a pull request (``refs/pr/N``)."""
+    if match := PR_REF_RE.match(name):
+        return Ref.objects.filter(repo=repo, kind=Ref.Kind.PR, name=match[1])
+    return branches(repo).filter(name=name.removeprefix("refs/heads/"))
+
+
+def pr_open(repo: ModelRepo, base: str) -> Ref:
+    """A new pull request ref ``refs/pr/N`` at the tip of branch ``base`` (N counts up per repo).
+
+    Numbers are taken under a lock on the repo row, so two PRs opened at once get two numbers.
+    """
+    with transaction.atomic():
+        ModelRepo.objects.select_for_update().filter(pk=repo.pk).first()
+        start = branches(repo).filter(name=base.removeprefix("refs/heads/")).select_related("revision").first()
+        if start is None:
+            raise RevisionError(f"Invalid rev id: {base}", status_code=404, code="RevisionNotFound")
+        numbers = Ref.objects.filter(repo=repo, kind=Ref.Kind.PR).values_list("name", flat=True)
+        number = max((int(n) for n in numbers), default=0) + 1
+        return Ref.objects.create(repo=repo, name=str(number), kind=Ref.Kind.PR, revision=start.revision)
+
+
 def resolve_revision(repo: ModelRepo, rev: str | None) -> Revision:
-    """A branch, a tag or a full 40-hex sha -> the Revision; RevisionNotFound (404) otherwise."""
+    """A branch, a tag (``refs/heads/x``, ``refs/tags/x`` or bare; a branch wins) or a full sha -> the Revision.
+
+    RevisionNotFound (404) otherwise.
+    """
     rev = rev or DEFAULT_BRANCH
-    ref = Ref.objects.filter(repo=repo, name=rev).select_related("revision").first()
-    if ref is not None:
-        return ref.revision
+    kinds = [Ref.Kind.BRANCH, Ref.Kind.TAG]
+    if match := PR_REF_RE.match(rev):
+        rev, kinds = match[1], [Ref.Kind.PR]
+    for prefix, kind in (("refs/heads/", Ref.Kind.BRANCH), ("refs/tags/", Ref.Kind.TAG)):
+        if rev.startswith(prefix):
+            rev, kinds = rev[len(prefix) :], [kind]
+    refs = {ref.kind: ref for ref in Ref.objects.filter(repo=repo, name=rev, kind__in=kinds).select_related("revision")}
+    for kind in kinds:
+        if kind in refs:
+            return refs[kind].revision
     if SHA_RE.match(rev):
         revision = Revision.objects.filter(repo=repo, sha=rev).first()
         if revision is not None:
             return revision
-    raise RevisionError(
-        f"Invalid rev id: {rev}" if rev != DEFAULT_BRANCH else f"{repo.repo_id} has no revision yet.",
-        status_code=404,
-        code="RevisionNotFound",
-    )
+    elif SHORT_SHA_RE.match(rev):
+        # A unique prefix of a commit id, as git accepts (7+ hex digits).
+        matches = list(Revision.objects.filter(repo=repo, sha__startswith=rev)[:2])
+        if len(matches) == 1:
+            return matches[0]
+    raise RevisionError(f"Invalid rev id: {rev}", status_code=404, code="RevisionNotFound")
+
+
+REF_NAME_RE = re.compile(r"^(?!.*\.\.)(?!.*//)[A-Za-z0-9][A-Za-z0-9._/-]{0,99}(?<![/.])$")
+
+
+def _check_ref_name(name: str, what: str) -> None:
+    if not REF_NAME_RE.match(name) or SHA_RE.match(name) or name.startswith("refs/") or name.endswith(".lock"):
+        raise RevisionError(f"Invalid reference for a {what}: '{name}'.", status_code=400)
 
 
 def tag_create(repo: ModelRepo, tag: str, revision: Revision, message: str = "") -> Ref:
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", tag) or SHA_RE.match(tag):
-        raise RevisionError(f"'{tag}' is not a valid tag name.", status_code=400)
-    if Ref.objects.filter(repo=repo, name=tag).exists():
-        raise RevisionError(f"Tag '{tag}' already exists.", status_code=409)
-    return Ref.objects.create(repo=repo, name=tag, kind=Ref.Kind.TAG, revision=revision, message=message[:500])
+    _check_ref_name(tag, "tag")
+    try:
+        with transaction.atomic():
+            return Ref.objects.create(repo=repo, name=tag, kind=Ref.Kind.TAG, revision=revision, message=message[:500])
+    except IntegrityError:
+        raise RevisionError(f"Tag reference refs/tags/{tag} already exists.", status_code=409) from None
+
+
+def branch_create(repo: ModelRepo, branch: str, start: Revision) -> Ref:
+    """A new branch at ``start``; 409 when it exists (the client's ``exist_ok`` reads the status)."""
+    _check_ref_name(branch, "branch")
+    try:
+        with transaction.atomic():
+            return Ref.objects.create(repo=repo, name=branch, kind=Ref.Kind.BRANCH, revision=start)
+    except IntegrityError:
+        raise RevisionError(f"Reference refs/heads/{branch} already exists.", status_code=409) from None
+
+
+def branch_delete(repo: ModelRepo, branch: str) -> None:
+    """Delete a branch; the default branch is protected. Its revisions stay reachable by sha."""
+    if branch == DEFAULT_BRANCH:
+        raise RevisionError(f"Cannot delete refs/heads/{DEFAULT_BRANCH}: it is the default branch.", status_code=403)
+    deleted, _ = branches(repo).filter(name=branch).delete()
+    if not deleted:
+        raise RevisionError(f"Invalid rev id: {branch}", status_code=404, code="RevisionNotFound")
 
 
 @dataclass(frozen=True)
@@ -226,3 +315,32 @@ def manifest_changes(old: Mapping[str, str], new: Mapping[str, str]) -> list[Cha
     ]
     changes += [Change(path, "deleted", sha) for path, sha in old.items() if path not in new]
     return sorted(changes, key=lambda change: change.path)
+
+
+def squash_branch(repo: ModelRepo, branch: str, *, author, message: str) -> Revision:
+    """``super_squash_history``: one new root revision with the branch's files; the branch moves to it.
+
+    The older revisions stay reachable by sha (other refs, PRs and downloads may name them); only the
+    branch's history becomes a single commit.
+    """
+    with transaction.atomic():
+        ref = writable_refs(repo, branch).select_for_update().select_related("revision").first()
+        if ref is None:
+            raise RevisionError(f"Invalid rev id: {branch}", status_code=404, code="RevisionNotFound")
+        manifest = manifest_of(ref.revision)
+        sha = hashlib.sha1(f"squash {ref.revision.sha} {timezone.now().isoformat()}".encode(), usedforsecurity=False)
+        revision = Revision.objects.create(
+            repo=repo, sha=sha.hexdigest(), parent=None, message=(message or "Squash")[:500], author=author
+        )
+        RepoFile.objects.bulk_create(
+            RepoFile(revision=revision, path=path, blob_id=blob) for path, blob in sorted(manifest.items())
+        )
+        Ref.objects.filter(pk=ref.pk).update(revision=revision)
+    return revision
+
+
+def copy_into(source: Revision, target: ModelRepo, *, author, message: str) -> Revision:
+    """``duplicate_repo``: ``target``'s main gets ``source``'s files in one revision (blobs are shared, not copied)."""
+    blobs = {row.path: row.blob for row in RepoFile.objects.filter(revision=source).select_related("blob")}
+    result = revision_create(target, author=author, message=message, add=blobs)
+    return result.revision

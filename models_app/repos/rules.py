@@ -21,6 +21,7 @@ from models_app.bounds import MAX_REPO_TAGS
 from models_app.models import ModelRepo, Ref, RepoRedirect, Revision
 from models_app.repos.card_vocab import LICENSES, PIPELINE_TAGS
 from models_app.repos.events import announce_access_change
+from models_app.repos.initial import initial_commit
 
 MODEL = ModelRepo.RepoType.MODEL
 DATASET = ModelRepo.RepoType.DATASET
@@ -169,6 +170,7 @@ def repo_create(
             )
             # The name is a repo again: an old redirect under it would shadow nothing, so it goes.
             RepoRedirect.objects.filter(owner=owner, name__iexact=name, repo__repo_type=repo_type).delete()
+            initial_commit(repo, owner)
             return repo
     except IntegrityError:
         raise ApiError(
@@ -267,3 +269,20 @@ def redirect_target(owner: str, name: str, repo_type: str = MODEL) -> ModelRepo 
         .first()
     )
     return row.repo if row is not None else None
+
+
+def repo_move(user, repo: ModelRepo, owner_name: str, new_name: str) -> ModelRepo:
+    """``move_repo``: a new name, or a new namespace the user may write to; the old id keeps redirecting."""
+    _require_owner(user, repo)
+    if owner_name.lower() != repo.owner.username.lower() and not (user.is_staff and owner_name):
+        raise ApiError(
+            f"You cannot move {repo.repo_id} to {owner_name}: you may only move repos within a namespace you own.",
+            status_code=403,
+        )
+    noun = NOUNS[repo.repo_type]
+    clash = ModelRepo.objects.filter(
+        owner__username__iexact=owner_name, name__iexact=new_name, repo_type=repo.repo_type
+    )
+    if clash.exclude(pk=repo.pk).exists():
+        raise ApiError(f"A {noun} repository called {owner_name}/{new_name} already exists.", status_code=409)
+    return repo_rename(user, repo, new_name)

@@ -19,11 +19,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
 from hub.api import ApiError, error_response
-from models_app.engagement.likes import like_set
+from models_app.engagement.likes import like_set, liked_by, likers
 from models_app.hf.errors import HubNotFound, missing_repo
 from models_app.models import ModelRepo, Revision
+from models_app.repos import gating
 from models_app.repos.revisions import RevisionError, resolve_revision
-from models_app.repos.rules import MODEL, NOUNS, can_manage, find_visible_repo, repo_delete
+from models_app.repos.rules import MODEL, NOUNS, can_manage, can_write, find_visible_repo, repo_delete, visible_repos
 from models_app.reuse import browse, repo_info
 
 
@@ -142,7 +143,10 @@ class ModelListApi(HubReadView):
         query = browse.Query.from_params(request.GET, repo_type=repo_type)
         rows, cursor = browse.sorted_page(browse.filtered(user, query), query)
         link = next_url(request, cursor=cursor) if cursor else None
-        return json_response([browse.row_json(row) for row in rows], link=link)
+        items = [browse.row_json(row) for row in rows]
+        if _flag(request, "full") or "siblings" in request.GET.getlist("expand"):
+            repo_info.add_siblings(items, [row["pk"] for row in rows])
+        return json_response(items, link=link)
 
 
 class ModelDetailApi(HubReadView):
@@ -211,7 +215,8 @@ class RefsApi(HubReadView):
         responses=OpenApiTypes.OBJECT, summary="Branches and tags (HF list_repo_refs)", operation_id="model_refs"
     )
     def get(self, request, owner: str, name: str, repo_type: str = MODEL):
-        return json_response(repo_info.refs_json(get_repo(request, owner, name, repo_type)))
+        repo = get_repo(request, owner, name, repo_type)
+        return json_response(repo_info.refs_json(repo, pull_requests=_flag(request, "include_prs")))
 
 
 class CommitsApi(HubReadView):
@@ -257,3 +262,73 @@ def _int(value: str | None) -> int:
         return max(int(value or 0), 0)
     except ValueError:
         raise ApiError("The cursor is not valid; start again from the first page.", status_code=400) from None
+
+
+class PathsInfoApi(HubReadView):
+    # A read sent as POST (the path list can be long): a read token may make it, as on the HF hub.
+    # Who may see the repo is decided by get_repo, as for every other read.
+    permission_classes = ()
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses=OpenApiTypes.OBJECT,
+        summary="Files and folders at given paths of a revision (HF get_paths_info)",
+        operation_id="model_paths_info",
+    )
+    def post(self, request, owner: str, name: str, rest: str, repo_type: str = MODEL):
+        repo = get_repo(request, owner, name, repo_type)
+        rev, _ = rev_and_path(request, "paths-info", rest)
+        revision = get_revision(repo, rev)
+        data = request.data
+        paths = data.getlist("paths") if hasattr(data, "getlist") else data.get("paths")
+        if isinstance(paths, str):
+            paths = [paths]
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            raise ApiError("'paths' must be a list of paths.", status_code=400)
+        if len(paths) > repo_info.PATHS_INFO_MAX:
+            raise ApiError(f"At most {repo_info.PATHS_INFO_MAX} paths per request.", status_code=400)
+        expand = str(data.get("expand", "")).lower() in ("1", "true")
+        entries = repo_info.paths_info(revision, paths)
+        if expand:
+            repo_info.add_last_commits(entries, repo, revision)
+        return json_response(entries)
+
+
+class AuthCheckApi(HubReadView):
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="May the caller read (or, with /write, write) this repo? (HF auth_check)",
+        operation_id="model_auth_check",
+    )
+    def get(self, request, owner: str, name: str, repo_type: str = MODEL, write: bool = False):
+        repo = get_repo(request, owner, name, repo_type)
+        if not gating.has_access(request.user, repo):
+            anonymous = not request.user.is_authenticated
+            raise HubNotFound(401 if anonymous else 403, "GatedRepo", gating.gated_message(repo))
+        if write and not can_write(request.user, repo):
+            raise ApiError(f"You cannot write to {repo.repo_id}.", status_code=403)
+        return json_response({"ok": True, "access": "write" if can_write(request.user, repo) else "read"})
+
+
+class AuthCheckWriteApi(AuthCheckApi):
+    """``auth-check/write``: its own class so the API schema gives it its own operationId."""
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="May the caller write to this repo? (HF auth_check for writes)",
+        operation_id="model_auth_check_write",
+    )
+    def get(self, request, owner: str, name: str, repo_type: str = MODEL, write: bool = True):
+        return super().get(request, owner, name, repo_type, write=True)
+
+
+class LikersApi(HubReadView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Who liked the repo (HF list_repo_likers)")
+    def get(self, request, owner: str, name: str, repo_type: str = MODEL):
+        return json_response(likers(get_repo(request, owner, name, repo_type)))
+
+
+class UserLikesApi(HubReadView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="What a user liked (HF list_liked_repos)")
+    def get(self, request, username: str):
+        return json_response(liked_by(username, visible_repos(request.user)))

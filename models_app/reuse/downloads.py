@@ -42,6 +42,7 @@ from hub.headers import header_safe
 from models_app.engagement import download_counts
 from models_app.hf.errors import HubNotFound, missing_repo
 from models_app.models import URL_PREFIXES, Blob, RepoFile
+from models_app.repos import gating
 from models_app.repos.revisions import DEFAULT_BRANCH, RevisionError, resolve_revision
 from models_app.repos.rules import MODEL, RepoTakenDown, find_visible_repo
 from models_app.storage import get_store
@@ -170,6 +171,8 @@ def prepare(
         prefix = URL_PREFIXES[repo_type]
         location = f"{prefix}/{owner}/{name}/resolve/{quote(rev, safe='')}/{quote(path)}"
         raise missing_repo(user, owner, name, location, repo_type)
+    if not gating.may_read_file(user, repo, path):
+        raise HubNotFound(401 if user is None else 403, "GatedRepo", gating.gated_message(repo))
     try:
         revision = resolve_revision(repo, rev)
     except RevisionError as exc:

@@ -12,24 +12,32 @@ from datetime import datetime
 from models_app.engagement.download_counts import downloads_last_days
 from models_app.hf.errors import HubNotFound
 from models_app.models import ModelRepo, Ref, RepoFile, Revision
+from models_app.repos.blobs import file_oid, fill_git_oids, is_lfs
 
 TREE_PAGE = 1000
 TREE_PAGE_EXPANDED = 50
-LFS_MIN_SIZE = 10 * 1024 * 1024
-LFS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".onnx", ".gguf", ".h5", ".msgpack", ".model")
 
 
 def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _is_lfs(path: str, size: int) -> bool:
-    # What the HF hub would have stored in LFS; the client only uses it for display and sizes.
-    return size >= LFS_MIN_SIZE or path.endswith(LFS_SUFFIXES)
-
-
 def manifest_rows(revision: Revision) -> list[dict]:
-    return list(RepoFile.objects.filter(revision=revision).order_by("path").values("path", "blob_id", "blob__size"))
+    rows = list(
+        RepoFile.objects.filter(revision=revision)
+        .order_by("path")
+        .values("path", "blob_id", "blob__size", "blob__git_oid")
+    )
+    fill_git_oids(rows)
+    return rows
+
+
+def file_entry(row: dict) -> dict:
+    """One file as ``list_repo_tree`` and ``get_paths_info`` give it."""
+    entry = {"type": "file", "oid": file_oid(row), "size": row["blob__size"], "path": row["path"]}
+    if is_lfs(row["path"], row["blob__size"]):
+        entry["lfs"] = {"oid": row["blob_id"], "size": row["blob__size"], "pointerSize": 134}
+    return entry
 
 
 def model_info(repo: ModelRepo, revision: Revision | None) -> dict:
@@ -37,8 +45,8 @@ def model_info(repo: ModelRepo, revision: Revision | None) -> dict:
     rows = manifest_rows(revision) if revision is not None else []
     siblings = []
     for row in rows:
-        sibling = {"rfilename": row["path"], "size": row["blob__size"], "blobId": row["blob_id"]}
-        if _is_lfs(row["path"], row["blob__size"]):
+        sibling = {"rfilename": row["path"], "size": row["blob__size"], "blobId": file_oid(row)}
+        if is_lfs(row["path"], row["blob__size"]):
             sibling["lfs"] = {"sha256": row["blob_id"], "size": row["blob__size"], "pointerSize": 134}
         siblings.append(sibling)
     validation = getattr(repo, "validation", None) if _has_validation(repo) else None
@@ -49,7 +57,7 @@ def model_info(repo: ModelRepo, revision: Revision | None) -> dict:
         "author": repo.owner.username,
         "sha": revision.sha if revision is not None else None,
         "private": repo.private,
-        "gated": False,
+        "gated": repo.gated or False,
         "disabled": False,
         "downloads": repo.downloads,
         "downloadsAllTime": repo.downloads,
@@ -111,16 +119,36 @@ def tree_entries(revision: Revision, path: str, recursive: bool) -> list[dict]:
             if not recursive:
                 break
         if recursive or len(parts) == 1:
-            entry = {"type": "file", "oid": row["blob_id"], "size": row["blob__size"], "path": row["path"]}
-            if _is_lfs(row["path"], row["blob__size"]):
-                entry["lfs"] = {"oid": row["blob_id"], "size": row["blob__size"], "pointerSize": 134}
-            files.append(entry)
+            files.append(file_entry(row))
     if prefix and not files and not folders:
         raise HubNotFound(404, "EntryNotFound", f"{path} is not a folder of this revision.", commit=revision.sha)
     for folder, oids in folders.items():
-        oid = hashlib.sha1("".join(sorted(oids)).encode(), usedforsecurity=False).hexdigest()
-        files.append({"type": "directory", "oid": oid, "size": 0, "path": folder})
+        files.append({"type": "directory", "oid": _folder_oid(oids), "size": 0, "path": folder})
     return sorted(files, key=lambda e: e["path"])
+
+
+PATHS_INFO_MAX = 1000
+
+
+def paths_info(revision: Revision, paths: list[str]) -> list[dict]:
+    """The files and folders among ``paths`` in ``revision`` (paths that name nothing are left out)."""
+    wanted = {path.strip("/") for path in paths}
+    rows = manifest_rows(revision)
+    entries = [file_entry(row) for row in rows if row["path"] in wanted]
+    folders: dict[str, list[str]] = {}
+    for row in rows:
+        parts = row["path"].split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder in wanted:
+                folders.setdefault(folder, []).append(row["blob_id"])
+    for folder, oids in folders.items():
+        entries.append({"type": "directory", "oid": _folder_oid(oids), "path": folder})
+    return sorted(entries, key=lambda e: e["path"])
+
+
+def _folder_oid(oids: list[str]) -> str:
+    return hashlib.sha1("".join(sorted(oids)).encode(), usedforsecurity=False).hexdigest()
 
 
 def history(repo: ModelRepo, revision: Revision) -> list[dict]:
@@ -153,8 +181,9 @@ def add_last_commits(entries: list[dict], repo: ModelRepo, revision: Revision) -
         if entry["type"] != "file":
             continue
         last = chain[0]
+        current = blobs.get((last["pk"], entry["path"]))
         for older in chain[1:]:
-            if blobs.get((older["pk"], entry["path"])) != entry["oid"]:
+            if blobs.get((older["pk"], entry["path"])) != current:
                 break
             last = older
         entry["lastCommit"] = {"id": last["sha"], "title": last["message"], "date": _iso(last["created"])}
@@ -170,11 +199,37 @@ def commit_json(row: dict) -> dict:
     }
 
 
-def refs_json(repo: ModelRepo) -> dict:
+REF_GROUPS = {Ref.Kind.BRANCH: ("branches", "refs/heads/"), Ref.Kind.TAG: ("tags", "refs/tags/"),
+              Ref.Kind.PR: ("pullRequests", "refs/pr/")}  # fmt: skip
+
+
+def refs_json(repo: ModelRepo, *, pull_requests: bool = False) -> dict:
+    """``list_repo_refs``: branches and tags, and the pull requests' heads when asked (``include_prs=1``)."""
     refs = Ref.objects.filter(repo=repo).order_by("name").values("name", "kind", "revision__sha")
-    out = {"branches": [], "tags": [], "converts": [], "pullRequests": []}
+    out = {"branches": [], "tags": [], "converts": []}
+    if pull_requests:
+        out["pullRequests"] = []
     for ref in refs:
-        kind = "branches" if ref["kind"] == Ref.Kind.BRANCH else "tags"
-        prefix = "refs/heads/" if kind == "branches" else "refs/tags/"
-        out[kind].append({"name": ref["name"], "ref": prefix + ref["name"], "targetCommit": ref["revision__sha"]})
+        group, prefix = REF_GROUPS[ref["kind"]]
+        if group in out:
+            name = prefix + ref["name"] if ref["kind"] == Ref.Kind.PR else ref["name"]
+            out[group].append({"name": name, "ref": prefix + ref["name"], "targetCommit": ref["revision__sha"]})
     return out
+
+
+def add_siblings(items: list[dict], repo_pks: list[int]) -> None:
+    """``sha`` and ``siblings`` at ``main`` for each listed repo (``list_models(full=True)``), in two queries."""
+    heads = dict(
+        Ref.objects.filter(repo_id__in=repo_pks, name="main", kind=Ref.Kind.BRANCH).values_list(
+            "repo_id", "revision_id"
+        )
+    )
+    shas = dict(Revision.objects.filter(pk__in=heads.values()).values_list("pk", "sha"))
+    files: dict[int, list[dict]] = {}
+    rows = RepoFile.objects.filter(revision_id__in=heads.values()).order_by("path")
+    for row in rows.values("revision_id", "path", "blob_id", "blob__size", "blob__git_oid"):
+        files.setdefault(row["revision_id"], []).append(row)
+    for item, pk in zip(items, repo_pks, strict=True):
+        revision_id = heads.get(pk)
+        item["sha"] = shas.get(revision_id)
+        item["siblings"] = [{"rfilename": row["path"]} for row in files.get(revision_id, [])]

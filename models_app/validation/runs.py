@@ -51,7 +51,7 @@ def run_create(revision: Revision, *, requested_by=None) -> ValidationRun:
 
 
 def main_revision(repo: ModelRepo) -> Revision | None:
-    ref = Ref.objects.filter(repo=repo, name="main").select_related("revision").first()
+    ref = Ref.objects.filter(repo=repo, name="main", kind="branch").select_related("revision").first()
     return ref.revision if ref else None
 
 
@@ -82,7 +82,7 @@ def on_revision_created(sender, revision: Revision, created_by=None, **kwargs) -
 
     Datasets are data, not something to fine-tune: they are never validated.
     """
-    main = Ref.objects.filter(repo_id=revision.repo_id, name="main", revision=revision)
+    main = Ref.objects.filter(repo_id=revision.repo_id, name="main", kind="branch", revision=revision)
     if not main.filter(repo__repo_type=ModelRepo.RepoType.MODEL).exists():
         return
     if ValidationRun.objects.filter(revision=revision).exists():
@@ -150,7 +150,7 @@ def run_fail(run: ValidationRun, reason: str, message: str, *, log_tail: str = "
 def summary_update(run: ValidationRun) -> None:
     """Point the repo's summary at ``run`` if it validated what ``main`` is now."""
     repo_id = run.revision.repo_id
-    if not Ref.objects.filter(repo_id=repo_id, name="main", revision_id=run.revision_id).exists():
+    if not Ref.objects.filter(repo_id=repo_id, name="main", kind="branch", revision_id=run.revision_id).exists():
         return
     passed = run.status == "passed"
     summary = (run.metrics or {}).get("suite") or {}

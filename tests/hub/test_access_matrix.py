@@ -104,9 +104,18 @@ MATRIX: dict[str, list[Call]] = {
     "hf_repos_delete": [
         Call("DELETE", "/api/repos/delete", OWNER_ONLY, body=lambda a: {"name": "{doomed}", "organization": "ann"})
     ],
+    # Open to all: huggingface_hub's RepoCard.validate sends no token.
     "hf_validate_yaml": [
-        Call("POST", "/api/validate-yaml", WRITERS, body=lambda a: {"content": "---\nlicense: mit\n---\n# x\n"})
+        Call("POST", "/api/validate-yaml", EVERYONE, body=lambda a: {"content": "---\nlicense: mit\n---\n# x\n"})
     ],
+    # ann/tiny -> ann/taken (which exists): the owner gets past the access check to a 409.
+    "hf_repos_move": [
+        Call("POST", "/api/repos/move", OWNER_ONLY, body=lambda a: {"fromRepo": "ann/tiny", "toRepo": "ann/taken"})
+    ],
+    "hf_duplicate": [
+        Call("POST", f"{API}/duplicate", WRITERS, body=lambda a: {"repository": f"{_namespace(a)}/dup-{_slug(a)}"})
+    ],
+    "hf_super_squash": [Call("POST", f"{API}/super-squash/squash-me", OWNER_ONLY, body=lambda a: {})],
     "hf_preupload": [Call("POST", f"{API}/preupload/main", OWNER_ONLY, body=lambda a: {"files": []})],
     "hf_commit": [
         Call(
@@ -148,6 +157,29 @@ MATRIX: dict[str, list[Call]] = {
     "api_refs": [Call("GET", f"{API}/refs", EVERYONE)],
     "api_commits": [Call("GET", f"{API}/commits/main", EVERYONE)],
     "api_like": [Call("POST", f"{API}/like", WRITERS)],
+    "api_likers": [Call("GET", f"{API}/likers", EVERYONE)],
+    "api_user_likes": [Call("GET", "/api/users/ann/likes", EVERYONE)],
+    "api_paths_info": [Call("POST", f"{API}/paths-info/main", EVERYONE, body=lambda a: {"paths": ["config.json"]})],
+    "api_auth_check": [Call("GET", f"{API}/auth-check", EVERYONE)],
+    "api_auth_check_write": [Call("GET", f"{API}/auth-check/write", OWNER_ANY)],
+    "api_branch": [Call("POST", f"{API}/branch/b-{{spare}}", OWNER_ONLY, body=lambda a: {})],
+    # Access requests: ann/tiny is not gated, so asking is a 400 past the check; ben's pending
+    # request (made by the world fixture) is answered by ann only.
+    "api_access_ask": [Call("POST", f"{API}/ask-access", WRITERS, body=lambda a: {})],
+    "api_access_list": [Call("GET", f"{API}/user-access-request/pending", OWNER_ANY)],
+    "api_access_handle": [
+        Call(
+            "POST",
+            f"{API}/user-access-request/handle",
+            OWNER_ONLY,
+            body=lambda a: {"user": "ben", "status": "rejected"},
+        )
+    ],
+    "api_access_grant": [Call("POST", f"{API}/user-access-request/grant", OWNER_ONLY, body=lambda a: {"user": "ann"})],
+    # What no route takes: a JSON 404 for everyone (a one-segment repo id names no repo here).
+    "api_repo_not_found": [Call("GET", "/api/models/tiny", NOBODY)],
+    "resolve_repo_not_found": [Call("GET", "/tiny/resolve/main/config.json", NOBODY)],
+    "api_not_found": [Call("GET", "/api/no-such-endpoint", NOBODY)],
     "user_page": [Call("GET", "/ann", EVERYONE, page=True)],
     "model_page": [Call("GET", REPO, EVERYONE, page=True)],
     "tree_page": [Call("GET", f"{REPO}/tree/main", EVERYONE, page=True)],
@@ -195,6 +227,13 @@ DATASET_TWINS = (
     *("hf_lfs_verify", "hf_lfs_upload", "xet_write_token", "xet_read_token", "resolve", "model_page", "tree_page"),
     *("tree_page_path", "like_toggle", "model_upload", "model_commit", "model_commits", "model_commits_rev"),
     "model_settings",
+    "hf_duplicate",
+    "hf_super_squash",
+    "api_likers",
+    "api_paths_info",
+    "api_auth_check",
+    *("api_auth_check_write", "api_branch", "api_access_ask", "api_access_list", "api_access_handle"),
+    "api_access_grant",
 )
 
 
@@ -210,6 +249,10 @@ MATRIX.update(
         for name in DATASET_TWINS
     }
 )
+
+
+def _namespace(actor: str) -> str:
+    return "ben" if actor == OTHER else "ann"
 
 
 def _slug(actor: str) -> str:
@@ -276,6 +319,11 @@ def world(live_hub):
             "for n in range(4): ModelRepo.objects.get_or_create(owner=ann, name=f'doomed-{n}')\n"
             "from hub.orgs import find_org, org_create\n"
             "if find_org('ann-lab') is None: org_create(ann, 'ann-lab')\n"
+            "ModelRepo.objects.get_or_create(owner=ann, name='taken')\n"
+            "from models_app.models import AccessRequest, Ref\n"
+            "for r, head in ((repo, rev), (data, data_rev)):\n"
+            "    AccessRequest.objects.get_or_create(repo=r, user=ben)\n"
+            "    Ref.objects.get_or_create(repo=r, name='squash-me', kind='branch', defaults={'revision': head})\n"
             "ids = [ApiToken.objects.create(user=ann, name=f'spare-{n}', prefix='x', hashed_secret=f'{n}' * 64).pk"
             " for n in range(4)]\n"
             "print(json.dumps({'sha': rev.sha, 'task': next(iter(boards())), 'token_ids': ids, 'find': find.pk}))\n",
@@ -318,6 +366,7 @@ def test_route_access(world, route, n, actor):
         "token_id": facts["token_ids"][spare],
         "find_id": facts["find"],
         "doomed": f"doomed-{spare}",
+        "spare": next(_spares),
     }
     path = call.path.format(**values)
     headers = dict(call.headers)

@@ -12,8 +12,8 @@ import json
 import pytest
 
 from hub.jsonbody import MAX_JSON_DEPTH
-from models_app.models import Revision
 from models_app.repos.rules import repo_create
+from tests.initial_commit import uploaded_revisions
 from tests.models_app.multipart_body import CONTENT_TYPE, multipart
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -57,7 +57,7 @@ def test_nul_or_a_lone_surrogate_in_an_ndjson_commit_is_a_400_and_stores_nothing
     body = "".join(json.dumps(line) + "\n" for line in lines)
     response = write_client.post("/api/models/alice/m/commit/main", data=body, content_type="application/x-ndjson")
     assert response.status_code == 400 and rule in response.json()["error"]
-    assert not Revision.objects.exists()
+    assert not uploaded_revisions().exists()
 
 
 def test_a_lone_surrogate_in_a_json_body_is_a_400(owner, write_client):
@@ -71,4 +71,4 @@ def test_nul_in_a_native_upload_field_is_a_400(owner, write_client):
     body = multipart({"a.txt": b"a"}, message="a\x00b")
     response = write_client.post("/api/models/alice/m/upload", data=body, content_type=CONTENT_TYPE)
     assert response.status_code == 400 and "NUL" in response.json()["error"]
-    assert not Revision.objects.exists()
+    assert not uploaded_revisions().exists()

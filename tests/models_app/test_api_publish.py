@@ -6,8 +6,9 @@ import hashlib
 
 import pytest
 
-from models_app.models import Blob, ModelRepo, Ref, Revision
+from models_app.models import ModelRepo, Ref, Revision
 from models_app.repos.rules import repo_create, repo_delete
+from tests.initial_commit import GITATTRIBUTES_SHA256, uploaded_blobs, uploaded_files, uploaded_revisions
 from tests.models_app.multipart_body import CONTENT_TYPE, multipart
 
 FILES = {
@@ -37,7 +38,8 @@ def test_create_then_upload_three_files(write_client, owner):
     assert body["created"] is True and len(body["sha"]) == 40
     assert body["commit_url"] == f"/alice/tiny-bert/commit/{body['sha']}"
     assert {f["path"]: f["sha256"] for f in body["manifest"]} == {
-        path: hashlib.sha256(data).hexdigest() for path, data in FILES.items()
+        ".gitattributes": GITATTRIBUTES_SHA256,  # from the repo's initial commit
+        **{path: hashlib.sha256(data).hexdigest() for path, data in FILES.items()},
     }
     revision = Revision.objects.get(sha=body["sha"])
     assert revision.message == "First weights" and revision.author == owner
@@ -50,7 +52,7 @@ def test_same_upload_again_creates_no_revision(write_client, owner):
     assert again.status_code == 200
     assert again.json()["created"] is False and again.json()["sha"] == first["sha"]
     assert "Nothing changed" in again.json()["message"]
-    assert Revision.objects.count() == 1
+    assert uploaded_revisions().count() == 1
 
 
 def test_two_repos_with_the_same_weights_store_one_blob(write_client, other_client, owner, other_user, settings):
@@ -58,7 +60,7 @@ def test_two_repos_with_the_same_weights_store_one_blob(write_client, other_clie
     repo_create(other_user, "b")
     assert upload(write_client, "alice/a", {"model.safetensors": FILES["model.safetensors"]}).status_code == 201
     assert upload(other_client, "bob/b", {"model.safetensors": FILES["model.safetensors"]}).status_code == 201
-    assert Blob.objects.count() == 1 and len(stored_blobs(settings)) == 1
+    assert uploaded_blobs().count() == 1 and len(uploaded_files(settings.BLOB_DIR)) == 1
 
 
 @pytest.mark.parametrize(
@@ -78,7 +80,7 @@ def test_bad_paths_are_refused_and_nothing_is_stored(write_client, owner, settin
     response = upload(write_client, "alice/m", {"ok.txt": b"fine", path: b"evil"})
     assert response.status_code == 400
     assert message in response.json()["error"]
-    assert Revision.objects.count() == 0
+    assert uploaded_revisions().count() == 0
     assert list(settings.UPLOAD_TMP_DIR.iterdir()) == []
 
 
@@ -88,7 +90,7 @@ def test_duplicate_paths_in_one_upload_are_refused(write_client, owner):
     body += multipart({"a.txt": b"2"})
     response = write_client.post("/api/models/alice/m/upload", data=body, content_type=CONTENT_TYPE)
     assert response.status_code == 400 and "twice" in response.json()["error"]
-    assert Revision.objects.count() == 0
+    assert uploaded_revisions().count() == 0
 
 
 def test_sha256_is_checked(write_client, owner):
@@ -110,7 +112,7 @@ def test_size_and_quota_limits(write_client, owner, settings):
     response = upload(write_client, "alice/m", {"big.bin": b"x" * 20_000})
     # Refused from Content-Length alone, before the body is read.
     assert response.status_code == 413 and "storage quota" in response.json()["error"]
-    assert Revision.objects.count() == 0 and list(settings.UPLOAD_TMP_DIR.iterdir()) == []
+    assert uploaded_revisions().count() == 0 and list(settings.UPLOAD_TMP_DIR.iterdir()) == []
 
 
 def test_who_may_upload(write_client, read_client, other_client, anon_client, owner):
@@ -146,8 +148,11 @@ def test_settings_patch_and_hf_put(write_client, other_client, owner):
     response = write_client.put("/api/models/alice/m/settings", {"visibility": "public"}, format="json")
     assert response.status_code == 200 and ModelRepo.objects.get().private is False
     assert other_client.put("/api/models/alice/m/settings", {"private": True}, format="json").status_code == 403
-    bad = write_client.put("/api/models/alice/m/settings", {"gated": "auto"}, format="json")
-    assert bad.status_code == 400
+    # Gated repos are supported now (models_app/repos/gating.py): "auto", "manual" or false.
+    gated = write_client.put("/api/models/alice/m/settings", {"gated": "auto"}, format="json")
+    assert gated.status_code == 200 and ModelRepo.objects.get().gated == "auto"
+    bad = write_client.put("/api/models/alice/m/settings", {"gated": "sometimes"}, format="json")
+    assert bad.status_code == 400 and "'gated' must be" in bad.json()["error"]
 
 
 def test_tag_a_revision_hf_shape(write_client, other_client, owner):
@@ -207,7 +212,7 @@ def test_card_errors_come_back_to_the_uploader(write_client, owner):
     response = upload(write_client, "alice/carded", {"README.md": b"---\npipeline_tag: telepathy\n---\n# x\n"})
     assert response.status_code == 422
     assert "not a known task" in response.json()["error"]
-    assert response.json()["detail"]["errors"] and Revision.objects.count() == 0
+    assert response.json()["detail"]["errors"] and uploaded_revisions().count() == 0
     good = b"---\nlicense: mit\npipeline_tag: fill-mask\n---\n# x\n"
     response = upload(write_client, "alice/carded", {"README.md": good})
     assert response.status_code == 201 and any("almost no text" in w for w in response.json()["warnings"])
@@ -235,7 +240,7 @@ def test_malformed_uploads_get_a_clear_4xx(write_client, owner, settings, body, 
     repo_create(owner, "m")
     response = write_client.post("/api/models/alice/m/upload", data=body, content_type=content_type)
     assert response.status_code == status and message in response.json()["error"]
-    assert Revision.objects.count() == 0 and list(settings.UPLOAD_TMP_DIR.iterdir()) == []
+    assert uploaded_revisions().count() == 0 and list(settings.UPLOAD_TMP_DIR.iterdir()) == []
 
 
 def test_stale_parent_commit_is_refused(write_client, owner):

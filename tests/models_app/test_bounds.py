@@ -64,7 +64,7 @@ def test_commit_with_too_many_operations_is_refused_and_stores_nothing(write_cli
     assert commit(write_client, "alice/m", add("a.txt", b"a")).status_code == 200
     deletions = [{"key": "deletedFile", "value": {"path": "a.txt"}}] * (MAX_COMMIT_OPERATIONS + 1)
     assert_names_the_bound(commit(write_client, "alice/m", *deletions), MAX_COMMIT_OPERATIONS)
-    assert Revision.objects.filter(repo=repo).count() == 1
+    assert Revision.objects.filter(repo=repo).count() == 2  # the initial commit and a.txt
 
 
 @pytest.mark.parametrize("method, path", [("post", "/api/models"), ("patch", "/api/models/alice/m/settings")])

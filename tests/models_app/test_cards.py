@@ -6,11 +6,12 @@ from html.parser import HTMLParser
 
 import pytest
 
-from models_app.models import ModelRepo, Revision
+from models_app.models import ModelRepo
 from models_app.publish.uploads import Ingest
 from models_app.repos.cards import card_generate, parse_card, render_card, validate_card
 from models_app.repos.revisions import RevisionError, revision_create
 from models_app.repos.rules import repo_create
+from tests.initial_commit import uploaded_revisions
 
 GOOD_CARD = """---
 license: apache-2.0
@@ -75,7 +76,7 @@ def test_card_errors_refuse_the_commit(owner, front, message):
         commit(repo, owner, {"README.md": f"---\n{front}\n---\n# M\n".encode()})
     assert excinfo.value.status_code == 422 and message in excinfo.value.message
     assert any(message in error for error in excinfo.value.extra["errors"])
-    assert Revision.objects.count() == 0 and ModelRepo.objects.get().card_meta == {}
+    assert uploaded_revisions().count() == 0 and ModelRepo.objects.get().card_meta == {}
 
 
 def test_warnings_are_reported_not_fatal(owner):

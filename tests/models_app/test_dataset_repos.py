@@ -41,12 +41,16 @@ def test_create_upload_list_and_info_through_the_native_api(write_client, anon_c
     response = upload(write_client, "/api/datasets/alice/reviews", {"data.csv": CSV})
     assert response.status_code == 201 and response.json()["commit_url"].startswith("/datasets/alice/reviews/commit/")
     info = anon_client.get("/api/datasets/alice/reviews").json()
-    assert info["id"] == "alice/reviews" and [s["rfilename"] for s in info["siblings"]] == ["data.csv"]
+    # every repo starts with .gitattributes (its initial commit), as on the HF hub
+    assert info["id"] == "alice/reviews" and [s["rfilename"] for s in info["siblings"]] == [
+        ".gitattributes",
+        "data.csv",
+    ]
     assert [row["id"] for row in anon_client.get("/api/datasets").json()] == ["alice/reviews"]
     assert anon_client.get("/api/models").json() == []
     assert anon_client.get("/api/models/alice/reviews").status_code == 401  # anonymous: as for a private model
     tree = anon_client.get("/api/datasets/alice/reviews/tree/main").json()
-    assert [entry["path"] for entry in tree] == ["data.csv"]
+    assert [entry["path"] for entry in tree] == [".gitattributes", "data.csv"]
     assert anon_client.get("/datasets/alice/reviews/resolve/main/data.csv").getvalue() == CSV
 
 
@@ -64,8 +68,9 @@ def test_a_model_and_a_dataset_may_share_a_name_but_not_two_datasets(owner, writ
     assert again.status_code == 409 and "dataset" in again.json()["error"]
     upload(write_client, "/api/models/alice/foo", {"config.json": b"{}"})
     upload(write_client, "/api/datasets/alice/foo", {"data.csv": CSV})
-    assert write_client.get("/api/models/alice/foo").json()["siblings"][0]["rfilename"] == "config.json"
-    assert write_client.get("/api/datasets/alice/foo").json()["siblings"][0]["rfilename"] == "data.csv"
+    siblings = {kind: write_client.get(f"/api/{kind}/alice/foo").json()["siblings"] for kind in ("models", "datasets")}
+    assert [s["rfilename"] for s in siblings["models"]] == [".gitattributes", "config.json"]
+    assert [s["rfilename"] for s in siblings["datasets"]] == [".gitattributes", "data.csv"]
 
 
 def test_uploading_a_dataset_queues_no_validation(owner, write_client, django_capture_on_commit_callbacks):

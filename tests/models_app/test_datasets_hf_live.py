@@ -77,7 +77,8 @@ def runs_of(hub, repo_id: str) -> dict:
 
 def test_publish_list_download_and_info_of_a_private_dataset(hf_env, tmp_path):
     api, repo_id, files = published_dataset(hf_env, "dataset-dana", tmp_path)
-    assert sorted(api.list_repo_files(repo_id, repo_type="dataset")) == sorted(files)
+    # every repo starts with .gitattributes (its initial commit), as on the HF hub
+    assert sorted(api.list_repo_files(repo_id, repo_type="dataset")) == sorted([*files, ".gitattributes"])
     for path, data in files.items():
         local = hf_hub_download(
             repo_id, path, repo_type="dataset", endpoint=hf_env.url, token=api.token, cache_dir=tmp_path / "c"
@@ -85,7 +86,7 @@ def test_publish_list_download_and_info_of_a_private_dataset(hf_env, tmp_path):
         assert Path(local).read_bytes() == data
     info = api.dataset_info(repo_id)
     assert info.id == repo_id and info.private is True and info.author == "dataset-dana"
-    assert sorted(s.rfilename for s in info.siblings) == sorted(files)
+    assert sorted(s.rfilename for s in info.siblings) == sorted([*files, ".gitattributes"])
     assert info.sha == api.dataset_info(repo_id, revision=info.sha).sha
     assert [d.id for d in api.list_datasets(author="dataset-dana")] == [repo_id]
     assert [d.id for d in api.list_datasets(search="dataset-dana/rev")] == [repo_id]
@@ -98,8 +99,8 @@ def test_a_model_and_a_dataset_share_a_name(hf_env, tmp_path):
     api, repo_id, files = published_dataset(hf_env, "dora", tmp_path, private=False)
     api.create_repo(repo_id)  # the model of the same name
     api.upload_file(path_or_fileobj=b'{"model_type": "bert"}', path_in_repo="config.json", repo_id=repo_id)
-    assert api.list_repo_files(repo_id) == ["config.json"]
-    assert sorted(api.list_repo_files(repo_id, repo_type="dataset")) == sorted(files)
+    assert api.list_repo_files(repo_id) == [".gitattributes", "config.json"]
+    assert sorted(api.list_repo_files(repo_id, repo_type="dataset")) == sorted([*files, ".gitattributes"])
     assert api.model_info(repo_id).sha != api.dataset_info(repo_id).sha
     with httpx.Client(base_url=hf_env.url) as client:
         assert client.get(f"/{repo_id}/resolve/main/config.json").content == b'{"model_type": "bert"}'
@@ -116,7 +117,7 @@ def test_a_model_and_a_dataset_share_a_name(hf_env, tmp_path):
     # The model's upload is validated; the dataset's is not.
     assert runs_of(hf_env, repo_id) == {"model": 1, "dataset": 0}
     api.delete_repo(repo_id, repo_type="dataset")
-    assert api.list_repo_files(repo_id) == ["config.json"]
+    assert api.list_repo_files(repo_id) == [".gitattributes", "config.json"]
     with pytest.raises(RepositoryNotFoundError):
         api.dataset_info(repo_id)
 

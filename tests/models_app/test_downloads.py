@@ -86,10 +86,11 @@ def test_missing_file_is_entry_not_found_with_commit(anon_client, model):
 
 
 def test_a_file_of_an_empty_repo_is_entry_not_found(owner, anon_client):
-    repo_create(owner, "empty")  # what push_to_hub does first; it then reads README.md
+    repo = repo_create(owner, "empty")  # what push_to_hub does first; it then reads README.md
     response = anon_client.head(url(repo="alice/empty", path="README.md"))
     assert response.status_code == 404 and response["X-Error-Code"] == "EntryNotFound"
-    assert not response.has_header("X-Repo-Commit")
+    # A new repo's main holds its initial commit (.gitattributes), as on the HF hub.
+    assert response["X-Repo-Commit"] == repo.refs.get(name="main").revision.sha
     assert anon_client.head(url(repo="alice/empty", rev="dev", path="README.md"))["X-Error-Code"] == "RevisionNotFound"
 
 

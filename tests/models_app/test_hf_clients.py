@@ -20,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from models_app.repos.initial import GITATTRIBUTES
+
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
 SCRIPT = Path(__file__).with_name("hf_client_script.py")
@@ -68,9 +70,10 @@ def test_transformers_loads_by_branch_tag_and_sha(live_hub, hub_model, tmp_path,
 def test_snapshot_download_has_every_file(live_hub, hub_model, tmp_path):
     snap = run_client(live_hub.url, tmp_path / "cache", "snapshot", "alice/reuse-bert", "v1")["files"]
     original = {p.name: p.read_bytes().hex() for p in hub_model["folder"].iterdir()}
-    assert snap == original
+    # and the .gitattributes of the repo's initial commit, as on the HF hub
+    assert snap == original | {".gitattributes": GITATTRIBUTES.hex()}
     at_main = run_client(live_hub.url, tmp_path / "cache2", "snapshot", "alice/reuse-bert", hub_model["main"])["files"]
-    assert set(at_main) == set(original) | {"README.md"}
+    assert set(at_main) == set(original) | {"README.md", ".gitattributes"}
 
 
 def test_hf_hub_download_and_missing_file(live_hub, hub_model, tmp_path):
@@ -96,13 +99,14 @@ def test_hf_api_read_calls_parse(live_hub, hub_model, tmp_path):
     token = live_hub.create_token("alice", "write")
     got = run_client(live_hub.url, tmp_path / "cache", "api", "alice/reuse-bert", "v1", token)
     assert got["sha"] == hub_model["main"] and got["tag_sha"] == hub_model["v1"]
-    files = {p.name for p in hub_model["folder"].iterdir()}
-    assert set(got["siblings"]) == files | {"README.md"}
+    files = {p.name for p in hub_model["folder"].iterdir()} | {"README.md", ".gitattributes"}
+    assert set(got["siblings"]) == files
     assert got["card_license"] == "mit"
-    assert {path for kind, path, _ in got["tree"] if kind == "RepoFile"} == files | {"README.md"}
+    assert {path for kind, path, _ in got["tree"] if kind == "RepoFile"} == files
     assert all(has_commit for kind, _, has_commit in got["tree"] if kind == "RepoFile")
     assert got["branches"] == [["main", hub_model["main"]]] and got["tags"] == [["v1", hub_model["v1"]]]
-    assert got["commits"] == [hub_model["main"], hub_model["v1"]]
+    # newest first, down to the repo's initial commit
+    assert got["commits"][:2] == [hub_model["main"], hub_model["v1"]] and len(got["commits"]) == 3
     assert got["found"] == ["alice/reuse-bert"]
     assert "alice/reuse-private-bert" not in got["by_author"] and "alice/reuse-bert" in got["by_author"]
     assert got["likes_after"] == 1 and got["likes_end"] == 0

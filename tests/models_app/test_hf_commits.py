@@ -12,10 +12,12 @@ import httpx
 import pytest
 
 from hub.api import ApiError
-from models_app.hf.commits import REGULAR_MAX_SIZE, git_blob_sha1, ndjson_lines
-from models_app.models import Revision
-from models_app.repos.revisions import tag_create
+from models_app.hf.commits import REGULAR_MAX_SIZE, ndjson_lines
+from models_app.models import Ref, Revision
+from models_app.repos.blobs import git_blob_sha1
+from models_app.repos.revisions import manifest_of, tag_create
 from models_app.repos.rules import repo_create
+from tests.initial_commit import uploaded_revisions
 
 
 def b64(data: bytes) -> str:
@@ -81,7 +83,8 @@ def test_commit_adds_deletes_and_answers_the_sha(owner, write_client):
     second = commit(write_client, "alice/tiny", {"key": "deletedFolder", "value": {"path": "a/"}})
     assert second.status_code == 200
     assert list(Revision.objects.get(sha=second.json()["commitOid"]).files.values_list("path", flat=True)) == [
-        "keep.txt"
+        ".gitattributes",  # from the repo's initial commit
+        "keep.txt",
     ]
     gone = commit(write_client, "alice/tiny", {"key": "deletedFile", "value": {"path": "nope.txt"}})
     assert gone.status_code == 404 and gone["X-Error-Code"] == "EntryNotFound"
@@ -91,15 +94,13 @@ def test_commit_refusals(owner, write_client, read_client, anon_client):
     repo = repo_create(owner, "tiny")
     assert commit(read_client, "alice/tiny", add("a", b"a")).status_code == 403
     assert commit(anon_client, "alice/tiny", add("a", b"a")).status_code == 401
-    pr = commit(write_client, "alice/tiny", add("a", b"a"), query="?create_pr=1")
-    assert pr.status_code == 400 and "Pull requests are not supported" in pr.json()["error"]
     branch = commit(write_client, "alice/tiny", add("a", b"a"), rev="dev")
     assert branch.status_code == 404 and branch["X-Error-Code"] == "RevisionNotFound"
     for content in ("!!", ["not", "text"]):
         bad = commit(write_client, "alice/tiny", {"key": "file", "value": {"path": "a", "content": content}})
         assert bad.status_code == 400 and "base64" in bad.json()["error"]
     escape = commit(write_client, "alice/tiny", add("../a", b"a"))
-    assert escape.status_code == 400 and "'..'" in escape.json()["error"]
+    assert escape.status_code == 422 and "'..'" in escape.json()["error"]  # 422, as the HF hub answers
     twice = commit(write_client, "alice/tiny", add("a", b"a"), add("a", b"b"))
     assert twice.status_code == 400 and "twice" in twice.json()["error"]
     no_header = write_client.post(
@@ -108,8 +109,27 @@ def test_commit_refusals(owner, write_client, read_client, anon_client):
     assert no_header.status_code == 400 and "header" in no_header.json()["error"]
     ok = commit(write_client, "alice/tiny", add("a", b"a"))
     tag_create(repo, "v1", Revision.objects.get(sha=ok.json()["commitOid"]))
-    assert commit(write_client, "alice/tiny", add("b", b"b"), rev="v1").status_code == 400
-    assert Revision.objects.count() == 1
+    to_tag = commit(write_client, "alice/tiny", add("b", b"b"), rev="v1")  # a tag is no branch: none named v1
+    assert to_tag.status_code == 404 and to_tag["X-Error-Code"] == "RevisionNotFound"
+    assert uploaded_revisions().count() == 1
+
+
+def test_create_pr_commits_to_a_new_pull_request_ref_and_leaves_main(owner, write_client):
+    repo_create(owner, "tiny")
+    main = Ref.objects.get(name="main").revision
+    pr = commit(write_client, "alice/tiny", add("a", b"a"), query="?create_pr=1")
+    assert pr.status_code == 200, pr.json()
+    assert pr.json()["pullRequestUrl"].endswith("/alice/tiny/discussions/1")
+    assert Ref.objects.get(name="main").revision == main
+    ref = Ref.objects.get(kind=Ref.Kind.PR, name="1")
+    assert ref.revision.sha == pr.json()["commitOid"] and ref.revision.parent == main
+    assert set(manifest_of(ref.revision)) == {".gitattributes", "a"}
+    again = commit(write_client, "alice/tiny", add("b", b"b"), query="?create_pr=1")
+    assert again.json()["pullRequestUrl"].endswith("/discussions/2")
+    # A refused commit opens no pull request.
+    gone = commit(write_client, "alice/tiny", {"key": "deletedFile", "value": {"path": "x"}}, query="?create_pr=1")
+    assert gone.status_code == 404
+    assert list(Ref.objects.filter(kind=Ref.Kind.PR).values_list("name", flat=True).order_by("name")) == ["1", "2"]
 
 
 def test_a_line_over_the_limit_is_refused_before_parsing():

@@ -21,6 +21,8 @@ huggingface_hub = pytest.importorskip("huggingface_hub")
 from huggingface_hub import HfApi, constants  # noqa: E402
 from huggingface_hub.errors import HfHubHTTPError  # noqa: E402
 
+from tests.initial_commit import GITATTRIBUTES_SHA256  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def tokens(live_hub) -> dict:
@@ -51,6 +53,10 @@ def hf_env(live_hub, tokens, monkeypatch, tmp_path):
 
 def api_for(hub, token) -> HfApi:
     return HfApi(endpoint=hub.url, token=token)
+
+
+# What every new repo holds from its initial commit (models_app/repos/initial.py), as on the HF hub.
+INITIAL = {".gitattributes": GITATTRIBUTES_SHA256}
 
 
 def sha256(data: bytes) -> str:
@@ -119,10 +125,10 @@ def test_upload_folder_stores_every_byte_and_reports_the_revision_sha(hf_env, to
 
     state = hub_state(hf_env, "alice/tiny")
     assert state["sha"] == info.oid and info.commit_url.endswith(f"/alice/tiny/commit/{info.oid}")
-    assert state["files"] == local_files(folder)
-    for path, digest in state["files"].items():
-        assert sha256(stored_bytes(hf_env, digest)) == sha256((folder / path).read_bytes())
-    assert state["revisions"] == 1
+    assert state["files"] == local_files(folder) | INITIAL
+    for path, digest in local_files(folder).items():
+        assert sha256(stored_bytes(hf_env, state["files"][path])) == digest
+    assert state["revisions"] == 2  # the initial commit and the upload
 
     # One more file and a deletion; the unchanged files are not sent again.
     added = api.upload_file(path_or_fileobj=b"extra notes\n", path_in_repo="notes/extra.md", repo_id="alice/tiny")
@@ -130,7 +136,7 @@ def test_upload_folder_stores_every_byte_and_reports_the_revision_sha(hf_env, to
     removed = api.delete_file("notes/extra.md", repo_id="alice/tiny")
     state = hub_state(hf_env, "alice/tiny")
     assert "notes/extra.md" not in state["files"] and state["sha"] == removed.oid != added.oid
-    assert state["revisions"] == 3
+    assert state["revisions"] == 4
 
 
 def test_the_same_commit_twice_creates_no_second_revision(hf_env, tokens):
@@ -148,7 +154,7 @@ def test_the_same_commit_twice_creates_no_second_revision(hf_env, tokens):
     )
     assert response.status_code == 200, response.text
     assert response.json()["commitOid"] == first.oid and response.json()["created"] is False
-    assert hub_state(hf_env, "alice/twice")["revisions"] == 1
+    assert hub_state(hf_env, "alice/twice")["revisions"] == 2  # the initial commit and the first upload
 
 
 def test_stale_parent_commit_is_refused(hf_env, tokens):
@@ -175,15 +181,17 @@ def test_read_token_or_no_token_cannot_upload(hf_env, tokens):
     with pytest.raises(HfHubHTTPError) as excinfo:
         api_for(hf_env, tokens["bob"]).upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id="alice/guarded")
     assert excinfo.value.response.status_code == 403 and "only its owner" in str(excinfo.value)
-    assert hub_state(hf_env, "alice/guarded")["files"] == {}
+    assert hub_state(hf_env, "alice/guarded")["files"] == INITIAL
 
 
-def test_pull_requests_are_refused_clearly(hf_env, tokens):
+def test_create_pr_opens_a_pull_request_and_leaves_main(hf_env, tokens):
     api = api_for(hf_env, tokens["alice"])
-    api.create_repo("alice/no-pr")
-    with pytest.raises(HfHubHTTPError) as excinfo:
-        api.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id="alice/no-pr", create_pr=True)
-    assert excinfo.value.response.status_code == 400 and "Pull requests are not supported" in str(excinfo.value)
+    api.create_repo("alice/with-pr")
+    before = hub_state(hf_env, "alice/with-pr")
+    info = api.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id="alice/with-pr", create_pr=True)
+    assert info.pr_num == 1 and info.pr_revision == "refs/pr/1"
+    assert hub_state(hf_env, "alice/with-pr")["files"] == before["files"] == INITIAL
+    assert api.list_repo_files("alice/with-pr", revision="refs/pr/1") == [".gitattributes", "x.txt"]
 
 
 def _file(hub, data: bytes) -> Path:
@@ -231,9 +239,9 @@ def test_upload_twice_and_download_with_the_read_protocol(hf_env, tokens, tmp_pa
     first = api.upload_folder(repo_id="alice/round-trip", folder_path=folder)
     # Every file unchanged: the client sends nothing and reports the current revision.
     again = api.upload_folder(repo_id="alice/round-trip", folder_path=folder)
-    assert again.oid == first.oid and hub_state(hf_env, "alice/round-trip")["revisions"] == 1
+    assert again.oid == first.oid and hub_state(hf_env, "alice/round-trip")["revisions"] == 2
     snapshot = Path(api.snapshot_download("alice/round-trip", cache_dir=tmp_path / "download"))
-    assert local_files(snapshot) == local_files(folder)
+    assert local_files(snapshot) == local_files(folder) | INITIAL
 
 
 def test_an_uploaded_revision_is_queued_for_validation(hf_env, tokens):

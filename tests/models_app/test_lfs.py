@@ -13,7 +13,9 @@ from django.test import Client
 
 from models_app.hf import lfs_objects
 from models_app.models import Blob, RepoFile
+from models_app.repos.quota import repo_usage
 from models_app.repos.rules import repo_create
+from tests.initial_commit import uploaded_blobs
 
 WEIGHTS = b"\x00\x01weights" * 4096
 OID = hashlib.sha256(WEIGHTS).hexdigest()
@@ -67,7 +69,7 @@ def test_upload_link_streams_into_the_store_and_the_commit_names_the_object(owne
     )
     assert verify.status_code == 200
     # Uploaded, not committed: no revision names it yet.
-    assert Blob.objects.filter(sha256=OID).exists() and not RepoFile.objects.exists()
+    assert Blob.objects.filter(sha256=OID).exists() and not RepoFile.objects.filter(blob_id=OID).exists()
 
     response = commit(write_client, "alice/tiny", lfs_file("model.safetensors"))
     assert response.status_code == 200, response.json()
@@ -95,7 +97,7 @@ def test_wrong_bytes_forged_expired_or_foreign_links_store_nothing(owner, write_
     monkeypatch.setattr(lfs_objects, "UPLOAD_LINK_MAX_AGE", -1)
     expired = put(href, WEIGHTS)
     assert expired.status_code == 403 and "expired" in expired["X-Error-Message"]
-    assert not Blob.objects.exists() and list(isolated_store.UPLOAD_TMP_DIR.iterdir()) == []
+    assert not uploaded_blobs().exists() and list(isolated_store.UPLOAD_TMP_DIR.iterdir()) == []
 
 
 def test_knowing_a_hash_is_not_enough_to_commit_someone_elses_object(
@@ -116,7 +118,7 @@ def test_knowing_a_hash_is_not_enough_to_commit_someone_elses_object(
     # With the bytes in hand he may: the store keeps one copy.
     assert put(asked["actions"]["upload"]["href"], WEIGHTS).status_code == 200
     assert commit(other_client, "bob/copycat", lfs_file("w.bin")).status_code == 200
-    assert Blob.objects.count() == 1
+    assert uploaded_blobs().count() == 1
 
 
 def test_batch_refusals(owner, write_client, read_client, other_client, anon_client, isolated_store):
@@ -137,12 +139,12 @@ def test_regular_files_in_the_commit_go_through_the_same_ingest(owner, write_cli
     line = {"key": "file", "value": {"path": "big.txt", "content": base64.b64encode(b"x" * 11).decode()}}
     response = commit(write_client, "alice/tiny", line)
     assert response.status_code == 413 and "limit per file" in response.json()["error"]
-    assert not Blob.objects.exists()
+    assert not uploaded_blobs().exists()
 
 
 def test_objects_uploaded_one_by_one_still_count_against_the_quota_together(owner, write_client, isolated_store):
-    repo_create(owner, "tiny")
-    isolated_store.HUB_REPO_QUOTA = 100
+    repo = repo_create(owner, "tiny")
+    isolated_store.HUB_REPO_QUOTA = repo_usage(repo) + 100  # over what the initial .gitattributes holds
     first, second = b"\x00a" * 30, b"\x00b" * 30
     operations = []
     for number, data in enumerate((first, second)):

@@ -11,6 +11,7 @@ from models_app.models import Blob
 from models_app.publish.multipart import MAX_FIELD_BYTES, UploadForm, boundary_of
 from models_app.publish.uploads import Ingest, UploadError
 from models_app.repos.rules import repo_create
+from tests.initial_commit import uploaded_blobs
 from tests.models_app.multipart_body import BOUNDARY, CONTENT_TYPE, multipart
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +58,7 @@ def test_a_digest_sent_before_the_file_is_checked(owner):
     assert feed(owner, body, 5).ingest.files["a.txt"].size == 3
     with pytest.raises(UploadError) as excinfo:
         feed(owner, multipart({"a.txt": b"abc"}, **{"sha256:a.txt": "0" * 64}), 5, "bad")
-    assert excinfo.value.status_code == 422 and Blob.objects.count() == 1
+    assert excinfo.value.status_code == 422 and uploaded_blobs().count() == 1
 
 
 def test_quoted_and_utf8_filenames_are_repo_paths(owner):
@@ -89,5 +90,5 @@ def test_bad_bodies_are_refused_and_leave_nothing(owner, isolated_store, body, m
     with pytest.raises(UploadError) as excinfo:
         feed(owner, body, 1000)
     assert excinfo.value.status_code == 400 and message in excinfo.value.message
-    assert Blob.objects.count() == 0
+    assert uploaded_blobs().count() == 0
     assert list((isolated_store.UPLOAD_TMP_DIR).glob("*.part")) == []

@@ -7,6 +7,7 @@ import pytest
 from models_app.models import Ref, Revision
 from models_app.publish.uploads import Ingest
 from models_app.repos import events
+from models_app.repos.initial import INITIAL_MESSAGE
 from models_app.repos.revisions import RevisionError, manifest_of, resolve_revision, revision_create, tag_create
 from models_app.repos.rules import repo_create
 
@@ -25,7 +26,9 @@ def test_upload_creates_a_revision_and_moves_main(owner):
     result = upload(repo, owner, FILES)
     assert result.created and len(result.revision.sha) == 40
     assert Ref.objects.get(repo=repo, name="main").revision == result.revision
-    assert set(manifest_of(result.revision)) == set(FILES)
+    # on top of the initial commit every new repo starts with (models_app/repos/initial.py)
+    assert result.revision.parent.message == INITIAL_MESSAGE
+    assert set(manifest_of(result.revision)) == {*FILES, ".gitattributes"}
 
 
 def test_same_upload_again_creates_no_revision(owner):
@@ -33,7 +36,7 @@ def test_same_upload_again_creates_no_revision(owner):
     first = upload(repo, owner, FILES)
     again = upload(repo, owner, FILES)
     assert again.created is False and again.revision == first.revision
-    assert Revision.objects.filter(repo=repo).count() == 1
+    assert Revision.objects.filter(repo=repo).count() == 2  # the initial commit and the upload
 
 
 def test_sha_depends_on_content_and_parent(owner, other_user):

@@ -9,10 +9,12 @@ import urllib.request
 
 import pytest
 
+from models_app.models import Blob
 from models_app.publish.uploads import Ingest
 from models_app.repos.revisions import manifest_of, revision_create
 from models_app.repos.rules import repo_create
 from models_app.storage import _configured_store, get_store
+from tests.initial_commit import GITATTRIBUTES_SHA256
 from tests.live import free_port
 
 pytestmark = pytest.mark.live
@@ -87,6 +89,8 @@ def test_s3_round_trip_and_dedup(s3_settings, owner, other_user, settings):
     assert repo.license == "mit"  # the card was read back from S3 inside the commit
     Ingest(repo_create(other_user, "copy")).add("model.safetensors", [weights])
     objects = s3_settings.list_objects_v2(Bucket="th-test-blobs")["Contents"]
-    assert sorted(o["Key"] for o in objects) == sorted(b.storage_key for b in blobs.values())
+    # and the .gitattributes of the repos' initial commits, once for both
+    initial = Blob.objects.get(sha256=GITATTRIBUTES_SHA256).storage_key
+    assert sorted(o["Key"] for o in objects) == sorted([initial, *(b.storage_key for b in blobs.values())])
     assert list(settings.UPLOAD_TMP_DIR.iterdir()) == []
     assert store.url(key).startswith(settings.AWS_S3_ENDPOINT_URL)

@@ -17,7 +17,8 @@ from models_app.publish.uploads import Ingest
 from models_app.repos.rules import repo_create
 from models_app.sweep import sweep_storage
 from models_app.tasks import storage_sweep
-from tests.models_app.test_api_publish import stored_blobs, upload
+from tests.initial_commit import uploaded_files
+from tests.models_app.test_api_publish import upload
 
 pytestmark = pytest.mark.django_db
 NOW = timedelta(0)
@@ -40,13 +41,14 @@ def test_a_failed_upload_leaves_a_blob_the_sweep_removes_after_its_grace(write_c
     response = upload(write_client, "alice/m", {"a.bin": stray, "b.txt": b"abc"}, **{"sha256:b.txt": "0" * 64})
     assert response.status_code == 422
     stray_sha = hashlib.sha256(stray).hexdigest()
-    assert Blob.objects.filter(sha256=stray_sha).exists() and len(stored_blobs(settings)) == 2
+    assert Blob.objects.filter(sha256=stray_sha).exists()
+    assert sorted(uploaded_files(settings.BLOB_DIR)) == sorted([b"committed bytes", stray])
 
     assert sweep_storage().blobs == 0  # within HUB_BLOB_GRACE_HOURS
     result = sweep_storage(NOW)
     assert (result.blobs, result.blob_bytes) == (1, len(stray))
     assert not Blob.objects.filter(sha256=stray_sha).exists()
-    assert len(stored_blobs(settings)) == 1  # the committed file's blob
+    assert uploaded_files(settings.BLOB_DIR) == [b"committed bytes"]  # the initial .gitattributes stays too
     page = write_client.get("/alice/m/resolve/main/kept.txt")
     assert page.status_code == 200 and b"".join(page.streaming_content) == b"committed bytes"
 

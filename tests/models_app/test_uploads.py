@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 
-from models_app.models import Blob
 from models_app.publish.uploads import Ingest, Limits, UploadError
 from models_app.repos.rules import repo_create
+from tests.initial_commit import uploaded_blobs, uploaded_files
 
 
 def chunks(data: bytes, size: int = 7):
@@ -25,9 +25,8 @@ def test_file_is_hashed_and_stored_once_across_repos(owner, other_user, isolated
     first = Ingest(repo_create(owner, "tiny-bert")).add("model.safetensors", chunks(weights))
     second = Ingest(repo_create(other_user, "copy")).add("model.safetensors", chunks(weights))
     assert first.sha256 == second.sha256 == hashlib.sha256(weights).hexdigest()
-    assert Blob.objects.count() == 1
-    stored = list((isolated_store.BLOB_DIR).rglob("*"))
-    assert [p.read_bytes() for p in stored if p.is_file()] == [weights]
+    assert uploaded_blobs().count() == 1
+    assert uploaded_files(isolated_store.BLOB_DIR) == [weights]
     assert leftovers(isolated_store) == []
 
 
@@ -36,7 +35,7 @@ def test_digest_mismatch_is_refused_and_nothing_kept(owner, isolated_store):
     with pytest.raises(UploadError) as excinfo:
         ingest.add("config.json", [b"{}"], sha256="0" * 64)
     assert excinfo.value.status_code == 422 and "sha256 mismatch" in excinfo.value.message
-    assert Blob.objects.count() == 0 and leftovers(isolated_store) == []
+    assert uploaded_blobs().count() == 0 and leftovers(isolated_store) == []
 
 
 def test_file_size_limit_stops_the_stream_before_the_rest_arrives(owner, isolated_store):
@@ -52,7 +51,7 @@ def test_file_size_limit_stops_the_stream_before_the_rest_arrives(owner, isolate
         Ingest(repo_create(owner, "m")).add("big.bin", body())
     assert excinfo.value.status_code == 413 and "limit per file" in excinfo.value.message
     assert len(sent) <= 11  # refused at the chunk that crossed the limit, not after 10,000 bytes
-    assert Blob.objects.count() == 0 and leftovers(isolated_store) == []
+    assert uploaded_blobs().count() == 0 and leftovers(isolated_store) == []
 
 
 def test_announced_size_over_the_limit_is_refused_before_reading(owner, isolated_store):
@@ -92,7 +91,7 @@ def test_bad_path_is_refused_before_any_byte_is_stored(owner, isolated_store):
     with pytest.raises(UploadError) as excinfo:
         Ingest(repo_create(owner, "m")).add("../escape.txt", [b"x"])
     assert excinfo.value.status_code == 400 and "'..'" in excinfo.value.message
-    assert leftovers(isolated_store) == [] and Blob.objects.count() == 0
+    assert leftovers(isolated_store) == [] and uploaded_blobs().count() == 0
 
 
 def test_large_files_are_stored_byte_exact_whatever_the_chunking(owner, isolated_store):
@@ -106,8 +105,7 @@ def test_large_files_are_stored_byte_exact_whatever_the_chunking(owner, isolated
     ingest = Ingest(repo_create(owner, "big"))
     blob = ingest.add("model.safetensors", [memoryview(bytearray(p)) for p in parts])
     assert blob.sha256 == hashlib.sha256(data).hexdigest() and blob.size == len(data)
-    stored = next(p for p in isolated_store.BLOB_DIR.rglob("*") if p.is_file())
-    assert stored.read_bytes() == data
+    assert uploaded_files(isolated_store.BLOB_DIR) == [data]
     assert leftovers(isolated_store) == []
 
 
@@ -117,22 +115,23 @@ def test_limit_crossed_after_the_lanes_started_keeps_nothing(owner, isolated_sto
     with pytest.raises(UploadError) as excinfo:
         Ingest(repo_create(owner, "m")).add("big.bin", [big] * 5)
     assert excinfo.value.status_code == 413
-    assert Blob.objects.count() == 0 and leftovers(isolated_store) == []
+    assert uploaded_blobs().count() == 0 and leftovers(isolated_store) == []
 
 
 @pytest.mark.parametrize("shared", ["repo", "user"])
 def test_uploads_side_by_side_cannot_together_pass_a_quota(owner, isolated_store, shared):
     """Each upload is checked while it streams against the usage when it began; the commit checks again,
     so two that ran side by side (each within the quota alone) do not both land."""
-    from models_app.repos.quota import QuotaExceeded
+    from models_app.repos.quota import QuotaExceeded, repo_usage, user_usage
     from models_app.repos.revisions import manifest_of, revision_create
 
+    # Quotas are set once the repos exist: their initial .gitattributes counts as usage too.
     if shared == "repo":
-        isolated_store.HUB_REPO_QUOTA = 1000
         first_repo = second_repo = repo_create(owner, "m")
+        isolated_store.HUB_REPO_QUOTA = repo_usage(first_repo) + 1000
     else:
-        isolated_store.HUB_USER_QUOTA = 1000
         first_repo, second_repo = repo_create(owner, "m1"), repo_create(owner, "m2")
+        isolated_store.HUB_USER_QUOTA = user_usage(owner) + 1000
     first, second = Ingest(first_repo), Ingest(second_repo)  # both began before either committed
     first.add("a.bin", [b"a" * 600])
     second.add("b.bin", [b"b" * 600])
@@ -148,4 +147,4 @@ def test_uploads_side_by_side_cannot_together_pass_a_quota(owner, isolated_store
     again = Ingest(first_repo, limits=unlimited)  # past the streaming check: only the commit's is left
     again.add("copy-of-a.bin", [b"a" * 600])
     result = revision_create(first_repo, author=owner, message="copy", add=again.files)
-    assert result.created and set(manifest_of(result.revision)) == {"a.bin", "copy-of-a.bin"}
+    assert result.created and set(manifest_of(result.revision)) == {".gitattributes", "a.bin", "copy-of-a.bin"}

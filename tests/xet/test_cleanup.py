@@ -12,6 +12,7 @@ from models_app.repos.revisions import revision_create
 from models_app.storage import get_store
 from models_app.xet.cleanup import xet_sweep
 from models_app.xet.models import XetChunk, XetFile, Xorb
+from tests.initial_commit import uploaded_blobs
 from tests.xet.conftest import XORB_URL, post_bytes
 from tests.xet.vectors import FILE_HASHES
 
@@ -34,10 +35,11 @@ def test_xorbs_no_shard_named_are_swept(cas, xorb_bytes, isolated_xet):
 def test_uncommitted_files_and_their_blobs_are_swept_but_used_xorbs_stay(cas, xorb_bytes, shard_bytes, isolated_xet):
     post_bytes(cas, XORB_URL, xorb_bytes)
     post_bytes(cas, "/xet/v1/shards", shard_bytes)
-    keys = list(Blob.objects.values_list("storage_key", flat=True))
+    keys = list(uploaded_blobs().values_list("storage_key", flat=True))
     result = xet_sweep(NOW)
     assert (result.files, result.blobs, result.xorbs) == (3, 3, 0)
-    assert not XetFile.objects.exists() and not Blob.objects.exists()
+    # only the repo's initial .gitattributes is left
+    assert not XetFile.objects.exists() and not uploaded_blobs().exists()
     assert not any(get_store().exists(key) for key in keys)
     assert Xorb.objects.exists() and XetChunk.objects.exists()  # kept for later dedup
 
@@ -50,7 +52,7 @@ def test_committed_files_are_kept(cas, xorb_bytes, shard_bytes, repo, owner):
     call_command("cleanup_xet", "--grace-hours", "0")
     assert Blob.objects.filter(sha256=sha).exists()
     assert XetFile.objects.filter(blob_id=sha).exists()
-    assert Blob.objects.count() == 1
+    assert uploaded_blobs().count() == 1
 
 
 def test_pending_xorbs_count_against_the_user_quota(cas, xorb_bytes, settings):

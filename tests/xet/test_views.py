@@ -12,6 +12,7 @@ from models_app.repos.rules import repo_create
 from models_app.storage import get_store
 from models_app.xet import hashing, shard
 from models_app.xet.models import XetChunk, XetFile, Xorb
+from tests.initial_commit import uploaded_blobs
 from tests.xet.conftest import XORB_URL, post_bytes, token_for
 from tests.xet.vectors import FILE_HASHES, XORB_HEX, vector_files
 
@@ -120,7 +121,7 @@ def test_shard_naming_a_missing_xorb_is_refused(cas, shard_bytes):
     response = post_bytes(cas, "/xet/v1/shards", shard_bytes)
     assert response.status_code == 400
     assert "never uploaded" in response.json()["error"] or "does not hold" in response.json()["error"]
-    assert not Blob.objects.exists()
+    assert not uploaded_blobs().exists()
 
 
 def _flip(data: bytes, offset: int) -> bytes:
@@ -145,7 +146,7 @@ def test_tampered_shard_is_refused_and_nothing_kept(cas, xorb_bytes, shard_bytes
     assert response.status_code in (400, 422), what
     assert not XetFile.objects.exists()
     assert not XetChunk.objects.exists()
-    assert not Blob.objects.exists(), what
+    assert not uploaded_blobs().exists(), what
 
 
 def test_shard_quota_is_enforced_while_rebuilding(cas, xorb_bytes, shard_bytes, settings):
@@ -154,7 +155,7 @@ def test_shard_quota_is_enforced_while_rebuilding(cas, xorb_bytes, shard_bytes, 
     response = post_bytes(cas, "/xet/v1/shards", shard_bytes)
     assert response.status_code == 413
     assert "limit" in response.json()["error"]
-    assert not Blob.objects.exists()  # the files rebuilt before the refusal are dropped too
+    assert not uploaded_blobs().exists()  # the files rebuilt before the refusal are dropped too
     assert not XetFile.objects.exists()
 
 
@@ -196,7 +197,7 @@ def test_a_shard_cannot_claim_someone_elses_blob(cas, xorb_bytes, shard_bytes, o
     assert response.status_code == 422
     assert "sha256 mismatch" in response.json()["error"]
     assert not XetFile.objects.exists()
-    assert list(Blob.objects.values_list("sha256", flat=True)) == [secret_sha]  # the others were dropped
+    assert list(uploaded_blobs().values_list("sha256", flat=True)) == [secret_sha]  # the others were dropped
 
 
 def test_an_expired_cas_token_gets_401(write_client, repo, xorb_bytes, settings, monkeypatch):

@@ -29,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         owner = system_org(DEMO_OWNER, "TransferHub demo")  # an organization: nobody signs in as it
         repo = ModelRepo.objects.filter(owner=owner, repo_type=ModelRepo.RepoType.MODEL, name__iexact=DEMO_NAME).first()
-        if repo is not None and Ref.objects.filter(repo=repo, name="main").exists():
+        if repo is not None and Ref.objects.filter(repo=repo, name="main", kind="branch").exists():
             self.stdout.write(f"{DEMO_OWNER}/{DEMO_NAME} is already published.")
             return
         with tempfile.TemporaryDirectory(dir=settings.DATA_DIR) as tmp:

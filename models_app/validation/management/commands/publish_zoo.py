@@ -27,7 +27,7 @@ def zoo_user():
 
 def is_published(owner, name: str) -> bool:
     repo = ModelRepo.objects.filter(owner=owner, repo_type=ModelRepo.RepoType.MODEL, name__iexact=name).first()
-    return repo is not None and Ref.objects.filter(repo=repo, name="main").exists()
+    return repo is not None and Ref.objects.filter(repo=repo, name="main", kind="branch").exists()
 
 
 def publish_folder(owner, name: str, folder: Path, message: str):
