@@ -145,7 +145,7 @@ def preupload_answer(repo: ModelRepo, tip: Revision | None, files: Any, gitignor
         try:
             path = normalize_path(path)
         except PathError as exc:
-            raise ApiError(str(exc), status_code=400) from None  # the message quotes the path safely
+            raise ApiError(str(exc), status_code=422) from None  # 422 as the HF hub; the message quotes it safely
         try:
             sample = base64.b64decode(_text(item.get("sample")), validate=True)[:512]
         except (binascii.Error, ValueError) as exc:

@@ -71,3 +71,16 @@ def file_oid(row: dict) -> str:
     if is_lfs(row["path"], row["blob__size"]):
         return row["blob_id"]
     return row.get("blob__git_oid") or row["blob_id"]
+
+
+def client_etag(blob: Blob, path: str) -> str:
+    """The ``ETag`` a download answers: sha256 for an LFS file, the git object id for a regular one.
+
+    huggingface_hub compares it with its local copy's id in the same terms (``hf_hub_download(local_dir=...)``
+    skips a file whose id matches), as against the Hugging Face hub.
+    """
+    if is_lfs(path, blob.size):
+        return blob.sha256
+    row = {"blob_id": blob.sha256, "blob__size": blob.size, "blob__git_oid": blob.git_oid}
+    fill_git_oids([row])
+    return row["blob__git_oid"] or blob.sha256

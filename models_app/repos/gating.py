@@ -20,7 +20,9 @@ from models_app.repos.rules import NOUNS, can_write
 
 GATE_MODES = ("auto", "manual")
 # Readable by everyone who can see a gated repo: what people need to decide whether to ask.
-ALWAYS_READABLE = frozenset({"README.md", ".gitattributes"})
+# Nothing is readable without access (the HF hub gates .gitattributes and the card too); the website
+# still shows the card, read from the database, so people can decide whether to ask.
+ALWAYS_READABLE: frozenset[str] = frozenset()
 Status = AccessRequest.Status
 
 
@@ -45,11 +47,16 @@ def may_read_file(user, repo: ModelRepo, path: str) -> bool:
     return path in ALWAYS_READABLE or has_access(user, repo)
 
 
-def gated_message(repo: ModelRepo) -> str:
+def gated_message(repo: ModelRepo, user=None) -> str:
     noun = NOUNS[repo.repo_type]
+    if user is None or not user.is_authenticated:
+        return (
+            f"Access to {noun} {repo.repo_id} is restricted. You must have access to it and be authenticated to "
+            f"access it: sign in or send a token, and ask for access on its page ({repo.web_path})."
+        )
     return (
-        f"Access to {noun} {repo.repo_id} is restricted. You must have access to it and be authenticated to "
-        f"access it: ask for access on its page ({repo.web_path})."
+        f"Access to {noun} {repo.repo_id} is restricted and you are not in the authorized list: "
+        f"ask for access on its page ({repo.web_path})."
     )
 
 

@@ -304,7 +304,7 @@ class AuthCheckApi(HubReadView):
         repo = get_repo(request, owner, name, repo_type)
         if not gating.has_access(request.user, repo):
             anonymous = not request.user.is_authenticated
-            raise HubNotFound(401 if anonymous else 403, "GatedRepo", gating.gated_message(repo))
+            raise HubNotFound(401 if anonymous else 403, "GatedRepo", gating.gated_message(repo, request.user))
         if write and not can_write(request.user, repo):
             raise ApiError(f"You cannot write to {repo.repo_id}.", status_code=403)
         return json_response({"ok": True, "access": "write" if can_write(request.user, repo) else "read"})

@@ -43,6 +43,7 @@ from models_app.engagement import download_counts
 from models_app.hf.errors import HubNotFound, missing_repo
 from models_app.models import URL_PREFIXES, Blob, RepoFile
 from models_app.repos import gating
+from models_app.repos.blobs import client_etag
 from models_app.repos.revisions import DEFAULT_BRANCH, RevisionError, resolve_revision
 from models_app.repos.rules import MODEL, RepoTakenDown, find_visible_repo
 from models_app.storage import get_store
@@ -108,7 +109,7 @@ def answer_file(
     blob: Blob, commit: str, path: str, method: str, headers: dict[str, str], *, private: bool = False
 ) -> Answer:
     """Conditional and range logic for one file, independent of how the bytes are sent."""
-    etag = f'"{blob.sha256}"'
+    etag = f'"{client_etag(blob, path)}"'
     base = [
         ("ETag", etag),
         ("X-Linked-Etag", etag),
@@ -172,7 +173,7 @@ def prepare(
         location = f"{prefix}/{owner}/{name}/resolve/{quote(rev, safe='')}/{quote(path)}"
         raise missing_repo(user, owner, name, location, repo_type)
     if not gating.may_read_file(user, repo, path):
-        raise HubNotFound(401 if user is None else 403, "GatedRepo", gating.gated_message(repo))
+        raise HubNotFound(401 if user is None else 403, "GatedRepo", gating.gated_message(repo, user))
     try:
         revision = resolve_revision(repo, rev)
     except RevisionError as exc:

@@ -177,6 +177,7 @@ def add_last_commits(entries: list[dict], repo: ModelRepo, revision: Revision) -
             "revision_id", "path", "blob_id"
         )
     }
+    _add_folder_commits([e for e in entries if e["type"] == "directory"], chain)
     for entry in entries:
         if entry["type"] != "file":
             continue
@@ -187,6 +188,26 @@ def add_last_commits(entries: list[dict], repo: ModelRepo, revision: Revision) -
                 break
             last = older
         entry["lastCommit"] = {"id": last["sha"], "title": last["message"], "date": _iso(last["created"])}
+
+
+def _add_folder_commits(folders: list[dict], chain: list[dict]) -> None:
+    if not folders:
+        return
+    prefixes = [f"{folder['path']}/" for folder in folders]
+    contents: dict[int, dict[str, set]] = {}
+    rows = RepoFile.objects.filter(revision__in=[r["pk"] for r in chain]).values_list("revision_id", "path", "blob_id")
+    for revision_id, path, blob in rows:
+        for prefix in prefixes:
+            if path.startswith(prefix):
+                contents.setdefault(revision_id, {}).setdefault(prefix, set()).add((path, blob))
+    for folder, prefix in zip(folders, prefixes, strict=True):
+        last = chain[0]
+        current = contents.get(last["pk"], {}).get(prefix)
+        for older in chain[1:]:
+            if contents.get(older["pk"], {}).get(prefix) != current:
+                break
+            last = older
+        folder["lastCommit"] = {"id": last["sha"], "title": last["message"], "date": _iso(last["created"])}
 
 
 def commit_json(row: dict) -> dict:

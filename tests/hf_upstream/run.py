@@ -62,6 +62,7 @@ def run_upstream(hub: LiveHub, workdir: Path, files: list[str], *, timeout: int 
         f"from hub.models import User; User.objects.filter(username={USER!r}).update(first_name='Dummy', last_name='User')",
     )
     target = sdist.prepare(tests, workdir, endpoint=hub.url, users=users)
+    hub.manage("org", "create", "valid_org_hub", "--admin", USER, "--fullname", "Dummy Hub Org")
     junit = Path(workdir) / "junit.xml"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_", "DJANGO_"))}
     env.update({"HF_ENDPOINT": hub.url, "HF_HUB_DISABLE_TELEMETRY": "1"})

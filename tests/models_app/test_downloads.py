@@ -8,6 +8,7 @@ import pytest
 
 from models_app.bytes_routes import BYTES_ROUTES
 from models_app.models import ModelRepo
+from models_app.repos.blobs import git_blob_sha1
 from models_app.repos.rules import repo_create
 from models_app.reuse.downloads import parse_range
 from tests.models_app.reuse_helpers import publish
@@ -34,6 +35,13 @@ def test_head_carries_what_the_hf_client_reads(anon_client, model):
     assert response["X-Linked-Size"] == response["Content-Length"] == str(len(WEIGHTS))
     assert response["Accept-Ranges"] == "bytes"
     assert response.content == b""
+
+
+def test_a_regular_files_etag_is_its_git_object_id(anon_client, model):
+    """As on the HF hub: the client compares it with its local copy's git id (hf_hub_download(local_dir=...))."""
+    response = anon_client.head(url(path="config.json"))
+    assert response["ETag"] == f'"{git_blob_sha1(b"{}")}"' == response["X-Linked-Etag"]
+    assert anon_client.get(url(path="config.json"), HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
 
 
 @pytest.mark.parametrize("rev", ["main", "v1", "sha"])

@@ -56,7 +56,8 @@ def test_a_gated_repo_refuses_files_until_access_is_granted(owner, other_user, w
     refused = other_client.get("/alice/gated/resolve/main/config.json")
     assert refused.status_code == 403 and refused["X-Error-Code"] == "GatedRepo"
     assert anon_client.get("/alice/gated/resolve/main/config.json")["X-Error-Code"] == "GatedRepo"
-    assert other_client.get("/alice/gated/resolve/main/README.md").status_code == 200  # the card stays public
+    # Every file is gated, the card too, as on the HF hub (the model page shows the card from the database).
+    assert other_client.get("/alice/gated/resolve/main/README.md")["X-Error-Code"] == "GatedRepo"
     # Bob asks; a manual gate leaves him pending until alice answers.
     asked = other_client.post("/api/models/alice/gated/ask-access", {}, format="json")
     assert asked.status_code == 200 and asked.json()["status"] == "pending"
