@@ -18,18 +18,12 @@ from django.utils import timezone
 
 from models_app.models import Blob, ModelRepo
 from models_app.repos.blobs import git_blob_sha1
+from models_app.repos.gitattributes import GITATTRIBUTES
 from models_app.repos.revisions import revision_create
 from models_app.storage import get_store
 from models_app.storage.retention import keep_alive
 
 INITIAL_MESSAGE = "initial commit"
-
-_LFS_PATTERNS = (
-    "*.7z *.arrow *.bin *.bz2 *.ckpt *.ftz *.gz *.h5 *.joblib *.lfs.* *.mlmodel *.model *.msgpack *.npy *.npz "
-    "*.onnx *.ot *.parquet *.pb *.pickle *.pkl *.pt *.pth *.rar *.safetensors saved_model/**/* *.tar.* *.tar "
-    "*.tflite *.tgz *.wasm *.xz *.zip *.zst *tfevents*"
-).split()
-GITATTRIBUTES = "".join(f"{pattern} filter=lfs diff=lfs merge=lfs -text\n" for pattern in _LFS_PATTERNS).encode()
 
 
 def stored_blob(data: bytes) -> Blob:
@@ -59,5 +53,10 @@ def stored_blob(data: bytes) -> Blob:
 def initial_commit(repo: ModelRepo, author) -> None:
     """Give a new repo its first revision on ``main``; not announced (nothing to validate or discuss)."""
     revision_create(
-        repo, author=author, message=INITIAL_MESSAGE, add={".gitattributes": stored_blob(GITATTRIBUTES)}, announce=False
+        repo,
+        author=author,
+        message=INITIAL_MESSAGE,
+        add={".gitattributes": stored_blob(GITATTRIBUTES)},
+        announce=False,
+        hub_made=True,
     )

@@ -15,6 +15,7 @@ from django.db.models import Subquery, Sum
 
 from hub.api import ApiError
 from models_app.models import Blob, ModelRepo, RepoFile
+from models_app.repos.gitattributes import GITATTRIBUTES_SHA256
 
 
 class QuotaExceeded(ApiError):
@@ -32,12 +33,14 @@ def human_size(size: int) -> str:
 def repo_usage(repo: ModelRepo) -> int:
     """Bytes of the distinct blobs any revision of ``repo`` references."""
     blobs = RepoFile.objects.filter(revision__repo=repo).values("blob_id")
-    return Blob.objects.filter(sha256__in=Subquery(blobs)).aggregate(total=Sum("size"))["total"] or 0
+    counted = Blob.objects.filter(sha256__in=Subquery(blobs)).exclude(sha256=GITATTRIBUTES_SHA256)
+    return counted.aggregate(total=Sum("size"))["total"] or 0
 
 
 def user_usage(user) -> int:
     blobs = RepoFile.objects.filter(revision__repo__owner=user).values("blob_id")
-    return Blob.objects.filter(sha256__in=Subquery(blobs)).aggregate(total=Sum("size"))["total"] or 0
+    counted = Blob.objects.filter(sha256__in=Subquery(blobs)).exclude(sha256=GITATTRIBUTES_SHA256)
+    return counted.aggregate(total=Sum("size"))["total"] or 0
 
 
 def account_quota(account) -> int:

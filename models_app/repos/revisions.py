@@ -68,6 +68,7 @@ def revision_create(
     branch: str = DEFAULT_BRANCH,
     announce: bool = True,
     allow_empty: bool = False,
+    hub_made: bool = False,
 ) -> RevisionResult:
     """Apply ``add``/``delete`` to the tip of ``branch`` in one transaction and move the branch.
 
@@ -122,7 +123,8 @@ def revision_create(
             return RevisionResult(parent, created=False)
         if parent is None and not new_manifest:
             raise RevisionError("Nothing to commit: the upload holds no files.", status_code=400)
-        commit_quota_check(repo, add.values())
+        if not hub_made:  # the hub's own files (a new repo's .gitattributes) count against nobody's quota
+            commit_quota_check(repo, add.values())
         card_warnings = _apply_card(repo, branch, manifest, new_manifest, card)
         now = timezone.now()
         sha = revision_sha(parent.sha if parent else None, new_manifest)

@@ -170,7 +170,7 @@ def repo_create(
             )
             # The name is a repo again: an old redirect under it would shadow nothing, so it goes.
             RepoRedirect.objects.filter(owner=owner, name__iexact=name, repo__repo_type=repo_type).delete()
-            initial_commit(repo, owner)
+            initial_commit(repo, creator or owner)  # the first commit is the creator's, through their token
             return repo
     except IntegrityError:
         raise ApiError(

@@ -64,6 +64,10 @@ def _lfs(_actor):
 # route (Django URL name, or the bytes app's route name) -> the calls that prove its rule.
 MATRIX: dict[str, list[Call]] = {
     "healthz": [Call("GET", "/healthz", EVERYONE)],
+    "readyz": [Call("GET", "/readyz", EVERYONE)],
+    "livez": [Call("GET", "/livez", EVERYONE)],
+    # Scraped with HUB_METRICS_TOKEN only; without it (as here) the endpoint answers 404 to everyone.
+    "metrics": [Call("GET", "/metrics", NOBODY)],
     "signup": [Call("GET", "/accounts/signup/", EVERYONE, page=True)],
     "login": [Call("GET", "/accounts/login/", EVERYONE, page=True)],
     "logout": [Call("POST", "/accounts/logout/", EVERYONE, page=True)],

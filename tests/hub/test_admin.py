@@ -114,7 +114,7 @@ def test_disable_and_token_reset(staff_client, owner, other_user):
 
 
 def test_runs_cancel_and_rerun(staff_client, model):
-    run = ValidationRun.objects.filter(revision__repo=model).first() or run_create(model.revisions.get())
+    run = ValidationRun.objects.filter(revision__repo=model).first() or run_create(model.revisions.latest("created"))
     assert run.status == "queued"
     act(staff_client, "/admin/validation/validationrun/", "cancel", [run.pk], "stuck")
     run.refresh_from_db()
