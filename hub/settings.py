@@ -130,6 +130,9 @@ if DATABASE_URL:
         "default": dj_database_url.parse(
             DATABASE_URL,
             conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, doc="seconds a database connection is reused", minimum=0),
+            # A reused connection is checked first: after a database restart (or an outage) every thread's old
+            # connection is dead, and the websocket handshake's identity lookup would fail on it once.
+            conn_health_checks=True,
         )
     }
 else:
