@@ -20,6 +20,8 @@ MAX_PREUPLOAD_FILES = 1000
 # HUB_MAX_FILES_PER_COMMIT), files and folders deleted. The client sends every operation
 # of a commit in one body; deletions are cheap, so this is higher than the file cap.
 MAX_COMMIT_OPERATIONS = 10_000
+# Paths in one paths-info request (HF get_paths_info).
+MAX_PATHS_INFO_PATHS = 1000
 # Tags on a repo, set in one create or settings request.
 MAX_REPO_TAGS = 100
 # Tag filters in one listing query (``?filter=a&filter=b``, HF list_models): each is one more

@@ -25,7 +25,7 @@ from models_app.bounds import MAX_COMMIT_OPERATIONS, MAX_PREUPLOAD_FILES, check_
 from models_app.hf import lfs_objects
 from models_app.models import Blob, ModelRepo, RepoFile, Revision
 from models_app.publish.uploads import Ingest, UploadError
-from models_app.repos.blobs import LFS_MIN_SIZE, fill_git_oids, is_lfs
+from models_app.repos.blobs import LFS_MIN_SIZE, blob_git_oid, is_lfs
 from models_app.repos.paths import PathError, normalize_path
 from models_app.repos.quota import human_size
 from models_app.repos.revisions import (
@@ -154,7 +154,7 @@ def preupload_answer(repo: ModelRepo, tip: Revision | None, files: Any, gitignor
         blob = current.get(path)
         oid = None
         if blob is not None and blob.size == size:
-            oid = blob.sha256 if mode == "lfs" else _regular_oid(blob)
+            oid = blob.sha256 if mode == "lfs" else blob_git_oid(blob)
         ignored = rules is not None and rules.match_file(path)
         answer.append({"path": item["path"], "uploadMode": mode, "shouldIgnore": ignored, "oid": oid})
     return answer
@@ -166,14 +166,6 @@ def _text(value) -> str:
     if not isinstance(value, str):
         raise ValueError("base64 content must be a string")
     return value
-
-
-def _regular_oid(blob: Blob) -> str | None:
-    if blob.size >= REGULAR_MAX_SIZE:
-        return None
-    row = {"blob_id": blob.sha256, "blob__size": blob.size, "blob__git_oid": blob.git_oid}
-    fill_git_oids([row])
-    return row["blob__git_oid"] or None
 
 
 def ndjson_lines(readline, max_line: int = MAX_COMMIT_LINE) -> Iterator[dict]:

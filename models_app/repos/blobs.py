@@ -73,6 +73,15 @@ def file_oid(row: dict) -> str:
     return row.get("blob__git_oid") or row["blob_id"]
 
 
+def blob_git_oid(blob: Blob) -> str | None:
+    """``blob``'s git object id, None for a blob too large to be a regular file."""
+    if blob.size >= LFS_MIN_SIZE:
+        return None
+    row = {"blob_id": blob.sha256, "blob__size": blob.size, "blob__git_oid": blob.git_oid}
+    fill_git_oids([row])
+    return row["blob__git_oid"] or None
+
+
 def client_etag(blob: Blob, path: str) -> str:
     """The ``ETag`` a download answers: sha256 for an LFS file, the git object id for a regular one.
 
@@ -81,6 +90,4 @@ def client_etag(blob: Blob, path: str) -> str:
     """
     if is_lfs(path, blob.size):
         return blob.sha256
-    row = {"blob_id": blob.sha256, "blob__size": blob.size, "blob__git_oid": blob.git_oid}
-    fill_git_oids([row])
-    return row["blob__git_oid"] or blob.sha256
+    return blob_git_oid(blob) or blob.sha256

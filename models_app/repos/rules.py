@@ -272,9 +272,12 @@ def redirect_target(owner: str, name: str, repo_type: str = MODEL) -> ModelRepo 
 
 
 def repo_move(user, repo: ModelRepo, owner_name: str, new_name: str) -> ModelRepo:
-    """``move_repo``: a new name, or a new namespace the user may write to; the old id keeps redirecting."""
+    """``move_repo`` within the repo's namespace (a rename); the old id keeps redirecting.
+
+    Moving to another namespace is refused (403): ownership transfer is not built yet.
+    """
     _require_owner(user, repo)
-    if owner_name.lower() != repo.owner.username.lower() and not (user.is_staff and owner_name):
+    if owner_name.lower() != repo.owner.username.lower():
         raise ApiError(
             f"You cannot move {repo.repo_id} to {owner_name}: you may only move repos within a namespace you own.",
             status_code=403,

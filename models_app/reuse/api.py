@@ -19,6 +19,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
 from hub.api import ApiError, error_response
+from models_app.bounds import MAX_PATHS_INFO_PATHS, check_count
 from models_app.engagement.likes import like_set, liked_by, likers
 from models_app.hf.errors import HubNotFound, missing_repo
 from models_app.models import ModelRepo, Revision
@@ -285,8 +286,7 @@ class PathsInfoApi(HubReadView):
             paths = [paths]
         if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
             raise ApiError("'paths' must be a list of paths.", status_code=400)
-        if len(paths) > repo_info.PATHS_INFO_MAX:
-            raise ApiError(f"At most {repo_info.PATHS_INFO_MAX} paths per request.", status_code=400)
+        check_count(len(paths), MAX_PATHS_INFO_PATHS, "paths", status_code=400)
         expand = str(data.get("expand", "")).lower() in ("1", "true")
         entries = repo_info.paths_info(revision, paths)
         if expand:

@@ -127,9 +127,6 @@ def tree_entries(revision: Revision, path: str, recursive: bool) -> list[dict]:
     return sorted(files, key=lambda e: e["path"])
 
 
-PATHS_INFO_MAX = 1000
-
-
 def paths_info(revision: Revision, paths: list[str]) -> list[dict]:
     """The files and folders among ``paths`` in ``revision`` (paths that name nothing are left out)."""
     wanted = {path.strip("/") for path in paths}
