@@ -13,7 +13,7 @@ from tests.hf_upstream import scope
 from tests.hf_upstream.run import run_upstream
 from tests.live import LiveHub
 
-pytestmark = [pytest.mark.live, pytest.mark.slow, pytest.mark.timeout(2400)]
+pytestmark = [pytest.mark.live, pytest.mark.slow, pytest.mark.upstream, pytest.mark.timeout(2400)]
 
 
 def test_the_clients_own_suite_passes_against_the_hub(tmp_path):
