@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole scaled-out hub on one machine (make cluster, make cluster-manage, make cluster-stop):
-# nginx in front of two web processes, two validation workers on the gpu queue, one housekeeping
+# nginx in front of two web processes and two Xet CAS processes, two validation workers on the gpu queue, one housekeeping
 # worker with beat, PostgreSQL (the machine's own, on 127.0.0.1:5432), Redis and moto's S3 server,
 # under supervisord (deploy/supervisord.conf). It runs the commands docs/operations.md gives.
 #
@@ -14,6 +14,7 @@ export CLUSTER_ROOT=$PWD
 export CLUSTER_DIR=${CLUSTER_DIR:-$CLUSTER_ROOT/data/cluster}
 export PORT=${PORT:-8080}
 export CLUSTER_WEB1_PORT=${CLUSTER_WEB1_PORT:-8101} CLUSTER_WEB2_PORT=${CLUSTER_WEB2_PORT:-8102}
+export CLUSTER_CAS1_PORT=${CLUSTER_CAS1_PORT:-8111} CLUSTER_CAS2_PORT=${CLUSTER_CAS2_PORT:-8112}
 export CLUSTER_REDIS_PORT=${CLUSTER_REDIS_PORT:-6390} CLUSTER_S3_PORT=${CLUSTER_S3_PORT:-8190}
 export CLUSTER_DATABASE=${CLUSTER_DATABASE:-transferhub_cluster}
 PG_SERVER=${CLUSTER_PG_SERVER:-postgres://postgres@127.0.0.1:5432}
@@ -88,7 +89,7 @@ start() {
   # folders are root's, so they stay root here (production: the distribution's nginx user).
   NGINX_USER=$([ "$(id -u)" = 0 ] && echo "user root;" || true)
   export NGINX_USER
-  envsubst '${NGINX_USER} ${CLUSTER_DIR} ${CLUSTER_WEB1_PORT} ${CLUSTER_WEB2_PORT} ${PORT} ${HUB_DATA_DIR}' \
+  envsubst '${NGINX_USER} ${CLUSTER_DIR} ${CLUSTER_WEB1_PORT} ${CLUSTER_WEB2_PORT} ${CLUSTER_CAS1_PORT} ${CLUSTER_CAS2_PORT} ${PORT} ${HUB_DATA_DIR}' \
     <deploy/nginx-cluster.conf >"$CLUSTER_DIR/nginx.conf"
   nginx -t -q -c "$CLUSTER_DIR/nginx.conf" -p "$CLUSTER_DIR/nginx"
 
@@ -110,6 +111,9 @@ if os.environ["AWS_STORAGE_BUCKET_NAME"] not in {b["Name"] for b in s3.list_buck
     s3.create_bucket(Bucket=os.environ["AWS_STORAGE_BUCKET_NAME"])
 PY
   wait_for 120 "the hub behind nginx" curl -sf "http://127.0.0.1:$PORT/readyz"
+  for port in "$CLUSTER_CAS1_PORT" "$CLUSTER_CAS2_PORT"; do
+    wait_for 60 "the CAS process on port $port" curl -sf "http://127.0.0.1:$port/readyz"
+  done
   for worker in gpu1 gpu2 housekeeping; do
     queue=$([ $worker = housekeeping ] && echo celery || echo gpu)
     wait_for 120 "worker $worker" "$PYTHON" manage.py probe_worker ready "$worker@$(hostname)" --queue "$queue"

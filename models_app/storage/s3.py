@@ -68,3 +68,11 @@ class S3BlobStore:
 
     def delete(self, key: str) -> None:
         self.storage.delete(key)
+
+    # Files that are not content-addressed blobs (Xet xorbs and their indexes, models_app/xet/xorb_store.py),
+    # through boto3's managed transfers: multipart and parallel for large files.
+    def put_file(self, key: str, path: Path) -> None:
+        self.storage.bucket.upload_file(str(path), key)
+
+    def fetch_file(self, key: str, path: Path) -> None:
+        self.storage.bucket.download_file(key, str(path))

@@ -33,7 +33,7 @@ from models_app.publish.uploads import Ingest, StagedFile
 from models_app.repos.quota import owner_remaining
 from models_app.storage import get_store
 from models_app.storage.retention import keep_alive
-from models_app.xet import assembly, hashing, shard, xorb
+from models_app.xet import assembly, hashing, shard, xorb, xorb_store
 from models_app.xet.models import XetChunk, XetFile, Xorb
 
 try:  # the LFS write path (issue 5): lets the uploader commit what they sent, as after an LFS PUT
@@ -74,10 +74,16 @@ def _temp_file(prefix: str):
 
 
 def xorb_held(hex_hash: str) -> bool:
-    return Xorb.objects.filter(hash=hex_hash).exists() and xorb_path(hex_hash).is_file()
+    return Xorb.objects.filter(hash=hex_hash).exists() and xorb_store.held(xorb_path(hex_hash))
+
+
+def xorb_local(hex_hash: str) -> bool:
+    """The xorb and its index readable on this process's disk (fetched from the bucket in S3 mode)."""
+    return xorb_store.ensure_local(index_path(hex_hash)) and xorb_store.ensure_local(xorb_path(hex_hash))
 
 
 def load_index(hex_hash: str) -> list[xorb.ChunkRef]:
+    xorb_local(hex_hash)
     return xorb.unpack_index(index_path(hex_hash).read_bytes())
 
 
@@ -150,6 +156,7 @@ class XorbUpload:
         # Two uploads of the same xorb write identical, verified bytes, so either rename may win.
         os.replace(index.name, index_path(self.hex_hash))
         os.replace(self._temp.name, dest)
+        xorb_store.publish(index_path(self.hex_hash), dest)  # S3 mode: in the bucket before the row names it
         self._finished = True
         if self._feed is not None:
             self._feed.done(refs, dest.read_bytes)
@@ -237,7 +244,9 @@ def _check_listing(listing: shard.XorbListing, indexes: dict[str, list[xorb.Chun
 
 def _read_packed(entry_term: shard.Term, refs: list[xorb.ChunkRef]) -> tuple[bytes, int]:
     first, last = refs[entry_term.start], refs[entry_term.end - 1]
-    with open(xorb_path(hashing.hash_hex(entry_term.xorb)), "rb") as handle:
+    hex_hash = hashing.hash_hex(entry_term.xorb)
+    xorb_local(hex_hash)  # another CAS process may have received it (S3 mode)
+    with open(xorb_path(hex_hash), "rb") as handle:
         handle.seek(first.offset)
         return handle.read(last.offset + last.packed_size - first.offset), first.offset
 
@@ -384,7 +393,7 @@ def dedup_lookup(chunk_hex: str) -> bytes | None:
     """The dedup answer (a shard) for a chunk the hub has seen in a registered file, or None."""
     parse_hash(chunk_hex)
     row = XetChunk.objects.filter(hash=chunk_hex).first()
-    if row is None or not xorb_path(row.xorb_id).is_file():
+    if row is None or not xorb_local(row.xorb_id):
         return None
     refs = load_index(row.xorb_id)
     chunks, offset = [], 0

@@ -20,6 +20,7 @@ from django.utils import timezone
 from models_app.models import Blob, RepoFile
 from models_app.storage import get_store
 from models_app.storage.retention import remove_stale_files
+from models_app.xet import xorb_store
 from models_app.xet.cas import index_path, xorb_path
 from models_app.xet.models import XetFile, Xorb
 
@@ -40,8 +41,7 @@ def xet_sweep(grace: timedelta | None = None) -> SweepResult:
     for xorb_hash in Xorb.objects.filter(referenced__isnull=True, created__lt=cutoff).values_list("hash", flat=True):
         # Delete the row first: a concurrent shard then finds the xorb missing and refuses cleanly.
         if Xorb.objects.filter(hash=xorb_hash, referenced__isnull=True).delete()[0]:
-            for path in (xorb_path(xorb_hash), index_path(xorb_hash)):
-                path.unlink(missing_ok=True)
+            xorb_store.forget(xorb_path(xorb_hash), index_path(xorb_hash))
             result.xorbs += 1
 
     committed = RepoFile.objects.values("blob_id")
