@@ -59,6 +59,19 @@ def env_int(name: str, default: int, *, doc: str = "", minimum: int | None = Non
     return number
 
 
+def env_float(name: str, default: float, *, doc: str = "", minimum: float | None = None) -> float:
+    value = _raw(name, doc)
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+    if number != number or (minimum is not None and number < minimum):  # NaN compares unequal to itself
+        raise ImproperlyConfigured(f"{name}={value} is below the minimum {minimum} or not a number")
+    return number
+
+
 _SIZE_UNITS = {
     "": 1,
     "b": 1,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from hub.env import env_bool, env_int, env_list, env_size, env_str
+from hub.env import env_bool, env_float, env_int, env_list, env_size, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -223,6 +223,14 @@ VALIDATION_REQUEUE_AFTER = env_int(
 )
 VALIDATION_BUDGET_SCALE = float(
     env_str("VALIDATION_BUDGET_SCALE", "1.0", doc="shrink the reference budgets (tests; published runs use 1.0)")
+)
+# A pull request whose suite mean (the headline score, higher is better) falls more than this below
+# its target branch's is flagged before anyone merges it (models_app/validation/compare.py).
+HUB_PR_MAX_MEAN_DROP = env_float(
+    "HUB_PR_MAX_MEAN_DROP",
+    0.02,
+    doc="largest drop of the suite mean (absolute, 0.02 = 2 points) a pull request may cause unflagged",
+    minimum=0.0,
 )
 # Which zoo models ``runhub`` publishes in the background: "all", "none", or a comma list of zoo names.
 HUB_ZOO = env_list("HUB_ZOO", ["all"], doc="zoo models runhub publishes: all, none, or a comma list of names")

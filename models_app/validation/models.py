@@ -39,6 +39,7 @@ class ValidationRun(models.Model):
         PUBLISH = "publish"
 
     DONE = (Status.PASSED, Status.FAILED, Status.ERROR)
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="validation_runs")
     suite = models.CharField(max_length=64, blank=True, help_text="reference suite name, once chosen")
@@ -143,15 +144,15 @@ class ValidationRun(models.Model):
     def fail(self, reason: str, message: str, *, log: str = "", status: str = Status.ERROR) -> bool:
         return self.finish(status=status, reason=reason, message=message, log=log or self.log)
 
-    def cancel(self, message: str) -> bool:
-        """Operators end a queued or running run as an error ("cancelled"). False if it had already finished.
+    def cancel(self, message: str, *, reason: str = "cancelled") -> bool:
+        """End a queued or running run as an error: operators ("cancelled"), or a newer commit to the
+        same pull request ("superseded"). False if it had already finished.
 
         A worker still running it loses it: its next heartbeat or verdict matches no row (``_owned``).
         """
         now = timezone.now()
-        values = {"status": self.Status.ERROR, "reason": "cancelled", "message": message, "finished": now}
-        active = (self.Status.QUEUED, self.Status.RUNNING)
-        if not ValidationRun.objects.filter(pk=self.pk, status__in=active).update(**values):
+        values = {"status": self.Status.ERROR, "reason": reason, "message": message, "finished": now}
+        if not ValidationRun.objects.filter(pk=self.pk, status__in=self.ACTIVE).update(**values):
             return False
         for key, value in values.items():
             setattr(self, key, value)

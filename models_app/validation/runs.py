@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from hub.api import ApiError
@@ -78,16 +79,41 @@ def run_rerun(repo: ModelRepo, user) -> ValidationRun:
 
 
 def on_revision_created(sender, revision: Revision, created_by=None, **kwargs) -> None:
-    """Receiver of ``events.revision_created``: every new revision of a model's ``main`` gets a run.
+    """Receiver of ``events.revision_created``: every new head of a model's ``main`` or of a pull
+    request (``refs/pr/N``) gets a run, on the same runner and suite.
 
     Datasets are data, not something to fine-tune: they are never validated.
     """
-    main = Ref.objects.filter(repo_id=revision.repo_id, name="main", kind="branch", revision=revision)
-    if not main.filter(repo__repo_type=ModelRepo.RepoType.MODEL).exists():
+    heads = Ref.objects.filter(repo_id=revision.repo_id, revision=revision).filter(
+        Q(kind=Ref.Kind.BRANCH, name="main") | Q(kind=Ref.Kind.PR)
+    )
+    if not heads.filter(repo__repo_type=ModelRepo.RepoType.MODEL).exists():
         return
     if ValidationRun.objects.filter(revision=revision).exists():
         return  # the same event twice (a retried commit hook) queues one run
     run_create(revision, requested_by=created_by)
+    if heads.filter(kind=Ref.Kind.PR).exists():
+        runs_supersede(revision)
+
+
+def runs_supersede(head: Revision) -> list[ValidationRun]:
+    """A new commit to a pull request: cancel the queued or running runs of the head it replaced.
+
+    The replaced head is the new revision's parent (a commit to ``refs/pr/N`` builds on its tip).
+    A revision some ref still names (``main``, another PR, a tag) keeps its run: someone reads it.
+    A cancelled run is done for good: a worker that takes its message finds nothing to claim, and
+    one already running it loses it at its next heartbeat, so its verdict is never written.
+    """
+    previous = head.parent
+    if previous is None or Ref.objects.filter(revision=previous).exists():
+        return []
+    cancelled = []
+    for run in ValidationRun.objects.filter(revision=previous, status__in=ValidationRun.ACTIVE):
+        with transaction.atomic():
+            if run.cancel(f"Superseded by {head.sha[:8]}, a newer commit to the pull request.", reason="superseded"):
+                transaction.on_commit(lambda run=run: announce_finished(run))
+                cancelled.append(run)
+    return cancelled
 
 
 # -- verdicts -------------------------------------------------------------------
