@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from celery import current_app
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
@@ -32,7 +31,7 @@ from hub.api import ApiError, error_response
 from hub.jsonbody import JSONParser
 from hub.permissions import TokenScopeAllows
 from models_app.bounds import MAX_LFS_BATCH_OBJECTS, check_count
-from models_app.hf import lfs_objects, lfs_staged
+from models_app.hf import lfs_objects, lfs_staged, tasks
 from models_app.hf.commits import OID_RE, hub_base_url, repo_for_write
 from models_app.hf.schema import hf_schema
 from models_app.publish.uploads import Limits, iter_file
@@ -180,7 +179,7 @@ def _verify_staged(user, repo, grant: dict) -> None:
         if grant["s"] <= settings.HUB_LFS_VERIFY_INLINE_MAX:
             state = lfs_staged.verify_staged(grant)
         else:
-            current_app.signature(lfs_staged.VERIFY_TASK, args=(grant,)).delay()
+            tasks.verify_staged_object.delay(grant)
     state = lfs_staged.wait_for_verdict(grant, settings.HUB_LFS_VERIFY_WAIT)
     if state in (None, lfs_staged.QUEUED):
         raise ApiError(

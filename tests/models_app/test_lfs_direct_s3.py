@@ -132,7 +132,9 @@ def test_unmodified_client_uploads_small_and_multipart_objects_to_the_store(
     monkeypatch,
 ):
     huggingface_hub = pytest.importorskip("huggingface_hub")
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_DISABLE_XET", True)  # LFS, not Xet
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)  # LFS, not Xet
     from tests.live import LiveHub
 
     env = {
