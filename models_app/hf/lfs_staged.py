@@ -123,11 +123,13 @@ def claim(grant: dict) -> bool:
 
 def wait_for_verdict(grant: dict, seconds: float) -> str | None:
     deadline = time.monotonic() + seconds
+    pause = 0.1
     while True:
         state = verdict(grant)
         if state not in (None, QUEUED) or time.monotonic() >= deadline:
             return state
-        time.sleep(0.2)
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)  # a large object takes seconds to hash: ask the cache less often
 
 
 def verify_staged(grant: dict) -> str:
