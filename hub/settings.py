@@ -289,6 +289,24 @@ AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL", None, doc="S3-compatible en
 AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "us-east-1", doc="S3 region")
 AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID", None, doc="S3 access key")
 AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY", None, doc="S3 secret key")
+# Direct LFS uploads (HUB_STORAGE=s3; models_app/hf/lfs_staged.py, docs/hf-clients.md).
+HUB_LFS_MULTIPART_THRESHOLD = env_size(
+    "HUB_LFS_MULTIPART_THRESHOLD", 64 * 1024**2, doc="S3 mode: LFS objects from this size upload in parts"
+)
+HUB_LFS_PART_SIZE = env_size(
+    "HUB_LFS_PART_SIZE", 32 * 1024**2, doc="S3 mode: size of each part of a multipart LFS upload (5 MiB at least)"
+)
+HUB_LFS_VERIFY_INLINE_MAX = env_size(
+    "HUB_LFS_VERIFY_INLINE_MAX",
+    8 * 1024**2,
+    doc="S3 mode: LFS objects up to this size are hashed by the web process at verify; larger ones by a worker",
+)
+HUB_LFS_VERIFY_WAIT = env_int(
+    "HUB_LFS_VERIFY_WAIT",
+    50,
+    doc="S3 mode: seconds the verify call waits for a worker's hash before answering 503 (keep under nginx's timeout)",
+    minimum=1,
+)
 DOWNLOAD_ACCEL_REDIRECT = env_str(
     "HUB_ACCEL_REDIRECT_PREFIX",
     "",

@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 from celery import shared_task
 
+from models_app.hf import tasks as hf_tasks  # noqa: F401 - workers register lfs.verify_staged through this import
 from models_app.sweep import sweep_storage
 
 

@@ -6,13 +6,19 @@ the stored object. The client PUTs the bytes to that link *without* its
 ``Authorization`` header (``huggingface_hub/lfs.py`` sends a bare PUT), so the
 link carries a signed grant (user, repo, sha256, size). A ``verify`` action
 (with the bearer token) confirms the object before the commit names it.
+
+In S3 mode the links go straight to the object store instead, and verify is
+where the hub hashes what arrived (``lfs_staged.py``); the bytes never pass
+through this process.
 """
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -25,7 +31,7 @@ from hub.api import ApiError, error_response
 from hub.jsonbody import JSONParser
 from hub.permissions import TokenScopeAllows
 from models_app.bounds import MAX_LFS_BATCH_OBJECTS, check_count
-from models_app.hf import lfs_objects
+from models_app.hf import lfs_objects, lfs_staged, tasks
 from models_app.hf.commits import OID_RE, hub_base_url, repo_for_write
 from models_app.hf.schema import hf_schema
 from models_app.publish.uploads import Limits, iter_file
@@ -76,6 +82,10 @@ def lfs_batch(request, owner: str, name: str, repo_type: str = MODEL) -> Respons
     check_count(len(objects), MAX_LFS_BATCH_OBJECTS, "LFS objects")
     limits = Limits.for_repo(repo)
     base = hub_base_url(request)
+    kind = RepoKind(repo.repo_type)
+    ids = {"owner": repo.owner.username, "name": repo.name}
+    verify = f"{base}{reverse(kind.name('hf_lfs_verify'), kwargs=ids)}"
+    announced = 0
     answer = []
     for obj in objects:
         oid, size = (obj.get("oid"), obj.get("size")) if isinstance(obj, dict) else (None, None)
@@ -85,12 +95,17 @@ def lfs_batch(request, owner: str, name: str, repo_type: str = MODEL) -> Respons
             answer.append(_object_error(oid, size, 413, "This file is larger than the hub's limit per file."))
         elif lfs_objects.usable_blob(request.user, repo, oid, size) is not None:
             answer.append({"oid": oid, "size": size})  # already stored and readable by the uploader: no upload
+        elif lfs_staged.enabled() and announced + size > min(limits.repo_remaining, limits.user_remaining):
+            # The store takes whatever it is sent: the quota is checked before any link is handed out.
+            answer.append(_object_error(oid, size, 413, "This upload would go past the storage quota."))
+        elif lfs_staged.enabled():
+            announced += size
+            complete = f"{base}{reverse(kind.name('hf_lfs_complete'), kwargs={**ids, 'oid': oid})}"
+            actions = lfs_staged.upload_actions(request.user, repo, oid, size, complete, verify)
+            answer.append({"oid": oid, "size": size, "authenticated": True, "actions": actions})
         else:
             token = lfs_objects.upload_link_token(request.user, repo, oid, size)
-            kind = RepoKind(repo.repo_type)
-            ids = {"owner": repo.owner.username, "name": repo.name}
             path = reverse(kind.name("hf_lfs_upload"), kwargs={**ids, "oid": oid})
-            verify = reverse(kind.name("hf_lfs_verify"), kwargs=ids)
             answer.append(
                 {
                     "oid": oid,
@@ -101,7 +116,7 @@ def lfs_batch(request, owner: str, name: str, repo_type: str = MODEL) -> Respons
                             "href": f"{base}{path}?t={quote(token)}",
                             "expires_in": lfs_objects.UPLOAD_LINK_MAX_AGE,
                         },
-                        "verify": {"href": f"{base}{verify}"},
+                        "verify": {"href": verify},
                     },
                 }
             )
@@ -132,6 +147,43 @@ def lfs_verify(request, owner: str, name: str, repo_type: str = MODEL) -> Respon
     oid, size = data.get("oid"), data.get("size")
     if not isinstance(oid, str) or not OID_RE.match(oid):
         raise ApiError("Verify needs the object's lowercase sha256 'oid'.", status_code=422)
+    token = request.GET.get("t")
+    if token and lfs_objects.usable_blob(request.user, repo, oid, size if isinstance(size, int) else None) is None:
+        _verify_staged(request.user, repo, lfs_staged.read_grant(token, oid))
     if lfs_objects.usable_blob(request.user, repo, oid, size if isinstance(size, int) else None) is None:
         raise ApiError(f"LFS object {oid} ({size} bytes) is not stored for {repo.repo_id}.", status_code=404)
     return Response({"oid": oid, "size": size})
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def lfs_complete(request: HttpRequest, owner: str, name: str, oid: str, repo_type: str = MODEL) -> HttpResponse:
+    """A multipart upload's completion (S3 mode); like the part PUTs, authorised by the signed grant in the link."""
+    try:
+        payload = json.loads(request.body or b"{}")
+    except ValueError:
+        return error_response("The completion body must be JSON: {oid, parts: [{partNumber, etag}]}.", 400)
+    try:
+        lfs_staged.complete(request.GET.get("t", ""), oid, payload)
+    except ApiError as exc:
+        return error_response(exc.message, exc.status_code, code=exc.error_code)
+    return JsonResponse({})
+
+
+def _verify_staged(user, repo, grant: dict) -> None:
+    """Hash a directly uploaded object (here when small, else on a worker); raise unless it is now a blob."""
+    if grant.get("u") != user.pk or grant.get("r") != repo.pk:
+        raise ApiError("This verify link is for another upload.", status_code=403)
+    state = lfs_staged.verdict(grant)
+    if state is None and lfs_staged.claim(grant):
+        if grant["s"] <= settings.HUB_LFS_VERIFY_INLINE_MAX:
+            state = lfs_staged.verify_staged(grant)
+        else:
+            tasks.verify_staged_object.delay(grant)
+    state = lfs_staged.wait_for_verdict(grant, settings.HUB_LFS_VERIFY_WAIT)
+    if state in (None, lfs_staged.QUEUED):
+        raise ApiError(
+            f"LFS object {grant['o']} is still being verified: run the upload again in a minute.", status_code=503
+        )
+    if state != lfs_staged.OK:
+        raise ApiError(f"LFS object {grant['o']} was refused: {state}", status_code=422)

@@ -18,6 +18,10 @@ def repo_routes(kind: RepoKind) -> list:
         # xet-write-token: models_app/xet/urls.py (included first).
         re_path(rf"{lfs_objects}/batch$", lfs.lfs_batch, kw, name=name("hf_lfs_batch")),
         re_path(rf"{lfs_objects}/verify$", lfs.lfs_verify, kw, name=name("hf_lfs_verify")),
+        # S3 mode: a direct multipart upload's completion URL (lfs_staged.py).
+        re_path(
+            rf"{lfs_objects}/complete/(?P<oid>[0-9a-f]{{64}})$", lfs.lfs_complete, kw, name=name("hf_lfs_complete")
+        ),
     ]
 
 
