@@ -109,6 +109,12 @@ s3 = boto3.client("s3", endpoint_url=os.environ["AWS_S3_ENDPOINT_URL"], region_n
 if os.environ["AWS_STORAGE_BUCKET_NAME"] not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
     s3.create_bucket(Bucket=os.environ["AWS_STORAGE_BUCKET_NAME"])
 PY
+  # Each web process first, directly: a probe through nginx while they still start marks both
+  # upstreams failed (max_fails=1), and after fail_timeout nginx lets one request at a time probe
+  # each, answering every other request 502 "no live upstreams" until a probe completes. The first
+  # burst of a load run got those 502s (docs/benchmarks.md, "Load").
+  wait_for 120 "web1" curl -sf "http://127.0.0.1:$CLUSTER_WEB1_PORT/readyz"
+  wait_for 120 "web2" curl -sf "http://127.0.0.1:$CLUSTER_WEB2_PORT/readyz"
   wait_for 120 "the hub behind nginx" curl -sf "http://127.0.0.1:$PORT/readyz"
   for worker in gpu1 gpu2 housekeeping; do
     queue=$([ $worker = housekeeping ] && echo celery || echo gpu)
