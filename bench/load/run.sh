@@ -5,7 +5,8 @@
 #
 #   bench/load/run.sh [cluster|one|both]     (default both; make load)
 #
-# USERS (200), SPAWN_RATE (20/s), DURATION (2m), CHAT_ACCOUNTS (50), OUT (bench/out/load-<time>).
+# USERS (200), SPAWN_RATE (20/s), DURATION (2m), CHAT_ACCOUNTS (50), OUT (bench/out/load-<time>),
+# VALIDATION_BUDGET_SCALE (0.05, for the hubs it starts).
 # The cluster is started if it is not running (on a fresh database, transferhub_load), and stopped
 # again only then; a running cluster of this checkout is used as it is, and one of another checkout
 # on the same port is refused, not stopped. One-machine mode runs with a data folder of
@@ -24,6 +25,10 @@ MODELS=(demo/tiny-bert zoo/mnist-resnet-0)
 export LOAD_MODELS
 LOAD_MODELS=$(IFS=,; echo "${MODELS[*]}")
 mkdir -p "$OUT"
+# The hubs this script starts validate with budgets scaled down (tests do the same), so the demo's
+# and the zoo model's validation runs end in seconds instead of keeping the 2 cores busy training
+# for many minutes: the load measures serving, and prepare.py waits for the runs to end.
+export VALIDATION_BUDGET_SCALE=${VALIDATION_BUDGET_SCALE:-0.05}
 
 up() { curl -sf -o /dev/null "http://127.0.0.1:$1/readyz"; }
 
