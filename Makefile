@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 AXE_VERSION := 4.11.0
 AXE_DIR := .cache/axe-core-$(AXE_VERSION)
 
-.PHONY: setup run test lint format bench clean cluster cluster-manage cluster-stop
+.PHONY: setup run test lint format bench load clean cluster cluster-manage cluster-stop
 
 setup: $(VENV)/.installed $(AXE_DIR)/axe.min.js
 
@@ -59,6 +59,11 @@ format: setup
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# locust, 200 users for 2 minutes, against the cluster and one-machine mode (docs/benchmarks.md,
+# "Load"). A benchmark, not a test: no pass or fail. make load LOAD=cluster (or one) runs one of them.
+load: setup
+	bench/load/run.sh $(or $(LOAD),both)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache .cache

@@ -45,6 +45,11 @@ export DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_HSTS_SECONDS=0
 export HUB_SITE_URL=http://127.0.0.1:$PORT
 export HUB_DATA_DIR=$CLUSTER_DIR/data
 export DATABASE_URL=$PG_SERVER/$CLUSTER_DATABASE
+# At most 30 connections per process, pooled: without a pool, each request thread opens its own, and
+# a load of 200 users ran the machine's PostgreSQL out of its 100. With 10, the websocket handshakes
+# and downloads (which share one thread per process) queued for a connection behind the page views
+# past 30 s (docs/benchmarks.md, "Load"). 2 web x 30 plus the workers' few stays under 100.
+export DATABASE_POOL_SIZE=30
 export REDIS_URL=redis://127.0.0.1:$CLUSTER_REDIS_PORT/0
 export HUB_STORAGE=s3 AWS_STORAGE_BUCKET_NAME=transferhub AWS_S3_REGION_NAME=us-east-1
 export AWS_S3_ENDPOINT_URL=http://127.0.0.1:$CLUSTER_S3_PORT AWS_ACCESS_KEY_ID=cluster AWS_SECRET_ACCESS_KEY=cluster
@@ -110,6 +115,12 @@ s3 = boto3.client("s3", endpoint_url=os.environ["AWS_S3_ENDPOINT_URL"], region_n
 if os.environ["AWS_STORAGE_BUCKET_NAME"] not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
     s3.create_bucket(Bucket=os.environ["AWS_STORAGE_BUCKET_NAME"])
 PY
+  # Each web process first, directly: a probe through nginx while they still start marks both
+  # upstreams failed (max_fails=1), and after fail_timeout nginx lets one request at a time probe
+  # each, answering every other request 502 "no live upstreams" until a probe completes. The first
+  # burst of a load run got those 502s (docs/benchmarks.md, "Load").
+  wait_for 120 "web1" curl -sf "http://127.0.0.1:$CLUSTER_WEB1_PORT/readyz"
+  wait_for 120 "web2" curl -sf "http://127.0.0.1:$CLUSTER_WEB2_PORT/readyz"
   wait_for 120 "the hub behind nginx" curl -sf "http://127.0.0.1:$PORT/readyz"
   for port in "$CLUSTER_CAS1_PORT" "$CLUSTER_CAS2_PORT"; do
     wait_for 60 "the CAS process on port $port" curl -sf "http://127.0.0.1:$port/readyz"

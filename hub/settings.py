@@ -125,16 +125,35 @@ TEMPLATES = [
 DATABASE_URL = env_str(
     "DATABASE_URL", "", doc="database URL, e.g. postgres://user@host:5432/transferhub (default SQLite)"
 )
+DATABASE_POOL_SIZE = env_int(
+    "DATABASE_POOL_SIZE",
+    0,
+    doc="PostgreSQL connections per process, pooled (psycopg_pool); 0: one per thread, kept DATABASE_CONN_MAX_AGE",
+    minimum=0,
+)
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
-            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, doc="seconds a database connection is reused", minimum=0),
+            # Pooling and persistent connections exclude each other (Django refuses both).
+            conn_max_age=0
+            if DATABASE_POOL_SIZE
+            else env_int("DATABASE_CONN_MAX_AGE", 60, doc="seconds a database connection is reused", minimum=0),
             # A reused connection is checked first: after a database restart (or an outage) every thread's old
             # connection is dead, and the websocket handshake's identity lookup would fail on it once.
             conn_health_checks=True,
         )
     }
+    if DATABASE_POOL_SIZE:
+        # Under ASGI each request's sync code runs in a thread of its own, and each thread opens its own
+        # connection, so connections grow with the requests in flight: a load of 200 users ran a shared
+        # PostgreSQL out of its 100 ("too many clients", 503s; docs/benchmarks.md, "Load"). A pool bounds
+        # a process's connections; a request waits up to 30 s for one instead of failing at once.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DATABASE_POOL_SIZE,
+            "timeout": 30,
+        }
 else:
     DATABASES = {
         "default": {
