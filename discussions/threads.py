@@ -78,7 +78,9 @@ def threads_list(repo: ModelRepo, *, kind=None, status=None, author=None, page=0
         threads = threads.filter(is_pull_request=False)
     elif kind not in (None, "", "all"):
         raise RoomError("invalid", "type is one of all, discussion, pull_request.")
-    if status in ("open", "closed", "merged", "draft"):
+    if status == "open":  # as on the HF hub, a draft pull request is open (only not ready yet)
+        threads = threads.filter(status__in=(Thread.Status.OPEN, Thread.Status.DRAFT))
+    elif status in ("closed", "merged", "draft"):
         threads = threads.filter(status=status)
     elif status not in (None, "", "all"):
         raise RoomError("invalid", "status is one of all, open, closed, merged, draft.")

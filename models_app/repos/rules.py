@@ -117,6 +117,11 @@ def can_commit_to(user, repo: ModelRepo, rev: str) -> bool:
     return Ref.objects.filter(repo=repo, kind=Ref.Kind.PR, name=match[1], opened_by=user).exists()
 
 
+def can_propose(user, repo: ModelRepo) -> bool:
+    """Whether ``user`` may propose a change to ``repo`` (open a pull request): anyone signed in who can see it."""
+    return bool(user is not None and user.is_authenticated and visible_repos(user).filter(pk=repo.pk).exists())
+
+
 def can_manage(user, repo: ModelRepo) -> bool:
     """Settings, rename, delete: the owner, staff and an org's admins."""
     return repo_role(user, repo) == Role.ADMIN
