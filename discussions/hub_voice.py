@@ -3,13 +3,20 @@
 Both signals are sent after their transaction commits; each post is its own
 transaction and broadcasts after that one commits. The validation run comes
 from an app written alongside this one, so its fields are read defensively.
+
+A verdict on a pull request's head goes into that pull request's thread (the
+room's stream shows it there, labelled with the thread), compared with the
+target branch; main's verdicts stay plain room messages.
 """
 
 from __future__ import annotations
 
 import logging
 
-from discussions.rooms import system_post
+from discussions.models import Message, Thread
+from discussions.rooms import MAX_BODY, message_post, room_for, system_post
+from models_app.models import Ref, Revision
+from models_app.repos.revisions import DEFAULT_BRANCH
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +39,55 @@ def on_revision_created(sender, revision, created_by=None, **kwargs) -> None:
     system_post(revision.repo, revision_text(revision, created_by))
 
 
+def pr_threads_headed_by(revision: Revision) -> list[Thread]:
+    """The pull requests whose ``refs/pr/N`` names ``revision``, unless it is also main's head.
+
+    A fast-forward merge makes a PR's head main's head: its verdict is then main's, said once.
+    """
+    refs = Ref.objects.filter(repo_id=revision.repo_id, revision=revision)
+    if refs.filter(kind=Ref.Kind.BRANCH, name=DEFAULT_BRANCH).exists():
+        return []
+    nums = [int(n) for n in refs.filter(kind=Ref.Kind.PR).values_list("name", flat=True) if n.isdigit()]
+    threads = Thread.objects.filter(room__repo_id=revision.repo_id, num__in=nums, is_pull_request=True)
+    return list(threads.select_related("room__repo__owner").order_by("num"))
+
+
+def target_tip(thread: Thread) -> Revision | None:
+    """The target branch's tip now, or the merge base when the branch is gone."""
+    repo = thread.room.repo
+    ref = Ref.objects.filter(repo=repo, kind=Ref.Kind.BRANCH, name=thread.target_branch or DEFAULT_BRANCH).first()
+    if ref is not None:
+        return ref.revision
+    return Revision.objects.filter(repo=repo, sha=thread.base_sha).first()
+
+
+def pr_verdict_text(thread: Thread, head: Revision) -> str | None:
+    from models_app.validation.compare import pr_comparison, pr_verdict_markdown
+
+    base = target_tip(thread)
+    if base is None:
+        return None
+    repo = thread.room.repo
+    link = f"[Details](/{repo.owner.username}/{repo.name}/discussions/{thread.num})"
+    text = pr_verdict_markdown(pr_comparison(head, base))
+    if len(text) + len(link) + 2 > MAX_BODY:  # a suite of very many tasks: the headline, the page has the rest
+        text = text.split("\n\n")[0][: MAX_BODY - len(link) - 2]
+    return f"{text}\n\n{link}"
+
+
 def on_validation_finished(sender, run, **kwargs) -> None:
     revision = getattr(run, "revision", None)
     repo = getattr(revision, "repo", None)
     if repo is None:
         log.warning("validation_finished without a revision's repo: %r", run)
         return
-    system_post(repo, verdict_text(run))
+    if getattr(run, "reason", "") == "superseded":
+        return  # a newer commit to the pull request replaced this one; its own verdict will speak
+    threads = pr_threads_headed_by(revision)
+    if not threads:
+        system_post(repo, verdict_text(run))
+        return
+    for thread in threads:
+        text = pr_verdict_text(thread, revision)
+        if text is not None:
+            message_post(room_for(repo), None, text, kind=Message.Kind.SYSTEM, thread=thread)
