@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from discussions.models import Message, Thread
+from discussions.pr_revisions import target_tip
 from discussions.rooms import MAX_BODY, message_post, room_for, system_post
 from models_app.models import Ref, Revision
 from models_app.repos.revisions import DEFAULT_BRANCH
@@ -50,15 +51,6 @@ def pr_threads_headed_by(revision: Revision) -> list[Thread]:
     nums = [int(n) for n in refs.filter(kind=Ref.Kind.PR).values_list("name", flat=True) if n.isdigit()]
     threads = Thread.objects.filter(room__repo_id=revision.repo_id, num__in=nums, is_pull_request=True)
     return list(threads.select_related("room__repo__owner").order_by("num"))
-
-
-def target_tip(thread: Thread) -> Revision | None:
-    """The target branch's tip now, or the merge base when the branch is gone."""
-    repo = thread.room.repo
-    ref = Ref.objects.filter(repo=repo, kind=Ref.Kind.BRANCH, name=thread.target_branch or DEFAULT_BRANCH).first()
-    if ref is not None:
-        return ref.revision
-    return Revision.objects.filter(repo=repo, sha=thread.base_sha).first()
 
 
 def pr_verdict_text(thread: Thread, head: Revision) -> str | None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from discussions import api, threads_api, views
+from discussions import api, thread_pages, threads_api, views
 from models_app.repos.routes import KINDS, RepoKind
 
 
@@ -47,5 +47,12 @@ urlpatterns = [
         name="api_dataset_report",
     ),
     path("<str:owner>/<str:name>/discussion", views.room_page, name="room_page"),
+    path("<str:owner>/<str:name>/discussions", thread_pages.threads_page, name="threads_page"),
+    path("<str:owner>/<str:name>/discussions/<int:num>", thread_pages.thread_page, name="thread_page"),
+    path(
+        "<str:owner>/<str:name>/discussions/<int:num>/validation",
+        thread_pages.thread_validation_fragment,
+        name="thread_validation_fragment",
+    ),
     path("<str:owner>/<str:name>/report", views.report_page, name="report_page"),
 ]
