@@ -85,3 +85,22 @@ def test_mains_verdict_stays_a_room_message(pr, anon_client):
     new = room_messages(anon_client)[before:]
     assert len(new) == 1 and new[0]["thread"] is None
     assert new[0]["body"].startswith(f"Validation of {main.sha[:8]}: passed")
+
+
+def test_a_head_validated_before_its_target_waits_for_the_targets_verdict(
+    owner, write_client, other_client, anon_client, no_auto_queue
+):
+    repo = repo_create(owner, "tiny")
+    commit(write_client, {"config.json": b"{}"})
+    main = Ref.objects.get(repo=repo, kind=Ref.Kind.BRANCH, name="main").revision
+    ValidationRun.objects.create(revision=main)  # queued: main is still being validated
+    commit(other_client, {"README.md": b"# card\n"}, query="?create_pr=1", summary="Card")
+    head = Ref.objects.get(repo=repo, kind=Ref.Kind.PR, name="1").revision
+    finished_run(head)
+    assert not Message.objects.filter(thread__num=1, kind=Message.Kind.SYSTEM).exists()
+    ValidationRun.objects.filter(revision=main).delete()
+    finished_run(main)
+    verdict = Message.objects.filter(thread__num=1, kind=Message.Kind.SYSTEM).get()
+    assert "no regression" in verdict.body and verdict.data == {"verdict": head.sha}
+    finished_run(main)  # main validated again: the PR's verdict is not repeated
+    assert Message.objects.filter(thread__num=1, kind=Message.Kind.SYSTEM).count() == 1
