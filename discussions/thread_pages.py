@@ -36,7 +36,7 @@ def _refusal(exc: RoomError | ApiError) -> tuple[str, int]:
     return exc.message, exc.status_code
 
 
-def _filter_links(request: HttpRequest, status: str, kind: str) -> dict:
+def _filter_links(status: str, kind: str) -> dict:
     """Plain links for each filter value, keeping the other filter."""
 
     def href(s: str, k: str) -> str:
@@ -95,7 +95,7 @@ def threads_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:
         "next_href": f"?{query}&p={page + 1}" if start + len(rows) < count else None,
         "form": form,
         "error": error,
-        **_filter_links(request, status, kind),
+        **_filter_links(status, kind),
     }
     return render(request, "discussions/threads.html", context, status=code)
 
