@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import Http404
 
-from discussions import outbox, presence, reactions, reading, rooms
+from discussions import outbox, presence, reactions, reading, rooms, threads
 from discussions.broadcast import publish
 from discussions.layer import encode
 from discussions.outbox import Outbox
@@ -195,10 +195,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     # -- client frames ------------------------------------------------------------
     async def on_message(self, frame: dict) -> None:
-        await database_sync_to_async(rooms.message_post)(
+        # With "thread": a comment of that discussion or pull request (it appears in the HF API too).
+        await database_sync_to_async(threads.room_reply)(
             self.room,
             self.user,
             frame.get("body"),
+            thread_num=frame.get("thread"),
             client_id=frame.get("client_id") or "",
             reply_to=frame.get("reply_to"),
         )

@@ -9,7 +9,7 @@ from discussions.models import Message, Reaction
 
 def with_reactions(messages: QuerySet[Message]) -> QuerySet[Message]:
     """``messages`` with their authors and reactions loaded in two queries, however many rows."""
-    return messages.select_related("author").prefetch_related(
+    return messages.select_related("author", "thread").prefetch_related(
         Prefetch("reactions", queryset=Reaction.objects.select_related("user"))
     )
 
@@ -51,4 +51,14 @@ def message_frame(message: Message, kind: str = "message", *, reactions: list[di
         "client_id": message.client_id or None,
         "reply_to": message.reply_to,
         "reactions": [] if deleted else reactions,
+        # A discussion's or pull request's message, shown in the room's stream with its thread's label.
+        "thread": thread_label(message),
+        "event": message.event or None,
     }
+
+
+def thread_label(message: Message) -> dict | None:
+    if message.thread_id is None:
+        return None
+    thread = message.thread
+    return {"num": thread.num, "title": thread.title, "pull_request": thread.is_pull_request}

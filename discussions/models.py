@@ -20,10 +20,55 @@ class Room(models.Model):
         return f"room of {self.repo_id}"
 
 
+class Thread(models.Model):
+    """A discussion or a pull request (the HF hub's Community tab), as a thread of the model's room.
+
+    Its comments and events are the room's own messages (``Message.thread``), so history, edits,
+    moderation and rate limits are the room's. ``num`` comes from the repo's one number space
+    (models_app.repos.revisions.next_discussion_num); a pull request's ref is refs/pr/<num>.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        CLOSED = "closed"
+        MERGED = "merged"
+        DRAFT = "draft"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="threads")
+    num = models.IntegerField()
+    is_pull_request = models.BooleanField(default=False)
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created = models.DateTimeField(default=timezone.now)
+    # Pull requests only: the branch it merges into, that branch's tip when it opened (the merge
+    # base), and the revision the merge made.
+    target_branch = models.CharField(max_length=255, blank=True)
+    base_sha = models.CharField(max_length=40, blank=True)
+    merge_sha = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "num"], name="thread_room_num_unique")]
+        ordering = ["room", "-num"]
+
+    def __str__(self) -> str:
+        return f"{self.room_id}#{self.num}"
+
+    @property
+    def label(self) -> str:
+        return f"#{self.num} {self.title}"
+
+
 class Message(models.Model):
     class Kind(models.TextChoices):
         USER = "user"
         SYSTEM = "system"
+
+    class Event(models.TextChoices):
+        COMMENT = ""
+        STATUS_CHANGE = "status-change"
+        TITLE_CHANGE = "title-change"
+        COMMIT = "commit"
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
     # The message id users see: 1, 2, 3... within its room.
@@ -37,6 +82,12 @@ class Message(models.Model):
     created = models.DateTimeField(default=timezone.now)
     edited = models.DateTimeField(null=True, blank=True)
     deleted = models.DateTimeField(null=True, blank=True)
+    num_edits = models.IntegerField(default=0)
+    # A message of a discussion or pull request: a comment (event "") or an event of the thread,
+    # with the event's facts in ``data`` (a status, the old and new title, a commit's oid).
+    thread = models.ForeignKey(Thread, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    event = models.CharField(max_length=16, blank=True, default="", choices=Event.choices)
+    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "seq"], name="message_room_seq_unique")]

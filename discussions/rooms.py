@@ -160,12 +160,31 @@ def _render(body: str) -> tuple[str, list]:
     return render_markdown(body, mention_link=link, emoji_shortcodes=True), list(users.values())
 
 
-def message_post(room: Room, user, body, *, client_id: str = "", reply_to=None, kind: str = "user") -> Message:
-    """Save a message (a user's, or the hub's when ``user`` is None) and broadcast it after commit."""
+def message_post(
+    room: Room,
+    user,
+    body,
+    *,
+    client_id: str = "",
+    reply_to=None,
+    kind: str = "user",
+    thread=None,
+    event: str = "",
+    data: dict | None = None,
+    recorded: bool = False,
+) -> Message:
+    """Save a message (a user's, or the hub's when ``user`` is None) and broadcast it after commit.
+
+    ``thread``: a discussion's or pull request's comment (``event`` "") or event; it gets a room
+    seq and is broadcast like any other message, labelled with its thread.
+    ``recorded``: the hub records, in ``user``'s name, something they did elsewhere (a commit to a
+    pull request): the commit was the act, so neither bans nor the chat rate apply to the record.
+    """
     body = _check_body(body)
     if user is not None:
-        check_can_post(user, room)
-        check_rate(user)
+        if not recorded:
+            check_can_post(user, room)
+            check_rate(user)
         kind = Message.Kind.USER
     if reply_to is not None and not (isinstance(reply_to, int) and reply_to > 0):
         raise RoomError("invalid", "reply_to must be the id of a message in this room.")
@@ -185,6 +204,9 @@ def message_post(room: Room, user, body, *, client_id: str = "", reply_to=None, 
             html=html,
             client_id=str(client_id or "")[:64],
             reply_to=reply_to,
+            thread=thread,
+            event=event,
+            data=data or {},
         )
         Mention.objects.bulk_create(
             [Mention(user=u, message=message) for u in mentioned if user is None or u.pk != user.pk],
@@ -211,7 +233,7 @@ def _own_message(room: Room, user, seq, *, moderator_ok: bool) -> Message:
         raise RoomError("not_allowed", "Log in to change messages.")
     if not isinstance(seq, int):
         raise RoomError("invalid", "id must be a message id.")
-    message = Message.objects.select_related("author").filter(room=room, seq=seq).first()
+    message = Message.objects.select_related("author", "thread").filter(room=room, seq=seq).first()
     if message is None or message.deleted is not None:
         raise RoomError("invalid", f"There is no message {seq} in this room.")
     if message.author_id != user.pk and not (moderator_ok and is_moderator(user, room)):
@@ -224,10 +246,13 @@ def message_edit(room: Room, user, seq, body) -> Message:
     check_can_post(user, room)  # a banned user may delete their messages, not rewrite them
     with transaction.atomic():
         message = _own_message(room, user, seq, moderator_ok=False)
+        if message.event:
+            raise RoomError("invalid", "Only comments can be edited; this message records an event of its thread.")
         message.body = body
         message.html, _ = _render(body)
         message.edited = timezone.now()
-        message.save(update_fields=["body", "html", "edited"])
+        message.num_edits += 1
+        message.save(update_fields=["body", "html", "edited", "num_edits"])
         frame = message_frame(message, "edit")
         transaction.on_commit(lambda: broadcast(room.repo_id, frame))
     return message

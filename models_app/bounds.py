@@ -37,3 +37,8 @@ def check_count(count: int, limit: int, what: str, *, status_code: int = 413) ->
             status_code=status_code,
             detail={"limit": limit},
         )
+
+
+# Characters in a discussion's or pull request's title (HF create_discussion, rename_discussion); a comment
+# is a room message, bounded by discussions.rooms.MAX_BODY.
+MAX_DISCUSSION_TITLE = 200

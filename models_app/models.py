@@ -61,6 +61,9 @@ class ModelRepo(models.Model):
     # A takedown by the people who run the site: set, the repo answers 451 with this public reason.
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_reason = models.CharField(max_length=500, blank=True)
+    # The newest discussion or pull request number: both share one number space per repo, as on the
+    # HF hub (a PR's ref is refs/pr/<num>). Taken under the row lock (repos/revisions.next_discussion_num).
+    last_discussion_num = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -137,6 +140,10 @@ class Ref(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.BRANCH)
     revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="refs")
     message = models.CharField(max_length=500, blank=True)
+    # A pull request's author: besides the repo's writers, the one who may commit to refs/pr/<name>.
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         # A branch and a tag may share a name (refs/heads/x and refs/tags/x), as in git.

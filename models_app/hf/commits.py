@@ -26,6 +26,7 @@ from models_app.hf import lfs_objects
 from models_app.models import Blob, ModelRepo, RepoFile, Revision
 from models_app.publish.uploads import Ingest, UploadError
 from models_app.repos.blobs import LFS_MIN_SIZE, blob_git_oid, is_lfs
+from models_app.repos.events import announce_pull_request
 from models_app.repos.paths import PathError, normalize_path
 from models_app.repos.quota import human_size
 from models_app.repos.revisions import (
@@ -37,7 +38,7 @@ from models_app.repos.revisions import (
     revision_create,
     writable_refs,
 )
-from models_app.repos.rules import MODEL, can_write, find_visible_repo
+from models_app.repos.rules import MODEL, can_commit_to, can_write, find_visible_repo
 from models_app.storage import get_store
 
 # Files from this size up travel through LFS (and weights whatever their size: a streamed PUT, not base64),
@@ -67,14 +68,15 @@ def wants_pr(create_pr: str | None) -> bool:
     return bool(create_pr) and create_pr.lower() not in ("0", "false")
 
 
-def repo_for_commit(user, owner: str, name: str, repo_type: str, create_pr: bool) -> ModelRepo:
+def repo_for_commit(user, owner: str, name: str, repo_type: str, create_pr: bool, rev: str = "main") -> ModelRepo:
     """The repo a commit goes to. Opening a pull request needs only to see a repo (any signed-in user
-    may propose a change, as on the HF hub); committing to a branch or an open PR needs write access."""
-    if not create_pr:
-        return repo_for_write(user, owner, name, repo_type)
+    may propose a change, as on the HF hub); committing to a branch needs write access, and to an
+    open PR's refs/pr/N write access or being the one who opened it."""
     repo = find_visible_repo(user, owner, name, repo_type)
     if repo is None:
         raise ApiError(f"Repository {owner}/{name} not found.", status_code=404, code="RepoNotFound")
+    if not create_pr and not can_commit_to(user, repo, rev):
+        raise ApiError(f"You cannot write to {repo.repo_id}: only its owner can.", status_code=403)
     return repo
 
 
@@ -236,7 +238,7 @@ def hf_commit(repo: ModelRepo, user, rev: str, items: Iterable[dict], *, create_
         _check_quota(repo, ingest, lfs_blobs.values())
     finally:
         ingest.abort()
-    pr = pr_open(repo, rev) if create_pr else None
+    pr = pr_open(repo, rev, author=user) if create_pr else None
     target = f"refs/pr/{pr.name}" if pr is not None else rev
     try:
         result = revision_create(
@@ -258,7 +260,15 @@ def hf_commit(repo: ModelRepo, user, rev: str, items: Iterable[dict], *, create_
         if pr is not None:
             pr.delete()
         raise
-    return dataclasses.replace(result, pr=int(pr.name)) if pr is not None else result
+    if pr is None:
+        return result
+    # The hub's answer: the PR's title is the commit summary, its description the commit's (discussions
+    # makes it a thread of the model's room).
+    announce_pull_request(
+        repo=repo, number=int(pr.name), base=pr.revision, head=result.revision,
+        target=rev.removeprefix("refs/heads/"), author=user, title=summary, description=description, draft=False,
+    )  # fmt: skip
+    return dataclasses.replace(result, pr=int(pr.name))
 
 
 def _check_quota(repo: ModelRepo, ingest: Ingest, lfs_blobs: Iterable[Blob]) -> None:

@@ -146,7 +146,7 @@ def _issue(item) -> dict:
 @api_view(["POST"])
 @permission_classes(WRITERS)
 def preupload(request, owner: str, name: str, rev: str, repo_type: str = MODEL) -> Response:
-    repo = repo_for_commit(request.user, owner, name, repo_type, wants_pr(request.query_params.get("create_pr")))
+    repo = repo_for_commit(request.user, owner, name, repo_type, wants_pr(request.query_params.get("create_pr")), rev)
     data = request.data if isinstance(request.data, dict) else {}
     files = preupload_answer(repo, branch_tip(repo, rev), data.get("files"), data.get("gitIgnore"))
     return Response({"files": files})
@@ -158,7 +158,7 @@ def preupload(request, owner: str, name: str, rev: str, repo_type: str = MODEL) 
 def commit(request, owner: str, name: str, rev: str, repo_type: str = MODEL) -> Response:
     """An ndjson commit. A commit that changes nothing creates no revision and answers the current sha."""
     create_pr = wants_pr(request.query_params.get("create_pr"))
-    repo = repo_for_commit(request.user, owner, name, repo_type, create_pr)
+    repo = repo_for_commit(request.user, owner, name, repo_type, create_pr, rev)
     # Read line by line from the body stream: request.data would load it all (and refuse it past 10 MiB).
     result = hf_commit(repo, request.user, rev, ndjson_lines(request._request.readline), create_pr=create_pr)
     sha, base = result.revision.sha, hub_base_url(request)

@@ -31,6 +31,35 @@ def announce_revision(revision, created_by=None) -> None:
     transaction.on_commit(send)
 
 
+# kwargs: repo, number (int: refs/pr/<number>), base (Revision: the target's tip when it opened, the merge
+# base), head (Revision: the PR's tip), target (branch name), author (User), title, description, draft (bool).
+# Sent after commit when ``create_commit(create_pr=True)`` opened a pull request; the discussions app
+# makes it a thread of the model's room.
+pull_request_opened = Signal()
+
+# kwargs: repo, number, revision (the PR's new tip), author. A later commit to refs/pr/<number>.
+pull_request_committed = Signal()
+
+
+def _send_after_commit(signal: Signal, name: str, **kwargs) -> None:
+    def send() -> None:
+        for receiver, result in signal.send_robust(sender=None, **kwargs):
+            if isinstance(result, Exception):
+                log.error("%s receiver %r failed", name, receiver, exc_info=result)
+
+    transaction.on_commit(send)
+
+
+def announce_pull_request(**kwargs) -> None:
+    """Once the current transaction commits: a pull request was opened (``pull_request_opened``'s kwargs)."""
+    _send_after_commit(pull_request_opened, "pull_request_opened", **kwargs)
+
+
+def announce_pull_request_commit(**kwargs) -> None:
+    """Once the current transaction commits: refs/pr/<number> moved to a new revision."""
+    _send_after_commit(pull_request_committed, "pull_request_committed", **kwargs)
+
+
 # kwargs: run (models_app.validation.models.ValidationRun); sent after the verdict commits.
 validation_finished = Signal()
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from hub.api import ApiError
 from models_app.models import Blob, ModelRepo, Ref, RepoFile, Revision
 from models_app.repos.cards import CARD_PATH, MAX_CARD_BYTES, Card, blob_text, card_apply, parse_card
-from models_app.repos.events import announce_revision
+from models_app.repos.events import announce_pull_request_commit, announce_revision
 from models_app.repos.paths import PathError, normalize_path
 from models_app.repos.quota import commit_quota_check
 
@@ -151,6 +151,9 @@ def revision_create(
             Ref.objects.create(repo=repo, name=branch, kind=Ref.Kind.BRANCH, revision=revision)
         else:
             Ref.objects.filter(pk=ref.pk).update(revision=revision)
+            if ref.kind == Ref.Kind.PR and revision.pk != ref.revision_id:
+                # The pull request's thread gets a "commit" event (discussions, through a signal).
+                announce_pull_request_commit(repo=repo, number=int(ref.name), revision=revision, author=author)
         ModelRepo.objects.filter(pk=repo.pk).update(updated=now)
         if announce:
             announce_revision(revision, created_by=author)
@@ -222,19 +225,33 @@ def writable_refs(repo: ModelRepo, name: str):
     return branches(repo).filter(name=name.removeprefix("refs/heads/"))
 
 
-def pr_open(repo: ModelRepo, base: str) -> Ref:
-    """A new pull request ref ``refs/pr/N`` at the tip of branch ``base`` (N counts up per repo).
+def next_discussion_num(repo: ModelRepo) -> int:
+    """The next discussion or pull request number of ``repo`` (one number space for both, as on the HF hub).
 
-    Numbers are taken under a lock on the repo row, so two PRs opened at once get two numbers.
+    Taken under a lock on the repo row, so two threads opened at once get two numbers. Call it inside
+    the transaction that creates the thread or the ref: a rolled-back one gives its number back.
     """
     with transaction.atomic():
-        ModelRepo.objects.select_for_update().filter(pk=repo.pk).first()
+        locked = ModelRepo.objects.select_for_update().only("pk", "last_discussion_num").get(pk=repo.pk)
+        locked.last_discussion_num += 1
+        ModelRepo.objects.filter(pk=repo.pk).update(last_discussion_num=locked.last_discussion_num)
+        return locked.last_discussion_num
+
+
+def pr_open(repo: ModelRepo, base: str, author=None) -> Ref:
+    """A new pull request ref ``refs/pr/N`` at the tip of branch ``base``; N is the repo's next discussion number."""
+    with transaction.atomic():
         start = branches(repo).filter(name=base.removeprefix("refs/heads/")).select_related("revision").first()
         if start is None:
             raise RevisionError(f"Invalid rev id: {base}", status_code=404, code="RevisionNotFound")
-        numbers = Ref.objects.filter(repo=repo, kind=Ref.Kind.PR).values_list("name", flat=True)
-        number = max((int(n) for n in numbers), default=0) + 1
-        return Ref.objects.create(repo=repo, name=str(number), kind=Ref.Kind.PR, revision=start.revision)
+        number = next_discussion_num(repo)
+        return Ref.objects.create(
+            repo=repo, name=str(number), kind=Ref.Kind.PR, revision=start.revision, opened_by=author
+        )
+
+
+def pr_ref(repo: ModelRepo, number: int) -> Ref | None:
+    return Ref.objects.filter(repo=repo, kind=Ref.Kind.PR, name=str(number)).select_related("revision").first()
 
 
 def resolve_revision(repo: ModelRepo, rev: str | None) -> Revision:

@@ -22,6 +22,7 @@ from models_app.models import ModelRepo, Ref, RepoRedirect, Revision
 from models_app.repos.card_vocab import LICENSES, PIPELINE_TAGS
 from models_app.repos.events import announce_access_change
 from models_app.repos.initial import initial_commit
+from models_app.repos.revisions import PR_REF_RE
 
 MODEL = ModelRepo.RepoType.MODEL
 DATASET = ModelRepo.RepoType.DATASET
@@ -104,6 +105,21 @@ def can_write(user, repo: ModelRepo) -> bool:
     if at_least(role, Role.WRITE):
         return True
     return role == Role.CONTRIBUTOR and repo.creator_id == user.pk
+
+
+def can_commit_to(user, repo: ModelRepo, rev: str) -> bool:
+    """Whether ``user`` may commit to ``rev``: writers anywhere; a pull request's author to its refs/pr/N too."""
+    if can_write(user, repo):
+        return True
+    match = PR_REF_RE.match(rev)
+    if match is None or user is None or not user.is_authenticated:
+        return False
+    return Ref.objects.filter(repo=repo, kind=Ref.Kind.PR, name=match[1], opened_by=user).exists()
+
+
+def can_propose(user, repo: ModelRepo) -> bool:
+    """Whether ``user`` may propose a change to ``repo`` (open a pull request): anyone signed in who can see it."""
+    return bool(user is not None and user.is_authenticated and visible_repos(user).filter(pk=repo.pk).exists())
 
 
 def can_manage(user, repo: ModelRepo) -> bool:

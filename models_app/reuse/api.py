@@ -232,8 +232,9 @@ class CommitsApi(HubReadView):
         chain = repo_info.history(repo, get_revision(repo, rev))
         start, page = _int(request.GET.get("p")), 100
         more = start + page < len(chain)
+        formatted = "formatted" in request.GET.getlist("expand[]") + request.GET.getlist("expand")
         return json_response(
-            [repo_info.commit_json(row) for row in chain[start : start + page]],
+            [repo_info.commit_json(row, formatted=formatted) for row in chain[start : start + page]],
             link=next_url(request, p=start + page) if more else None,
         )
 

@@ -7,8 +7,10 @@ revisions: manifests come back as ``.values()`` rows joined to their blobs.
 from __future__ import annotations
 
 import hashlib
+import html
 from datetime import datetime
 
+from hub.markdown import render_markdown
 from models_app.engagement.download_counts import downloads_last_days
 from models_app.hf.errors import HubNotFound
 from models_app.models import ModelRepo, Ref, RepoFile, Revision
@@ -207,14 +209,20 @@ def _add_folder_commits(folders: list[dict], chain: list[dict]) -> None:
         folder["lastCommit"] = {"id": last["sha"], "title": last["message"], "date": _iso(last["created"])}
 
 
-def commit_json(row: dict) -> dict:
-    return {
+def commit_json(row: dict, *, formatted: bool = False) -> dict:
+    answer = {
         "id": row["sha"],
         "title": row["message"],
         "message": row["description"],
         "date": _iso(row["created"]),
         "authors": [{"user": row["author__username"]}] if row["author__username"] else [],
     }
+    if formatted:  # ``list_repo_commits(formatted=True)``: title and description as HTML
+        answer["formatted"] = {
+            "title": html.escape(row["message"]),
+            "message": render_markdown(row["description"]) if row["description"] else "",
+        }
+    return answer
 
 
 REF_GROUPS = {Ref.Kind.BRANCH: ("branches", "refs/heads/"), Ref.Kind.TAG: ("tags", "refs/tags/"),

@@ -17,6 +17,8 @@ from django.core import signing
 from hub.access import bearer_token
 
 _SALT = "transferhub.xet.cas"
+# Uploads for a pull request by someone who may not write to the repo: re-checked as "may still see it".
+PROPOSE = "propose"
 
 
 class CasTokenError(Exception):
@@ -28,12 +30,12 @@ class CasGrant:
     user_id: int
     repo_id: int
     revision: str
-    scope: str  # "read" or "write"
+    scope: str  # "read", "write", or PROPOSE
     exp: int
 
     @property
     def can_write(self) -> bool:
-        return self.scope == "write"
+        return self.scope in ("write", PROPOSE)
 
 
 def cas_token_issue(user_id: int, repo_id: int, revision: str, scope: str) -> tuple[str, int]:

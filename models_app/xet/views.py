@@ -20,10 +20,11 @@ from rest_framework.response import Response
 from hub.api import ApiError, error_response
 from hub.models import User
 from hub.permissions import READ_ONLY_TOKEN_MESSAGE, request_can_write
+from models_app.hf.commits import wants_pr
 from models_app.models import ModelRepo
-from models_app.repos.rules import MODEL, can_write, get_visible_repo
+from models_app.repos.rules import MODEL, can_commit_to, can_propose, can_write, get_visible_repo
 from models_app.xet import cas
-from models_app.xet.tokens import CasGrant, CasTokenError, cas_token_check, cas_token_issue
+from models_app.xet.tokens import PROPOSE, CasGrant, CasTokenError, cas_token_check, cas_token_issue
 
 CAS_PREFIX = "/xet"
 _TOKEN_SCHEMA = extend_schema(
@@ -65,9 +66,13 @@ def xet_write_token(request: Request, owner: str, name: str, rev: str, repo_type
     repo = get_visible_repo(request.user, owner, name, repo_type)
     if not request_can_write(request):
         raise ApiError(READ_ONLY_TOKEN_MESSAGE, status_code=403)
-    if not can_write(request.user, repo):
-        raise ApiError(f"You cannot write to {repo.repo_id}.", status_code=403)
-    return _token_answer(request, repo, rev, "write")
+    if can_write(request.user, repo):
+        return _token_answer(request, repo, rev, "write")
+    # Anyone may propose a pull request (?create_pr=1), and its author commits to its refs/pr/N: their
+    # files travel first, under a "propose" grant (the commit that uses them is checked on its own).
+    if wants_pr(request.query_params.get("create_pr")) or can_commit_to(request.user, repo, rev):
+        return _token_answer(request, repo, rev, PROPOSE)
+    raise ApiError(f"You cannot write to {repo.repo_id}.", status_code=403)
 
 
 @_TOKEN_SCHEMA
@@ -97,7 +102,8 @@ def writable_repo(grant: CasGrant) -> tuple[ModelRepo, User]:
     # Checked on every write: a token outlives neither the user's access nor the repo.
     repo = ModelRepo.objects.select_related("owner").filter(pk=grant.repo_id).first()
     user = User.objects.filter(pk=grant.user_id, is_active=True).first()
-    if repo is None or user is None or not can_write(user, repo):
+    allowed = can_write if grant.scope != PROPOSE else can_propose
+    if repo is None or user is None or not allowed(user, repo):
         raise ApiError("This Xet token no longer grants writing to its repository.", status_code=403)
     return repo, user
 

@@ -36,6 +36,7 @@
   let retry = 0;
   let lastTyping = 0;
   let replyTo = null;
+  let replyThread = null;
   let pending = null;         // {client_id, body} of the message sent and not yet accepted or refused
   let unreadAfter = null;     // the read mark before this visit: messages after it are "new"
   let readSent = 0;
@@ -125,6 +126,12 @@
     li.id = "msg-" + m.id;
     li.replaceChildren(head(m, true));
     if (m.reply_to) li.append(el("div", "msg-reply", "↪ reply to #" + m.reply_to));
+    if (m.thread) {
+      // A discussion's or pull request's message: labelled with its thread, linked to the thread's page.
+      const label = el("a", "msg-thread", (m.thread.pull_request ? "PR " : "") + "#" + m.thread.num + " " + m.thread.title);
+      label.href = "/" + root.dataset.room + "/discussions/" + m.thread.num;
+      li.append(label);
+    }
     const body = bodyOf(m);
     li.append(body);
     li.append(reactionsRow(m));
@@ -197,8 +204,9 @@
   // -- reply, inline edit, delete with confirmation ---------------------------------------
   function startReply(m) {
     replyTo = m.id;
+    replyThread = m.thread ? m.thread.num : null; // a reply to a thread's message is a comment of that thread
     replyingEl.hidden = false;
-    replyingEl.textContent = "Replying to #" + m.id + " (Esc cancels)";
+    replyingEl.textContent = "Replying to #" + m.id + (m.thread ? " in discussion #" + m.thread.num : "") + " (Esc cancels)";
     bodyEl.focus();
   }
 
@@ -334,7 +342,7 @@
     // Cleared only now, and only if the box still holds what was sent.
     if (bodyEl.value === pending.body) bodyEl.value = "";
     pending = null;
-    replyTo = null; replyingEl.hidden = true;
+    replyTo = null; replyThread = null; replyingEl.hidden = true;
     bodyEl.readOnly = false;
     showError("");
     showWrite();
@@ -528,6 +536,7 @@
       if (!body.trim() || pending) return;
       const frame = { type: "message", body: body, client_id: newId() };
       if (replyTo) frame.reply_to = replyTo;
+      if (replyTo && replyThread) frame.thread = replyThread;
       if (send(frame)) {
         // Not cleared here: only the server's echo of this client_id clears the box (accepted()).
         pending = { client_id: frame.client_id, body: body };
@@ -537,7 +546,7 @@
     });
     bodyEl.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); composer.requestSubmit(); }
-      if (e.key === "Escape") { replyTo = null; replyingEl.hidden = true; }
+      if (e.key === "Escape") { replyTo = null; replyThread = null; replyingEl.hidden = true; }
     });
     bodyEl.addEventListener("input", () => {
       const now = Date.now();

@@ -53,3 +53,21 @@ def seed() -> None:
     dataset = ModelRepo.objects.create(owner=owner, name="reviews", repo_type=ModelRepo.RepoType.DATASET)
     publish_bytes(dataset, {"train.csv": b"text,label\ngreat film,1\ndull film,0\n"})
     message_post(room_for(passed), owner, "Welcome! **Markdown** works, and so does a link: https://example.org")
+    _seed_threads(passed, owner)
+
+
+def _seed_threads(repo, owner) -> None:
+    """PR #1 (a card change, validated: its verdict is in the thread) and discussion #2."""
+    from discussions.threads import thread_open, thread_set_status
+    from models_app.publish.uploads import Ingest
+    from models_app.repos.revisions import revision_create
+    from tests.validation.jobs_fixtures import finished_run
+
+    pr = thread_open(repo, owner, "A card with a longer description", "It says what the model was tuned on.",
+                     pull_request=True)  # fmt: skip
+    ingest = Ingest(repo)
+    ingest.add("README.md", [CARD.encode() + b"\nTuned on IMDB reviews, in English.\n"])
+    head = revision_create(repo, author=owner, message="Longer card", add=ingest.files, branch="refs/pr/1").revision
+    thread_set_status(pr, owner, "open")
+    finished_run(head, status="passed")
+    thread_open(repo, owner, "Which tokenizer does it use?", "The config says *bert*; which vocabulary?")

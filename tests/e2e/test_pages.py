@@ -44,6 +44,10 @@ PUBLIC_PAGES = [
     f"{MODEL}/commit/{{sha}}",
     f"{MODEL}/validation",
     f"{MODEL}/discussion",
+    f"{MODEL}/discussions",
+    f"{MODEL}/discussions?status=all&type=pull_request",
+    f"{MODEL}/discussions/1",  # a pull request: file changes, the validation diff
+    f"{MODEL}/discussions/2",  # a discussion
     f"/{OWNER}/broken-net",
     f"/{OWNER}/broken-net/validation",
     f"/{OWNER}/empty-model",

@@ -20,6 +20,10 @@ from tests.hf_upstream import scope, sdist
 from tests.live import ROOT, LiveHub
 
 USER, OTHER_USER = "hfh-ci-user", "hfh-ci-other"
+# The client's suite is one user opening two discussions per test, a few tests a second: a script, not a
+# person typing, so the hub it runs against lets one user post more often than the chat's default
+# (10 per 10 s) would. The limit itself is tested in tests/discussions/test_threads.py.
+HUB_ENV = {"HUB_CHAT_RATE_MESSAGES": "10000"}
 
 
 @dataclass
@@ -51,7 +55,9 @@ def read_junit(path: Path) -> Outcome:
     return outcome
 
 
-def run_upstream(hub: LiveHub, workdir: Path, files: list[str], *, timeout: int = 1800) -> Outcome:
+def run_upstream(
+    hub: LiveHub, workdir: Path, files: list[str], *, timeout: int = 1800, keyword: str | None = None
+) -> Outcome:
     """Run ``files`` of the upstream tests against ``hub``; users and tokens are created here."""
     tests = sdist.fetch_tests(ROOT / "data" / "test-cache")
     users = {"USER": (USER, hub.create_token(USER)), "OTHER_USER": (OTHER_USER, hub.create_token(OTHER_USER))}
@@ -68,6 +74,8 @@ def run_upstream(hub: LiveHub, workdir: Path, files: list[str], *, timeout: int 
     env.update({"HF_ENDPOINT": hub.url, "HF_HUB_DISABLE_TELEMETRY": "1"})
     cmd = [sys.executable, "-m", "pytest", *[f"tests/{name}" for name in files], f"--junitxml={junit}", "-q"]
     cmd += ["-o", "timeout=120", "-x" if os.environ.get("HFU_FIRST_FAIL") else "-q"]
+    if keyword:
+        cmd += ["-k", keyword]
     for node in scope.deselected(target, files):
         cmd += ["--deselect", node]
     subprocess.run(
@@ -79,9 +87,10 @@ def run_upstream(hub: LiveHub, workdir: Path, files: list[str], *, timeout: int 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("files", nargs="*", default=scope.FILES)
+    parser.add_argument("-k", dest="keyword", help="only the tests pytest's -k expression selects")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, LiveHub(Path(tmp) / "hub") as hub:
-        outcome = run_upstream(hub, Path(tmp) / "work", args.files)
+    with tempfile.TemporaryDirectory() as tmp, LiveHub(Path(tmp) / "hub", extra_env=HUB_ENV) as hub:
+        outcome = run_upstream(hub, Path(tmp) / "work", args.files, keyword=args.keyword)
         for node, why in sorted(outcome.failed.items()):
             print(f"FAIL {node}: {why}")
         print(f"passed {len(outcome.passed)} failed {len(outcome.failed)} skipped {len(outcome.skipped)}")

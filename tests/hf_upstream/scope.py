@@ -33,12 +33,8 @@ OUT_OF_SCOPE_CLASSES = {
 }
 
 
-PULL_REQUESTS = "pull requests and discussions are issue #21, not this one"
 # Single tests (``Class::test`` patterns) out of scope, with the reason.
 OUT_OF_SCOPE_TESTS = {
-    r"^TestHfApiDiscussions::": PULL_REQUESTS,
-    r"^TestListGitCommits::": PULL_REQUESTS + " (the fixture opens a pull request)",
-    r"create_pr|_on_pr\b|on_special_ref": PULL_REQUESTS,
     r"private_by_default": "needs an Enterprise organization that makes repos private by default",
     # The hub refuses backslashes and '..' in paths on purpose (models_app/repos/paths.py): a file named
     # 'folder/..\\..\\file' could lead a client outside its folder. These tests upload one in their fixture.

@@ -10,14 +10,14 @@ from __future__ import annotations
 import pytest
 
 from tests.hf_upstream import scope
-from tests.hf_upstream.run import run_upstream
+from tests.hf_upstream.run import HUB_ENV, run_upstream
 from tests.live import LiveHub
 
 pytestmark = [pytest.mark.live, pytest.mark.slow, pytest.mark.upstream, pytest.mark.timeout(2400)]
 
 
 def test_the_clients_own_suite_passes_against_the_hub(tmp_path):
-    with LiveHub(tmp_path / "hub") as hub:
+    with LiveHub(tmp_path / "hub", extra_env=HUB_ENV) as hub:
         outcome = run_upstream(hub, tmp_path / "work", scope.FILES)
     ran = len(outcome.passed) + len(outcome.failed)
     report = "\n".join(f"{node}: {why}" for node, why in sorted(outcome.failed.items()))

@@ -41,6 +41,7 @@ SESSIONS = frozenset({OTHER, OWNER})  # pages know sessions; a token on a page c
 NOBODY = frozenset()
 
 REPO = "/ann/tiny"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 API = "/api/models/ann/tiny"
 ZEROS = "0" * 64
 CONFIG_OID = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"  # sha256 of config.json, b"{}"
@@ -209,6 +210,16 @@ MATRIX: dict[str, list[Call]] = {
         Call("POST", "/api/datasets/ann/tiny/reports", WRITERS, body=lambda a: {"kind": "model", "reason": "test"})
     ],
     "report_page": [Call("GET", f"{REPO}/report", SESSIONS, page=True)],
+    # Community pages: everyone who sees the repo reads; a page's forms need a session (#1 is a draft PR).
+    "threads_page": [
+        Call("GET", f"{REPO}/discussions", EVERYONE, page=True),
+        Call("POST", f"{REPO}/discussions", SESSIONS, page=True, raw=b"title=Matrix&description=hi", headers=FORM),
+    ],
+    "thread_page": [
+        Call("GET", f"{REPO}/discussions/1", EVERYONE, page=True),
+        Call("POST", f"{REPO}/discussions/1", SESSIONS, page=True, raw=b"action=comment&comment=hi", headers=FORM),
+    ],
+    "thread_validation_fragment": [Call("GET", f"{REPO}/discussions/1/validation", EVERYONE, page=True)],
     # Django's admin, one row for all its routes: staff only, and none of these actors is staff.
     "admin": [Call("GET", "/admin/", NOBODY, page=True), Call("GET", "/admin/hub/auditentry/", NOBODY, page=True)],
     "org_members": [
@@ -328,6 +339,10 @@ def world(live_hub):
             "for r, head in ((repo, rev), (data, data_rev)):\n"
             "    AccessRequest.objects.get_or_create(repo=r, user=ben)\n"
             "    Ref.objects.get_or_create(repo=r, name='squash-me', kind='branch', defaults={'revision': head})\n"
+            "from discussions.models import Thread\n"
+            "from discussions.threads import thread_open\n"
+            "if not Thread.objects.filter(room__repo=repo).exists():\n"
+            "    thread_open(repo, ann, 'Matrix', 'hi', pull_request=True)\n"
             "ids = [ApiToken.objects.create(user=ann, name=f'spare-{n}', prefix='x', hashed_secret=f'{n}' * 64).pk"
             " for n in range(4)]\n"
             "print(json.dumps({'sha': rev.sha, 'task': next(iter(boards())), 'token_ids': ids, 'find': find.pk}))\n",
