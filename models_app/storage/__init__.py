@@ -1,7 +1,7 @@
 """The blob store: content-addressed bytes behind one small interface (``base.BlobStore``).
 
 ``local`` keeps blobs on disk (``local.py``); ``s3`` hands finished temp files
-to S3-compatible object storage through django-storages (``s3.py``).
+to S3-compatible object storage through boto3 (``s3.py``).
 ``get_store()`` returns the one ``HUB_STORAGE`` names.
 """
 

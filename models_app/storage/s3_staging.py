@@ -17,11 +17,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
 
 from models_app.storage.base import blob_key
+from models_app.storage.s3 import s3_client
 
 STAGING_PREFIX = "staging/"
 # S3 allows at most this many parts per upload; a huge object gets larger parts.
@@ -29,29 +29,8 @@ MAX_PARTS = 10_000
 READ_CHUNK = 8 * 1024 * 1024
 
 
-@lru_cache(maxsize=4)
-def _client(endpoint: str | None, region: str, key_id: str | None, secret: str | None):
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=key_id,
-        aws_secret_access_key=secret,
-        config=Config(signature_version="s3v4"),
-    )
-
-
 def client():
-    # Keyed on the settings so tests that point at another server get a client for it.
-    return _client(
-        settings.AWS_S3_ENDPOINT_URL,
-        settings.AWS_S3_REGION_NAME,
-        settings.AWS_ACCESS_KEY_ID,
-        settings.AWS_SECRET_ACCESS_KEY,
-    )
+    return s3_client()  # one thread-safe client per process, shared with the blob store (s3.py)
 
 
 def bucket() -> str:
