@@ -20,11 +20,11 @@ def keys(client, prefix: str = "xet/") -> set[str]:
 
 
 def test_a_xorb_is_in_the_bucket_before_its_row_and_rebuilds_on_a_cold_cas_process(
-    s3_settings,
+    s3_settings,  # noqa: F811
     cas,
     xorb_bytes,
     shard_bytes,
-    isolated_xet,  # noqa: F811
+    isolated_xet,
 ):
     assert post_bytes(cas, XORB_URL, xorb_bytes).status_code == 200
     folder = f"xet/xorbs/{XORB_HEX[:2]}/"
