@@ -47,5 +47,6 @@ urlpatterns = [
         name="api_dataset_report",
     ),
     path("<str:owner>/<str:name>/discussion", views.room_page, name="room_page"),
+    path("<str:owner>/<str:name>/discussions/<int:num>", views.thread_page, name="thread_page"),
     path("<str:owner>/<str:name>/report", views.report_page, name="report_page"),
 ]

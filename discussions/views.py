@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from discussions import rooms
-from discussions.models import Report
+from discussions.models import Message, Report
 from discussions.reports import report_create
 from hub.api import ApiError
 from models_app.repos.rules import get_visible_repo
@@ -22,6 +22,15 @@ def room_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:
         "discussions/room.html",
         {"repo": repo, "room": room, "can_post": rooms.can_post(request.user, room)},
     )
+
+
+def thread_page(request: HttpRequest, owner: str, name: str, num: int) -> HttpResponse:
+    """A placeholder until threads have pages of their own: the room, at the thread's first message."""
+    repo = get_visible_repo(request.user, owner, name)
+    first = Message.objects.filter(thread__room__repo=repo, thread__num=num).order_by("seq").first()
+    if first is None:
+        raise Http404(f"Discussion #{num} not found in {repo.repo_id}.")
+    return redirect(f"{repo.web_path}/discussion#msg-{first.seq}")
 
 
 @login_required

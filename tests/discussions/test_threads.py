@@ -59,6 +59,8 @@ def test_discussions_and_prs_share_numbers_newest_first(repo, write_client, othe
     ]
     assert [d["num"] for d in anon_client.get(API + "?type=discussion").json()["discussions"]] == [1]
     assert anon_client.get(API + "?author=nobody").json()["discussions"] == []
+    assert anon_client.get("/alice/tiny/discussions/2")["Location"] == "/alice/tiny/discussion#msg-2"
+    assert anon_client.get("/alice/tiny/discussions/9").status_code == 404
     first = details(anon_client, 1)["events"][0]
     assert first["type"] == "comment" and first["data"]["latest"]["raw"] == "Hello"
     assert first["author"]["name"] == "bob"
