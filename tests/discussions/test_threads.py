@@ -107,6 +107,8 @@ def test_permission_matrix(repo, owner, write_client, other_client, anon_client,
     assert other_client.post(f"{API}/1/comment", {"comment": ""}, format="json").status_code == 400
     assert other_client.post(f"{API}/1/comment/zz/edit", {"content": "x"}, format="json").status_code == 404
     assert anon_client.get(f"{API}/99").status_code == 404
+    assert anon_client.get(f"{API}/99999999999999999999").status_code == 404
+    assert other_client.post(f"{API}/1/comment/{'f' * 30}/hide").status_code == 404
     assert anon_client.get(API + "?p=abc").status_code == 400
 
 
