@@ -53,10 +53,10 @@ def check_may_manage(user, thread: Thread) -> None:
 
 
 def check_may_merge(user, thread: Thread) -> None:
-    if not thread.is_pull_request:
-        raise RoomError("invalid", f"#{thread.num} is a discussion, not a pull request.")
     if not can_write(user, thread.room.repo):
         raise RoomError("not_allowed", "Only the repo's writers can merge a pull request.")
+    if not thread.is_pull_request:
+        raise RoomError("invalid", f"#{thread.num} is a discussion, not a pull request.")
     if thread.status != Thread.Status.OPEN:
         raise RoomError("invalid", f"Only an open pull request can be merged; #{thread.num} is {thread.status}.")
 
