@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 NO_DESCRIPTION = "_No description provided._"
+MAX_NUM = 2**31 - 1  # Thread.num is an integer column
 STATUSES = {"open", "closed"}  # what a user may set; "merged" comes only from a merge
 
 
@@ -52,17 +53,17 @@ def check_may_manage(user, thread: Thread) -> None:
 
 
 def check_may_merge(user, thread: Thread) -> None:
-    if not thread.is_pull_request:
-        raise RoomError("invalid", f"#{thread.num} is a discussion, not a pull request.")
     if not can_write(user, thread.room.repo):
         raise RoomError("not_allowed", "Only the repo's writers can merge a pull request.")
+    if not thread.is_pull_request:
+        raise RoomError("invalid", f"#{thread.num} is a discussion, not a pull request.")
     if thread.status != Thread.Status.OPEN:
         raise RoomError("invalid", f"Only an open pull request can be merged; #{thread.num} is {thread.status}.")
 
 
 def thread_get(repo: ModelRepo, num) -> Thread:
-    if not isinstance(num, int) or num <= 0:
-        raise RoomError("not_found", "A discussion number is a positive whole number.")
+    if not isinstance(num, int) or not 0 < num <= MAX_NUM:  # beyond the column's range: none such, not a 500
+        raise RoomError("not_found", f"Discussion #{num} not found in {repo.repo_id}.")
     thread = Thread.objects.select_related("author", "room__repo").filter(room__repo=repo, num=num).first()
     if thread is None:
         raise RoomError("not_found", f"Discussion #{num} not found in {repo.repo_id}.")
@@ -87,7 +88,7 @@ def threads_list(repo: ModelRepo, *, kind=None, status=None, author=None, page=0
     if author:
         threads = threads.filter(author__username__iexact=str(author))
     try:
-        page = max(int(page or 0), 0)
+        page = min(max(int(page or 0), 0), 10**6)
     except (TypeError, ValueError):
         raise RoomError("invalid", "p is a page number from 0.") from None
     start = page * PAGE_SIZE
@@ -143,10 +144,10 @@ def room_reply(room: Room, user, body, *, thread_num=None, client_id: str = "", 
 def comment_of(thread: Thread, event_id) -> int:
     """The room seq of the thread's comment named by the HF event id (hex)."""
     try:
-        seq = int(str(event_id), 16)
+        seq = int(str(event_id)[:24], 16) if len(str(event_id)) <= 24 else -1
     except ValueError:
-        raise RoomError("not_found", f"No comment {str(event_id)[:40]} in #{thread.num}.") from None
-    if not Message.objects.filter(thread=thread, seq=seq, event="").exists():
+        seq = -1
+    if seq <= 0 or not Message.objects.filter(thread=thread, seq=seq, event="").exists():
         raise RoomError("not_found", f"No comment {str(event_id)[:40]} in #{thread.num}.")
     return seq
 

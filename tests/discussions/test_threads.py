@@ -59,6 +59,8 @@ def test_discussions_and_prs_share_numbers_newest_first(repo, write_client, othe
     ]
     assert [d["num"] for d in anon_client.get(API + "?type=discussion").json()["discussions"]] == [1]
     assert anon_client.get(API + "?author=nobody").json()["discussions"] == []
+    assert anon_client.get("/alice/tiny/discussions/2")["Location"] == "/alice/tiny/discussion#msg-2"
+    assert anon_client.get("/alice/tiny/discussions/9").status_code == 404
     first = details(anon_client, 1)["events"][0]
     assert first["type"] == "comment" and first["data"]["latest"]["raw"] == "Hello"
     assert first["author"]["name"] == "bob"
@@ -105,6 +107,8 @@ def test_permission_matrix(repo, owner, write_client, other_client, anon_client,
     assert other_client.post(f"{API}/1/comment", {"comment": ""}, format="json").status_code == 400
     assert other_client.post(f"{API}/1/comment/zz/edit", {"content": "x"}, format="json").status_code == 404
     assert anon_client.get(f"{API}/99").status_code == 404
+    assert anon_client.get(f"{API}/99999999999999999999").status_code == 404
+    assert other_client.post(f"{API}/1/comment/{'f' * 30}/hide").status_code == 404
     assert anon_client.get(API + "?p=abc").status_code == 400
 
 

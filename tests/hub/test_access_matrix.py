@@ -210,7 +210,25 @@ MATRIX: dict[str, list[Call]] = {
         Call("POST", "/api/datasets/ann/tiny/reports", WRITERS, body=lambda a: {"kind": "model", "reason": "test"})
     ],
     "report_page": [Call("GET", f"{REPO}/report", SESSIONS, page=True)],
-    # Community pages: everyone who sees the repo reads; a page's forms need a session (#1 is a draft PR).
+    # Discussions and pull requests (HF API): ann opened #1 (a discussion, her comments {comment} and
+    # {hidden}) and #2; anyone who can write comments and opens threads, only the author or a writer
+    # renames and closes, only a comment's author edits it, only writers merge (#1 is no PR: 400).
+    "hf_discussions": [
+        Call("GET", f"{API}/discussions", EVERYONE),
+        Call("POST", f"{API}/discussions", WRITERS, body=lambda a: {"title": f"by {a}"}),
+    ],
+    "hf_discussion": [Call("GET", f"{API}/discussions/1", EVERYONE)],
+    "hf_discussion_comment": [Call("POST", f"{API}/discussions/1/comment", WRITERS, body=lambda a: {"comment": "hi"})],
+    "hf_discussion_comment_edit": [
+        Call("POST", f"{API}/discussions/1/comment/{{comment}}/edit", OWNER_ONLY, body=lambda a: {"content": "x"})
+    ],
+    "hf_discussion_comment_hide": [Call("POST", f"{API}/discussions/1/comment/{{hidden}}/hide", OWNER_ONLY)],
+    "hf_discussion_title": [Call("POST", f"{API}/discussions/1/title", OWNER_ONLY, body=lambda a: {"title": a})],
+    "hf_discussion_status": [
+        Call("POST", f"{API}/discussions/2/status", OWNER_ONLY, body=lambda a: {"status": "closed"})
+    ],
+    "hf_discussion_merge": [Call("POST", f"{API}/discussions/1/merge", OWNER_ONLY)],
+    # Community pages: everyone who sees the repo reads; a page's forms need a session (#1 a discussion, #3 a draft PR).
     "threads_page": [
         Call("GET", f"{REPO}/discussions", EVERYONE, page=True),
         Call("POST", f"{REPO}/discussions", SESSIONS, page=True, raw=b"title=Matrix&description=hi", headers=FORM),
@@ -219,7 +237,7 @@ MATRIX: dict[str, list[Call]] = {
         Call("GET", f"{REPO}/discussions/1", EVERYONE, page=True),
         Call("POST", f"{REPO}/discussions/1", SESSIONS, page=True, raw=b"action=comment&comment=hi", headers=FORM),
     ],
-    "thread_validation_fragment": [Call("GET", f"{REPO}/discussions/1/validation", EVERYONE, page=True)],
+    "thread_validation_fragment": [Call("GET", f"{REPO}/discussions/3/validation", EVERYONE, page=True)],
     # Django's admin, one row for all its routes: staff only, and none of these actors is staff.
     "admin": [Call("GET", "/admin/", NOBODY, page=True), Call("GET", "/admin/hub/auditentry/", NOBODY, page=True)],
     "org_members": [
@@ -249,6 +267,8 @@ DATASET_TWINS = (
     "api_auth_check",
     *("api_auth_check_write", "api_branch", "api_access_ask", "api_access_list", "api_access_handle"),
     "api_access_grant",
+    *("hf_discussions", "hf_discussion", "hf_discussion_comment", "hf_discussion_comment_edit"),
+    *("hf_discussion_comment_hide", "hf_discussion_title", "hf_discussion_status", "hf_discussion_merge"),
 )
 
 
@@ -339,13 +359,18 @@ def world(live_hub):
             "for r, head in ((repo, rev), (data, data_rev)):\n"
             "    AccessRequest.objects.get_or_create(repo=r, user=ben)\n"
             "    Ref.objects.get_or_create(repo=r, name='squash-me', kind='branch', defaults={'revision': head})\n"
-            "from discussions.models import Thread\n"
-            "from discussions.threads import thread_open\n"
-            "if not Thread.objects.filter(room__repo=repo).exists():\n"
-            "    thread_open(repo, ann, 'Matrix', 'hi', pull_request=True)\n"
+            "from discussions.threads import thread_comment, thread_open\n"
+            "from discussions.threads_api import event_id\n"
+            "threads = {}\n"
+            "for key, r in (('model', repo), ('dataset', data)):\n"
+            "    first = thread_open(r, ann, 'First', 'Hello')\n"
+            "    thread_open(r, ann, 'Second', 'Hi')\n"
+            "    threads[key] = [event_id(thread_comment(first, ann, t)) for t in ('edit me', 'hide me')]\n"
+            "thread_open(repo, ann, 'Matrix', 'hi', pull_request=True)\n"
             "ids = [ApiToken.objects.create(user=ann, name=f'spare-{n}', prefix='x', hashed_secret=f'{n}' * 64).pk"
             " for n in range(4)]\n"
-            "print(json.dumps({'sha': rev.sha, 'task': next(iter(boards())), 'token_ids': ids, 'find': find.pk}))\n",
+            "print(json.dumps({'sha': rev.sha, 'task': next(iter(boards())), 'token_ids': ids, 'find': find.pk,"
+            " 'threads': threads}))\n",
         )
         .strip()
         .splitlines()[-1]
@@ -387,6 +412,8 @@ def test_route_access(world, route, n, actor):
         "doomed": f"doomed-{spare}",
         "spare": next(_spares),
     }
+    comment, hidden = facts["threads"]["dataset" if call.path.startswith("/api/datasets/") else "model"]
+    values.update(comment=comment, hidden=hidden)
     path = call.path.format(**values)
     headers = dict(call.headers)
     with httpx.Client(base_url=hub.url, timeout=60, follow_redirects=False) as client:

@@ -170,6 +170,9 @@ def test_refs_and_commits(anon_client, owner):
     commits = anon_client.get("/api/models/alice/tiny/commits/main").json()
     assert [c["id"] for c in commits] == [second.sha, first.sha]
     assert commits[0]["authors"] == [{"user": "alice"}]
+    assert "formatted" not in commits[0]
+    formatted = anon_client.get("/api/models/alice/tiny/commits/main?expand[]=formatted").json()
+    assert formatted[0]["formatted"]["title"] == commits[0]["title"].replace("<", "&lt;")
 
 
 def test_like_and_unlike(other_client, anon_client, owner):

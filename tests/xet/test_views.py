@@ -47,6 +47,15 @@ def test_anonymous_gets_401_and_strangers_403(anon_client, other_client, repo):
     assert other_client.get(f"/api/models/{repo.repo_id}/xet-write-token/main").status_code == 403
 
 
+def test_a_stranger_proposing_a_pull_request_gets_a_propose_grant(other_client, repo):
+    from models_app.xet.tokens import PROPOSE, cas_token_check
+
+    answer = other_client.get(f"/api/models/{repo.repo_id}/xet-write-token/main?create_pr=1")
+    assert answer.status_code == 200
+    grant = cas_token_check(f"Bearer {answer.json()['accessToken']}")
+    assert grant.scope == PROPOSE and grant.can_write
+
+
 def test_private_repo_of_someone_else_is_404(other_client, owner, isolated_xet):
     private = repo_create(owner, "secret", private=True)
     assert other_client.get(f"/api/models/{private.repo_id}/xet-write-token/main").status_code == 404
