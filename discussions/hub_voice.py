@@ -37,6 +37,9 @@ def verdict_text(run) -> str:
 
 
 def on_revision_created(sender, revision, created_by=None, **kwargs) -> None:
+    refs = Ref.objects.filter(repo_id=revision.repo_id, revision=revision)
+    if refs.filter(kind=Ref.Kind.PR).exists() and not refs.filter(kind=Ref.Kind.BRANCH).exists():
+        return  # a commit to a pull request only: its thread's commit event says it (discussions/threads.py)
     system_post(revision.repo, revision_text(revision, created_by))
 
 

@@ -139,6 +139,8 @@ MATRIX: dict[str, list[Call]] = {
     ],
     # The PUT takes the signed link from the batch answer, not a hub credential.
     "hf_lfs_upload": [Call("PUT", f"{REPO}.git/info/lfs/objects/{ZEROS}", NOBODY, raw=b"x")],
+    # S3 mode's multipart completion: the signed link again (here none, so nobody gets through).
+    "hf_lfs_complete": [Call("POST", f"{REPO}.git/info/lfs/objects/complete/{ZEROS}", NOBODY, body=lambda a: {})],
     "api_models_create": [Call("POST", "/api/models", WRITERS, body=lambda a: {"name": f"api-{_slug(a)}"})],
     "api_model_list": [Call("GET", "/api/models", EVERYONE)],
     "api_upload": [Call("POST", f"{API}/upload", OWNER_ONLY, raw=b"", headers={"Content-Type": "text/plain"})],
@@ -257,7 +259,16 @@ MATRIX: dict[str, list[Call]] = {
 DATASET_TWINS = (
     *("api_model_detail", "api_revision", "api_tree", "api_refs", "api_commits", "api_like", "api_repo_settings"),
     *("api_revision_tag", "api_upload", "api_upload_file", "hf_preupload", "hf_commit", "hf_lfs_batch"),
-    *("hf_lfs_verify", "hf_lfs_upload", "xet_write_token", "xet_read_token", "resolve", "model_page", "tree_page"),
+    *(
+        "hf_lfs_verify",
+        "hf_lfs_upload",
+        "hf_lfs_complete",
+        "xet_write_token",
+        "xet_read_token",
+        "resolve",
+        "model_page",
+        "tree_page",
+    ),
     *("tree_page_path", "like_toggle", "model_upload", "model_commit", "model_commits", "model_commits_rev"),
     "model_settings",
     "hf_duplicate",
