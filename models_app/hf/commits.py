@@ -38,7 +38,7 @@ from models_app.repos.revisions import (
     revision_create,
     writable_refs,
 )
-from models_app.repos.rules import MODEL, can_commit_to, can_write, find_visible_repo
+from models_app.repos.rules import MODEL, can_commit_to, can_propose, can_write, find_visible_repo
 from models_app.storage import get_store
 
 # Files from this size up travel through LFS (and weights whatever their size: a streamed PUT, not base64),
@@ -62,6 +62,21 @@ def repo_for_write(user, owner: str, name: str, repo_type: str = MODEL) -> Model
     if not can_write(user, repo):
         raise ApiError(f"You cannot write to {repo.repo_id}: only its owner can.", status_code=403)
     return repo
+
+
+def repo_for_lfs(user, owner: str, name: str, repo_type: str = MODEL, ref: str | None = None) -> ModelRepo:
+    """The repo an LFS upload goes to. Writers may always upload; others who may propose a change
+    when the client names no branch (``create_commit(create_pr=True)`` sends none, so that users who
+    only read can open pull requests, as on the HF hub) or names a pull request they may commit to.
+    The commit that uses the objects is checked on its own (``repo_for_commit``)."""
+    repo = find_visible_repo(user, owner, name, repo_type)
+    if repo is None:
+        raise ApiError(f"Repository {owner}/{name} not found.", status_code=404, code="RepoNotFound")
+    if can_write(user, repo):
+        return repo
+    if (ref is None and can_propose(user, repo)) or (ref is not None and can_commit_to(user, repo, ref)):
+        return repo
+    raise ApiError(f"You cannot write to {repo.repo_id}: open a pull request instead.", status_code=403)
 
 
 def wants_pr(create_pr: str | None) -> bool:

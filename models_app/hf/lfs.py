@@ -32,7 +32,7 @@ from hub.jsonbody import JSONParser
 from hub.permissions import TokenScopeAllows
 from models_app.bounds import MAX_LFS_BATCH_OBJECTS, check_count
 from models_app.hf import lfs_objects, lfs_staged, tasks
-from models_app.hf.commits import OID_RE, hub_base_url, repo_for_write
+from models_app.hf.commits import OID_RE, hub_base_url, repo_for_lfs
 from models_app.hf.schema import hf_schema
 from models_app.publish.uploads import Limits, iter_file
 from models_app.repos.routes import RepoKind
@@ -68,8 +68,10 @@ def _object_error(oid, size, code: int, message: str) -> dict:
 @hf_schema("Git LFS batch API (basic transfer)")
 @lfs_api
 def lfs_batch(request, owner: str, name: str, repo_type: str = MODEL) -> Response:
-    repo = repo_for_write(request.user, owner, name, repo_type)
     payload = request.data if isinstance(request.data, dict) else {}
+    ref = payload.get("ref")
+    ref = ref.get("name") if isinstance(ref, dict) and isinstance(ref.get("name"), str) else None
+    repo = repo_for_lfs(request.user, owner, name, repo_type, ref)
     if payload.get("operation") != "upload":
         raise ApiError("This LFS endpoint only takes uploads; download files with /resolve/.", status_code=400)
     if "basic" not in (payload.get("transfers") or ["basic"]):
@@ -142,7 +144,7 @@ def request_chunks(request: HttpRequest):
 @hf_schema("Git LFS verify an uploaded object")
 @lfs_api
 def lfs_verify(request, owner: str, name: str, repo_type: str = MODEL) -> Response:
-    repo = repo_for_write(request.user, owner, name, repo_type)
+    repo = repo_for_lfs(request.user, owner, name, repo_type)  # only the uploader's own objects verify
     data = request.data if isinstance(request.data, dict) else {}
     oid, size = data.get("oid"), data.get("size")
     if not isinstance(oid, str) or not OID_RE.match(oid):

@@ -23,7 +23,7 @@ from django.core.cache import cache
 from hub.api import ApiError
 from models_app.models import Blob, ModelRepo, RepoFile
 from models_app.publish.uploads import Ingest, StagedFile
-from models_app.repos.rules import can_write, visible_repos
+from models_app.repos.rules import can_propose, visible_repos
 from models_app.storage import get_store
 from models_app.storage.retention import keep_alive
 
@@ -113,7 +113,9 @@ def upload_open(token: str, oid: str) -> LfsUpload:
     grant = upload_grant(token, oid)
     repo = ModelRepo.objects.select_related("owner").filter(pk=grant["r"]).first()
     user = get_user_model().objects.filter(pk=grant["u"], is_active=True).first()
-    if repo is None or user is None or not can_write(user, repo):
+    # The batch decided who may upload (models_app/hf/commits.py repo_for_lfs); here only that the
+    # uploader still sees the repo, so a proposer's link keeps working while a revoked one does not.
+    if repo is None or user is None or not can_propose(user, repo):
         raise LfsError("This upload link no longer grants access to the repository.", status_code=403)
     staged = Ingest(repo).open_file(f"LFS object {oid[:12]}", sha256=oid, size=grant["s"])
     return LfsUpload(user, repo, oid, staged)

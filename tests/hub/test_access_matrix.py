@@ -131,11 +131,19 @@ MATRIX: dict[str, list[Call]] = {
             headers={"Content-Type": "application/x-ndjson"},
         )
     ],
+    # LFS uploads naming no branch are how create_commit(create_pr=True) sends a pull request's files:
+    # anyone who may propose a change uploads (the commit is checked on its own); naming main, writers.
     "hf_lfs_batch": [
-        Call("POST", f"{REPO}.git/info/lfs/objects/batch", OWNER_ONLY, body=_lfs),
+        Call("POST", f"{REPO}.git/info/lfs/objects/batch", WRITERS, body=_lfs),
+        Call(
+            "POST",
+            f"{REPO}.git/info/lfs/objects/batch",
+            OWNER_ONLY,
+            body=lambda a: {**_lfs(a), "ref": {"name": "main"}},
+        ),
     ],
     "hf_lfs_verify": [
-        Call("POST", f"{REPO}.git/info/lfs/objects/verify", OWNER_ONLY, body=lambda a: {"oid": CONFIG_OID, "size": 2})
+        Call("POST", f"{REPO}.git/info/lfs/objects/verify", WRITERS, body=lambda a: {"oid": CONFIG_OID, "size": 2})
     ],
     # The PUT takes the signed link from the batch answer, not a hub credential.
     "hf_lfs_upload": [Call("PUT", f"{REPO}.git/info/lfs/objects/{ZEROS}", NOBODY, raw=b"x")],

@@ -194,6 +194,28 @@ def test_create_pr_opens_a_pull_request_and_leaves_main(hf_env, tokens):
     assert api.list_repo_files("alice/with-pr", revision="refs/pr/1") == [".gitattributes", "x.txt"]
 
 
+def test_someone_who_cannot_write_opens_a_pull_request_with_lfs_files(hf_env, tokens):
+    """As on the HF hub: create_pr needs only to see the repo, large files included (LFS, no Xet here)."""
+    api_for(hf_env, tokens["alice"]).create_repo("alice/open-to-prs")
+    bob = api_for(hf_env, tokens["bob"])
+    weights = os.urandom(300_000)
+    info = bob.upload_file(
+        path_or_fileobj=weights, path_in_repo="model.safetensors", repo_id="alice/open-to-prs", create_pr=True
+    )
+    more = os.urandom(200_000)
+    # The PR's author commits again to its refs/pr/N, LFS file and all; main stays out of bob's reach.
+    bob.upload_file(
+        path_or_fileobj=more, path_in_repo="extra.safetensors", repo_id="alice/open-to-prs", revision=info.pr_revision
+    )
+    files = {f.path: f for f in bob.list_repo_tree("alice/open-to-prs", revision=info.pr_revision)}
+    assert files["model.safetensors"].lfs.sha256 == sha256(weights)
+    assert files["extra.safetensors"].lfs.sha256 == sha256(more)
+    assert hub_state(hf_env, "alice/open-to-prs")["files"] == INITIAL
+    with pytest.raises(HfHubHTTPError) as excinfo:
+        bob.upload_file(path_or_fileobj=more, path_in_repo="extra.safetensors", repo_id="alice/open-to-prs")
+    assert excinfo.value.response.status_code == 403
+
+
 def _file(hub, data: bytes) -> Path:
     path = Path(hub.data_dir).parent / f"upload-{sha256(data)[:8]}.bin"
     path.write_bytes(data)
