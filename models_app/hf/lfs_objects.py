@@ -66,10 +66,10 @@ def upload_link_token(user, repo: ModelRepo, oid: str, size: int) -> str:
     return signing.dumps({"u": user.pk, "r": repo.pk, "o": oid, "s": size}, salt=SIGNING_SALT)
 
 
-def upload_grant(token: str, oid: str) -> dict:
+def upload_grant(token: str, oid: str, *, salt: str = SIGNING_SALT) -> dict:
     """The signed grant in an upload link; 403 when it is forged, expired or for another object."""
     try:
-        grant = signing.loads(token, salt=SIGNING_SALT, max_age=UPLOAD_LINK_MAX_AGE)
+        grant = signing.loads(token, salt=salt, max_age=UPLOAD_LINK_MAX_AGE)
     except signing.SignatureExpired:
         raise LfsError("This upload link has expired: run the upload again.", status_code=403) from None
     except signing.BadSignature:

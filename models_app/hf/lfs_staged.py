@@ -35,7 +35,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.utils import timezone
 
-from models_app.hf.lfs_objects import UPLOAD_LINK_MAX_AGE, LfsError, remember_upload
+from models_app.hf.lfs_objects import UPLOAD_LINK_MAX_AGE, LfsError, remember_upload, upload_grant
 from models_app.models import Blob, ModelRepo
 from models_app.repos.blobs import LFS_MIN_SIZE
 from models_app.storage import s3_staging
@@ -57,15 +57,8 @@ def grant_token(user, repo: ModelRepo, oid: str, size: int, key: str, upload_id:
 
 
 def read_grant(token: str, oid: str) -> dict:
-    try:
-        grant = signing.loads(token, salt=SIGNING_SALT, max_age=UPLOAD_LINK_MAX_AGE)
-    except signing.SignatureExpired:
-        raise LfsError("This upload link has expired: run the upload again.", status_code=403) from None
-    except signing.BadSignature:
-        raise LfsError("This upload link is not valid.", status_code=403) from None
-    if grant.get("o") != oid:
-        raise LfsError("This upload link is for another object.", status_code=403)
-    return grant
+    """The signed grant in a direct-upload link: the PUT links' checks, under this module's own salt."""
+    return upload_grant(token, oid, salt=SIGNING_SALT)
 
 
 def upload_actions(user, repo: ModelRepo, oid: str, size: int, complete_url: str, verify_url: str) -> dict:
