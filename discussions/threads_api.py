@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.openapi import AutoSchema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +20,7 @@ from discussions.rooms import RoomError
 from hub.api import ApiError
 from hub.permissions import TokenScopeAllows
 from models_app.hf.errors import HubNotFound, missing_repo
+from models_app.hf.schema import hf_schema
 from models_app.models import ModelRepo
 from models_app.repos.rules import MODEL, find_visible_repo
 
@@ -127,7 +128,7 @@ class ThreadWriteApi(ThreadApi):
 class DiscussionsApi(ThreadApi):
     permission_classes = [TokenScopeAllows]
 
-    @extend_schema(summary="A repo's discussions and pull requests, newest first (HF get_repo_discussions)")
+    @hf_schema("A repo's discussions and pull requests, newest first (HF get_repo_discussions)")
     def get(self, request, owner: str, name: str, repo_type: str = MODEL) -> Response:
         repo = _repo(request, owner, name, repo_type)
         q = request.query_params
@@ -136,7 +137,7 @@ class DiscussionsApi(ThreadApi):
         )
         return Response({"count": count, "start": start, "discussions": [thread_json(t, repo) for t in rows]})
 
-    @extend_schema(summary="Open a discussion, or a draft pull request (HF create_discussion)")
+    @hf_schema("Open a discussion, or a draft pull request (HF create_discussion)")
     def post(self, request, owner: str, name: str, repo_type: str = MODEL) -> Response:
         if not request.user.is_authenticated:
             self.permission_denied(request)
@@ -151,15 +152,25 @@ class DiscussionsApi(ThreadApi):
         return Response(answer, status=200)
 
 
+class OneThreadSchema(AutoSchema):
+    """A thread's GET and the list's GET would both be named ``..._discussions_retrieve`` (path parameters
+    do not count): the thread's is named apart."""
+
+    def get_operation_id(self):
+        return super().get_operation_id().replace("_retrieve", "_thread_retrieve")
+
+
 class DiscussionDetailApi(ThreadApi):
-    @extend_schema(summary="A discussion or pull request with its events (HF get_discussion_details)")
+    schema = OneThreadSchema()
+
+    @hf_schema("A discussion or pull request with its events (HF get_discussion_details)")
     def get(self, request, owner: str, name: str, num: int, repo_type: str = MODEL) -> Response:
         repo, thread = self.thread(request, owner, name, repo_type, num)
         return Response(thread_details_json(thread, repo))
 
 
 class CommentApi(ThreadWriteApi):
-    @extend_schema(summary="Comment on a discussion or pull request (HF comment_discussion)")
+    @hf_schema("Comment on a discussion or pull request (HF comment_discussion)")
     def post(self, request, owner: str, name: str, num: int, repo_type: str = MODEL) -> Response:
         _, thread = self.thread(request, owner, name, repo_type, num)
         message = threads.thread_comment(thread, request.user, _data(request).get("comment"))
@@ -167,7 +178,7 @@ class CommentApi(ThreadWriteApi):
 
 
 class CommentEditApi(ThreadWriteApi):
-    @extend_schema(summary="Edit one's comment (HF edit_discussion_comment)")
+    @hf_schema("Edit one's comment (HF edit_discussion_comment)")
     def post(self, request, owner: str, name: str, num: int, comment_id: str, repo_type: str = MODEL) -> Response:
         _, thread = self.thread(request, owner, name, repo_type, num)
         message = threads.comment_edit(thread, request.user, comment_id, _data(request).get("content"))
@@ -175,7 +186,7 @@ class CommentEditApi(ThreadWriteApi):
 
 
 class CommentHideApi(ThreadWriteApi):
-    @extend_schema(summary="Hide a comment: the room's delete (HF hide_discussion_comment)")
+    @hf_schema("Hide a comment: the room's delete (HF hide_discussion_comment)")
     def post(self, request, owner: str, name: str, num: int, comment_id: str, repo_type: str = MODEL) -> Response:
         _, thread = self.thread(request, owner, name, repo_type, num)
         message = threads.comment_hide(thread, request.user, comment_id)
@@ -183,7 +194,7 @@ class CommentHideApi(ThreadWriteApi):
 
 
 class TitleApi(ThreadWriteApi):
-    @extend_schema(summary="Rename a discussion or pull request (HF rename_discussion)")
+    @hf_schema("Rename a discussion or pull request (HF rename_discussion)")
     def post(self, request, owner: str, name: str, num: int, repo_type: str = MODEL) -> Response:
         _, thread = self.thread(request, owner, name, repo_type, num)
         message = threads.thread_rename(thread, request.user, _data(request).get("title"))
@@ -191,7 +202,7 @@ class TitleApi(ThreadWriteApi):
 
 
 class StatusApi(ThreadWriteApi):
-    @extend_schema(summary="Close or reopen (HF change_discussion_status)")
+    @hf_schema("Close or reopen (HF change_discussion_status)")
     def post(self, request, owner: str, name: str, num: int, repo_type: str = MODEL) -> Response:
         _, thread = self.thread(request, owner, name, repo_type, num)
         data = _data(request)
@@ -200,7 +211,7 @@ class StatusApi(ThreadWriteApi):
 
 
 class MergeApi(ThreadWriteApi):
-    @extend_schema(summary="Merge a pull request into its target branch (HF merge_pull_request); writers only")
+    @hf_schema("Merge a pull request into its target branch (HF merge_pull_request); writers only")
     def post(self, request, owner: str, name: str, num: int, repo_type: str = MODEL) -> Response:
         _, thread = self.thread(request, owner, name, repo_type, num)
         message = threads.thread_merge(thread, request.user, _data(request).get("comment"))

@@ -149,6 +149,8 @@ if DATABASE_URL:
         # connection, so connections grow with the requests in flight: a load of 200 users ran a shared
         # PostgreSQL out of its 100 ("too many clients", 503s; docs/benchmarks.md, "Load"). A pool bounds
         # a process's connections; a request waits up to 30 s for one instead of failing at once.
+        # conn_health_checks above makes Django's pool check each connection as it is handed out, so
+        # the pool's connections that died in a database outage are replaced, not used.
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
             "max_size": DATABASE_POOL_SIZE,
