@@ -45,11 +45,11 @@ export DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_HSTS_SECONDS=0
 export HUB_SITE_URL=http://127.0.0.1:$PORT
 export HUB_DATA_DIR=$CLUSTER_DIR/data
 export DATABASE_URL=$PG_SERVER/$CLUSTER_DATABASE
-# At most 30 connections per process, pooled: without a pool, each request thread opens its own, and
-# a load of 200 users ran the machine's PostgreSQL out of its 100. With 10, the websocket handshakes
-# and downloads (which share one thread per process) queued for a connection behind the page views
-# past 30 s (docs/benchmarks.md, "Load"). 2 web x 30 plus the workers' few stays under 100.
-export DATABASE_POOL_SIZE=30
+# Pooled PostgreSQL connections (DATABASE_POOL_SIZE, docs/operations.md): make load sets 30, since
+# without a pool each request thread opens its own and 200 users ran the machine's PostgreSQL out of its
+# 100. Off by default: with a pool, a request during a database outage waits the pool's 30 s for a
+# connection before its 503, where without one it is answered at once (tests/cluster's outage test).
+export DATABASE_POOL_SIZE=${DATABASE_POOL_SIZE:-0}
 export REDIS_URL=redis://127.0.0.1:$CLUSTER_REDIS_PORT/0
 export HUB_STORAGE=s3 AWS_STORAGE_BUCKET_NAME=transferhub AWS_S3_REGION_NAME=us-east-1
 export AWS_S3_ENDPOINT_URL=http://127.0.0.1:$CLUSTER_S3_PORT AWS_ACCESS_KEY_ID=cluster AWS_SECRET_ACCESS_KEY=cluster

@@ -29,6 +29,8 @@ mkdir -p "$OUT"
 # and the zoo model's validation runs end in seconds instead of keeping the 2 cores busy training
 # for many minutes: the load measures serving, and prepare.py waits for the runs to end.
 export VALIDATION_BUDGET_SCALE=${VALIDATION_BUDGET_SCALE:-0.05}
+# The cluster's PostgreSQL connections pooled, 30 per process (deploy/cluster.sh; docs/benchmarks.md, "Load").
+export DATABASE_POOL_SIZE=${DATABASE_POOL_SIZE:-30}
 
 up() { curl -sf -o /dev/null "http://127.0.0.1:$1/readyz"; }
 
