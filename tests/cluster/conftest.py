@@ -28,6 +28,7 @@ def pytest_configure(config):
 class Cluster:
     url: str  # nginx
     web_urls: list[str]  # each web process, directly
+    cas_urls: list[str]  # each Xet CAS process, directly (nginx sends /xet/ to them)
     dir: Path
 
     def _run(self, *args: str, timeout: int = 300) -> str:
@@ -65,5 +66,7 @@ def cluster() -> Cluster:
     if not url:
         pytest.skip(SKIP_REASON)
     ports = (os.environ.get("CLUSTER_WEB1_PORT", "8101"), os.environ.get("CLUSTER_WEB2_PORT", "8102"))
+    cas_ports = (os.environ.get("CLUSTER_CAS1_PORT", "8111"), os.environ.get("CLUSTER_CAS2_PORT", "8112"))
     directory = Path(os.environ.get("CLUSTER_DIR", ROOT / "data" / "cluster"))
-    return Cluster(url.rstrip("/"), [f"http://127.0.0.1:{port}" for port in ports], directory)
+    loopback = "http://127.0.0.1:{}".format
+    return Cluster(url.rstrip("/"), [loopback(p) for p in ports], [loopback(p) for p in cas_ports], directory)

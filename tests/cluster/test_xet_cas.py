@@ -65,8 +65,8 @@ def test_xet_uploads_go_to_the_cas_processes_and_the_bucket(cluster, tmp_path):
         handle.seek(start)
         xet, other = carried(handle.read().splitlines())
     env_of = cluster.env()
-    cas = {f"127.0.0.1:{env_of[f'CLUSTER_CAS{n}_PORT']}" for n in (1, 2)}
-    web = {f"127.0.0.1:{env_of[f'CLUSTER_WEB{n}_PORT']}" for n in (1, 2)}
+    cas = {url.removeprefix("http://") for url in cluster.cas_urls}
+    web = {url.removeprefix("http://") for url in cluster.web_urls}
     report = f"/xet/ bytes by upstream: {dict(xet)}; other bytes by upstream: {dict(other)}"
     print(report)
     assert set(xet) <= cas, report  # no CAS call reached a web process
