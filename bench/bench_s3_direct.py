@@ -82,6 +82,18 @@ def start_moto(folder: Path) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
+def s3_env(moto_url: str) -> dict:
+    """A hub's environment for S3 mode against ``start_moto``'s server and bucket."""
+    return {
+        "HUB_STORAGE": "s3",
+        "AWS_S3_ENDPOINT_URL": moto_url,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_S3_REGION_NAME": "us-east-1",
+        "AWS_STORAGE_BUCKET_NAME": BUCKET,
+    }
+
+
 def upload_cost(hub: LiveHub, path: Path, worker: str | None = None) -> tuple[float, float, float, float]:
     """(seconds, web CPU s, web CPU s less its idle rate over that time, worker CPU s) for one ``upload_file``."""
     from huggingface_hub import HfApi
@@ -126,17 +138,12 @@ def main() -> None:
         try:
             with LiveHub(tmp / "local") as hub:
                 local = upload_cost(hub, random_file(tmp / "local.bin"))
-            s3_env = {
-                "HUB_STORAGE": "s3",
-                "AWS_S3_ENDPOINT_URL": moto_url,
-                "AWS_ACCESS_KEY_ID": "bench",
-                "AWS_SECRET_ACCESS_KEY": "bench",
-                "AWS_S3_REGION_NAME": "us-east-1",
-                "AWS_STORAGE_BUCKET_NAME": BUCKET,
+            env = {
+                **s3_env(moto_url),
                 "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
                 "HUB_LFS_MULTIPART_THRESHOLD": "8MiB",  # the warm-up object goes in parts too
             }
-            with LiveHub(tmp / "s3", extra_env=s3_env) as hub:
+            with LiveHub(tmp / "s3", extra_env=env) as hub:
                 hub.start_worker()
                 s3 = upload_cost(hub, random_file(tmp / "s3.bin"), worker="worker")
         finally:
