@@ -92,7 +92,7 @@ def post_waiting_verdicts(branch_head: Revision) -> None:
     open_prs = Thread.objects.filter(
         room__repo_id=branch_head.repo_id,
         is_pull_request=True,
-        status__in=(Thread.Status.OPEN, Thread.Status.DRAFT),
+        status__in=Thread.OPEN_STATUSES,
     ).select_related("room__repo__owner")
     for thread in open_prs:
         if (thread.target_branch or DEFAULT_BRANCH) not in names:

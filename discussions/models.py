@@ -34,6 +34,9 @@ class Thread(models.Model):
         MERGED = "merged"
         DRAFT = "draft"
 
+    # What "open" means to a reader: as on the HF hub, a draft pull request is open, only not ready yet.
+    OPEN_STATUSES = (Status.OPEN, Status.DRAFT)
+
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="threads")
     num = models.IntegerField()
     is_pull_request = models.BooleanField(default=False)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from discussions.models import Thread
-from models_app.models import Ref, Revision
-from models_app.repos.revisions import DEFAULT_BRANCH
+from models_app.models import Revision
+from models_app.repos.revisions import DEFAULT_BRANCH, branches, pr_ref
 
 
 def pr_head(thread: Thread) -> Revision | None:
-    ref = Ref.objects.filter(repo_id=thread.room.repo_id, kind=Ref.Kind.PR, name=str(thread.num)).first()
+    ref = pr_ref(thread.room.repo, thread.num)
     return ref.revision if ref is not None else None
 
 
@@ -19,7 +19,6 @@ def merge_base(thread: Thread) -> Revision | None:
 
 def target_tip(thread: Thread) -> Revision | None:
     """The target branch's tip now (what a merge would land on), or the merge base when the branch is gone."""
-    ref = Ref.objects.filter(
-        repo_id=thread.room.repo_id, kind=Ref.Kind.BRANCH, name=thread.target_branch or DEFAULT_BRANCH
-    ).first()
+    ref = branches(thread.room.repo).filter(name=thread.target_branch or DEFAULT_BRANCH).select_related("revision")
+    ref = ref.first()
     return ref.revision if ref is not None else merge_base(thread)

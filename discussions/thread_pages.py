@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -22,7 +22,7 @@ from discussions.rooms import RoomError, can_post, room_for
 from discussions.threads_api import ERROR_STATUS
 from hub.api import ApiError
 from models_app.repos.changes import revision_changes
-from models_app.repos.rules import can_write, get_visible_repo
+from models_app.repos.rules import get_visible_repo
 from models_app.validation.compare import pr_comparison
 
 STATUS_FILTERS = ("open", "closed", "merged", "all")
@@ -88,9 +88,7 @@ def threads_page(request: HttpRequest, owner: str, name: str) -> HttpResponse:
         "count": count,
         "status": status,
         "kind": kind,
-        "open_count": Thread.objects.filter(room__repo=repo)
-        .filter(Q(status=Thread.Status.OPEN) | Q(status=Thread.Status.DRAFT))
-        .count(),
+        "open_count": threads.open_count(repo),
         "prev_href": f"?{query}&p={page - 1}" if page > 0 else None,
         "next_href": f"?{query}&p={page + 1}" if start + len(rows) < count else None,
         "form": form,
@@ -114,7 +112,7 @@ def _pr_context(request: HttpRequest, repo, thread: Thread) -> dict:
     """What the live part of a PR page shows: the validation diff and the merge / close controls."""
     head = pr_head(thread) if thread.is_pull_request else None
     # Once merged or closed, the PR is compared with where it started; while open, with where it would land.
-    base = target_tip(thread) if thread.status in (Thread.Status.OPEN, Thread.Status.DRAFT) else merge_base(thread)
+    base = target_tip(thread) if thread.status in Thread.OPEN_STATUSES else merge_base(thread)
     comparison = pr_comparison(head, base) if head is not None and base is not None else None
     user = request.user
     return {
@@ -122,7 +120,7 @@ def _pr_context(request: HttpRequest, repo, thread: Thread) -> dict:
         "thread": thread,
         "comparison": comparison,
         "may_manage": threads.may_manage(user, thread),
-        "may_merge": thread.is_pull_request and thread.status == Thread.Status.OPEN and can_write(user, repo),
+        "may_merge": threads.may_merge(user, thread),
         "conflicts": threads.conflicting_files(thread) if thread.status == Thread.Status.OPEN else [],
     }
 

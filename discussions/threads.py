@@ -61,6 +61,19 @@ def check_may_merge(user, thread: Thread) -> None:
         raise RoomError("invalid", f"Only an open pull request can be merged; #{thread.num} is {thread.status}.")
 
 
+def may_merge(user, thread: Thread) -> bool:
+    try:
+        check_may_merge(user, thread)
+    except RoomError:
+        return False
+    return True
+
+
+def open_count(repo: ModelRepo) -> int:
+    """The number on the model header's Community tab and the list page."""
+    return Thread.objects.filter(room__repo=repo, status__in=Thread.OPEN_STATUSES).count()
+
+
 def thread_get(repo: ModelRepo, num) -> Thread:
     if not isinstance(num, int) or not 0 < num <= MAX_NUM:  # beyond the column's range: none such, not a 500
         raise RoomError("not_found", f"Discussion #{num} not found in {repo.repo_id}.")
@@ -79,8 +92,8 @@ def threads_list(repo: ModelRepo, *, kind=None, status=None, author=None, page=0
         threads = threads.filter(is_pull_request=False)
     elif kind not in (None, "", "all"):
         raise RoomError("invalid", "type is one of all, discussion, pull_request.")
-    if status == "open":  # as on the HF hub, a draft pull request is open (only not ready yet)
-        threads = threads.filter(status__in=(Thread.Status.OPEN, Thread.Status.DRAFT))
+    if status == "open":
+        threads = threads.filter(status__in=Thread.OPEN_STATUSES)
     elif status in ("closed", "merged", "draft"):
         threads = threads.filter(status=status)
     elif status not in (None, "", "all"):
@@ -167,14 +180,8 @@ def thread_rename(thread: Thread, user, title) -> Message:
     with transaction.atomic():
         Thread.objects.filter(pk=thread.pk).update(title=title)
         thread.title = title
-        return message_post(
-            thread.room,
-            user,
-            f"renamed #{thread.num} from “{old}” to “{title}”",
-            thread=thread,
-            event=Message.Event.TITLE_CHANGE,
-            data={"from": old, "to": title},
-        )
+        text = f"renamed #{thread.num} from “{old}” to “{title}”"
+        return _event(thread, user, text, Message.Event.TITLE_CHANGE, {"from": old, "to": title})
 
 
 def thread_set_status(thread: Thread, user, status, comment=None) -> Message:
@@ -195,15 +202,13 @@ def thread_set_status(thread: Thread, user, status, comment=None) -> Message:
 def _status_event(thread: Thread, user, status: str, *, recorded: bool = False) -> Message:
     Thread.objects.filter(pk=thread.pk).update(status=status)
     thread.status = status
-    return message_post(
-        thread.room,
-        user,
-        f"changed the status of #{thread.num} to **{status}**",
-        thread=thread,
-        event=Message.Event.STATUS_CHANGE,
-        data={"status": status},
-        recorded=recorded,
-    )
+    text = f"changed the status of #{thread.num} to **{status}**"
+    return _event(thread, user, text, Message.Event.STATUS_CHANGE, {"status": status}, recorded=recorded)
+
+
+def _event(thread: Thread, user, text: str, event: str, data: dict, *, recorded: bool = False) -> Message:
+    """A thread event (not a comment): a room message with its type and data, as the HF API lists it."""
+    return message_post(thread.room, user, text, thread=thread, event=event, data=data, recorded=recorded)
 
 
 def conflicting_files(thread: Thread) -> list[str]:
@@ -278,12 +283,5 @@ def on_pull_request_committed(sender, repo, number, revision, author, **kw):
 def _commit_event(thread: Thread, author, revision) -> Message:
     subject = (revision.message or "").strip().splitlines()
     subject = subject[0][:200] if subject else "(no message)"
-    return message_post(
-        thread.room,
-        author,
-        f"pushed `{revision.sha[:8]}` to #{thread.num}: {subject}",
-        thread=thread,
-        event=Message.Event.COMMIT,
-        data={"subject": subject, "oid": revision.sha},
-        recorded=True,
-    )
+    text = f"pushed `{revision.sha[:8]}` to #{thread.num}: {subject}"
+    return _event(thread, author, text, Message.Event.COMMIT, {"subject": subject, "oid": revision.sha}, recorded=True)

@@ -59,6 +59,18 @@ def is_missing(exc: Exception) -> bool:
     return getattr(exc, "response", {}).get("Error", {}).get("Code") in MISSING
 
 
+def object_size(key: str) -> int | None:
+    """The size of the object under ``key`` in the bucket, or None when there is none (one HEAD)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return s3_client().head_object(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=key)["ContentLength"]
+    except ClientError as exc:
+        if is_missing(exc):
+            return None
+        raise
+
+
 class _ObjectReader(io.RawIOBase):
     """A seekable read-only view of one object: each read after a seek is a ranged GET, streamed."""
 
@@ -130,21 +142,11 @@ class S3BlobStore:
             os.unlink(temp_path)
         return key
 
-    def _size(self, key: str) -> int | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            return self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
-        except ClientError as exc:
-            if is_missing(exc):
-                return None
-            raise
-
     def exists(self, key: str) -> bool:
-        return self._size(key) is not None
+        return object_size(key) is not None
 
     def open(self, key: str) -> BinaryIO:
-        size = self._size(key)
+        size = object_size(key)
         if size is None:
             raise FileNotFoundError(f"no object {key!r} in bucket {self.bucket!r}")
         return io.BufferedReader(_ObjectReader(self.client, self.bucket, key, size), buffer_size=1024 * 1024)

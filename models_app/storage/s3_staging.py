@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from models_app.storage.base import blob_key
-from models_app.storage.s3 import s3_client
+from models_app.storage.s3 import object_size, s3_client
 
 STAGING_PREFIX = "staging/"
 # S3 allows at most this many parts per upload; a huge object gets larger parts.
@@ -84,16 +84,8 @@ def complete_multipart(key: str, upload_id: str, parts: list[tuple[int, str]]) -
     )
 
 
-def staged_size(key: str) -> int | None:
-    """The staged object's size, or None when nothing is stored under ``key`` (yet)."""
-    from botocore.exceptions import ClientError
-
-    try:
-        return client().head_object(Bucket=bucket(), Key=key)["ContentLength"]
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return None
-        raise
+# The staged object's size, or None when nothing is stored under the key (yet): the blob store's HEAD.
+staged_size = object_size
 
 
 def read_staged(key: str) -> Iterator[bytes]:
